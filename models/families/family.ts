@@ -1,0 +1,72 @@
+// The one interface every model family implements: AE, VAE, GAN and CycleGAN.
+// The training loop (train/), the exporter (onnx/) and the studio only ever see these types.
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.js';
+import type { Net } from '../nets/net.js';
+
+export type FamilyId = 'ae' | 'vae' | 'gan' | 'cyclegan';
+export const FAMILY_IDS: readonly FamilyId[] = ['ae', 'vae', 'gan', 'cyclegan'];
+
+/** NHWC float32 images in [-1, 1]. `b` only for two-domain families (CycleGAN: a = domain A, b = domain B). */
+export interface Batches {
+  a: tf.Tensor4D;
+  b?: tf.Tensor4D;
+}
+
+/** Everything a family needs, besides its weights, to continue training exactly (optimizer moments, image pools, fixed noise…). */
+export interface FamilyState {
+  tensors: Record<string, tf.Tensor>;
+  json: Record<string, unknown>;
+}
+
+export type ExportPartName = 'generator' | 'encoder' | 'decoder';
+export type Direction = 'AtoB' | 'BtoA';
+
+export interface ExportPart {
+  part: ExportPartName;
+  direction?: Direction;
+  net: Net;
+  /** What the exported graph takes: an image NCHW [-1, 1], or a latent vector [N, size]. */
+  input: 'image' | 'latent';
+  /** What it gives: an image NCHW [-1, 1], or a vector (e.g. the VAE encoder's [μ, log σ²] concatenated). */
+  output: 'image' | 'vector';
+  description: string;
+}
+
+/** Rows of images to tile into a sample grid; every row NHWC in [-1, 1] with the same count and size. */
+export interface SampleGrid {
+  rows: { label: string; images: tf.Tensor4D }[];
+}
+
+export interface FamilyModel {
+  readonly family: FamilyId;
+  /** Named networks, e.g. { encoder, decoder } or { G_AB, G_BA, D_A, D_B }. */
+  readonly nets: Record<string, Net>;
+  /**
+   * One training iteration. `nextBatches` draws a fresh minibatch (the GAN draws one per discriminator step,
+   * as in Goodfellow et al., Algorithm 1). `lrScale` ∈ [0, 1] multiplies the family's base learning rate
+   * (the loop owns the schedule). Returns the iteration's scalar losses by name. Must not leak tensors.
+   */
+  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number>;
+  /** What the user looks at: reconstructions, samples, translations, for fixed real inputs. Caller disposes. */
+  sampleGrid(fixed: Batches): SampleGrid;
+  /** State beyond net weights for an exact resume. Tensors are owned by the model; caller must not dispose. */
+  getState(): FamilyState;
+  /** Restores what getState returned (tensors are copied; caller keeps ownership). */
+  setState(state: FamilyState): void;
+  exportParts(): ExportPart[];
+  dispose(): void;
+}
+
+export interface ModelFamily<C extends object = Record<string, unknown>> {
+  readonly id: FamilyId;
+  readonly title: string;
+  /** One sentence on what it learns, for the studio's Train view and `--help`. */
+  readonly summary: string;
+  /** 1: one folder (`--data`); 2: two unpaired folders (`--a`, `--b`). */
+  readonly datasets: 1 | 2;
+  /** Checks and completes user options (unknown or bad values throw UsageError naming the option). */
+  resolveConfig(options: Record<string, unknown>): C;
+  /** Builds fresh networks and optimizers; all randomness comes from rng. */
+  create(config: C, rng: Rng): FamilyModel;
+}

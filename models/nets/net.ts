@@ -1,0 +1,105 @@
+// A network = a NetSpec plus its parameters as tf.Variables; applyNet is the TensorFlow.js
+// interpreter of the spec (onnx/export.ts is the other one).
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.js';
+import { netParams, type LayerSpec, type NetSpec } from './spec.js';
+
+export interface Net {
+  spec: NetSpec;
+  /** Parameters by name ("<layer>.w", "<layer>.b", "<layer>.gamma", "<layer>.beta"), in netParams order. */
+  params: Map<string, tf.Variable>;
+}
+
+/** Weight init as in the CycleGAN and DCGAN papers: N(0, 0.02²) for weights, zeros for biases. */
+export const INIT_STD = 0.02;
+
+export function createNet(spec: NetSpec, rng: Rng, initStd = INIT_STD): Net {
+  const params = new Map<string, tf.Variable>();
+  for (const p of netParams(spec)) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    const values =
+      p.init === 'normal' ? rng.normals(size, 0, initStd) : new Float32Array(size).fill(p.init === 'ones' ? 1 : 0);
+    params.set(p.name, tf.variable(tf.tensor(values, p.shape), true));
+  }
+  return { spec, params };
+}
+
+export function trainableVariables(...nets: Net[]): tf.Variable[] {
+  return nets.flatMap((n) => [...n.params.values()]);
+}
+
+export function disposeNet(net: Net): void {
+  for (const v of net.params.values()) v.dispose();
+  net.params.clear();
+}
+
+/** Forward pass. x is NHWC for image inputs, [N, size] for vector inputs. Call inside tf.tidy. */
+export function applyNet(net: Net, x: tf.Tensor): tf.Tensor {
+  return applyLayers(net, net.spec.layers, x);
+}
+
+function param(net: Net, name: string): tf.Variable {
+  const p = net.params.get(name);
+  if (!p) throw new Error(`${net.spec.name}: missing parameter ${name}`);
+  return p;
+}
+
+function applyLayers(net: Net, layers: LayerSpec[], x: tf.Tensor): tf.Tensor {
+  for (const layer of layers) x = applyLayer(net, layer, x);
+  return x;
+}
+
+function applyLayer(net: Net, layer: LayerSpec, x: tf.Tensor): tf.Tensor {
+  switch (layer.op) {
+    case 'conv': {
+      let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, param(net, `${layer.name}.w`) as tf.Tensor4D, layer.stride, layer.pad === 0 ? 'valid' : [[0, 0], [layer.pad, layer.pad], [layer.pad, layer.pad], [0, 0]]);
+      if (layer.bias) y = tf.add(y, param(net, `${layer.name}.b`));
+      return y;
+    }
+    case 'convTranspose': {
+      const [n, h, w] = x.shape as number[];
+      const outShape: [number, number, number, number] = [n, h * layer.stride, w * layer.stride, layer.filters];
+      let y: tf.Tensor = tf.conv2dTranspose(x as tf.Tensor4D, param(net, `${layer.name}.w`) as tf.Tensor4D, outShape, layer.stride, 'same');
+      if (layer.bias) y = tf.add(y, param(net, `${layer.name}.b`));
+      return y;
+    }
+    case 'reflectPad':
+      return tf.mirrorPad(x, [[0, 0], [layer.pad, layer.pad], [layer.pad, layer.pad], [0, 0]], 'reflect');
+    case 'instanceNorm': {
+      const { mean, variance } = tf.moments(x, [1, 2], true);
+      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layer.epsilon)));
+      if (layer.affine) y = tf.add(tf.mul(y, param(net, `${layer.name}.gamma`)), param(net, `${layer.name}.beta`));
+      return y;
+    }
+    case 'act':
+      switch (layer.fn) {
+        case 'relu':
+          return tf.relu(x);
+        case 'leakyRelu':
+          return tf.leakyRelu(x, layer.alpha ?? 0.2);
+        case 'tanh':
+          return tf.tanh(x);
+        case 'sigmoid':
+          return tf.sigmoid(x);
+      }
+      throw new Error(`unknown activation ${String(layer.fn)}`);
+    case 'residual':
+      return tf.add(x, applyLayers(net, layer.body, x));
+    case 'dense': {
+      let y: tf.Tensor = tf.matMul(x as tf.Tensor2D, param(net, `${layer.name}.w`) as tf.Tensor2D);
+      if (layer.bias) y = tf.add(y, param(net, `${layer.name}.b`));
+      return y;
+    }
+    case 'flatten':
+      return tf.reshape(x, [x.shape[0], -1]);
+    case 'reshape':
+      return tf.reshape(x, [x.shape[0], layer.height, layer.width, layer.channels]);
+  }
+}
+
+/** Copies of the parameter values (for checkpoints and export). */
+export async function readParams(net: Net): Promise<Map<string, { shape: number[]; values: Float32Array }>> {
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const [name, v] of net.params) out.set(name, { shape: v.shape.slice(), values: (await v.data()) as Float32Array });
+  return out;
+}
