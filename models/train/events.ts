@@ -1,0 +1,59 @@
+// The one vocabulary of training progress. The trainer process emits these, the training service relays
+// them, and every consumer (CLI printer, Electron IPC bridge, browser-mode WebSocket) reads the same type.
+import type { FamilyId } from '../families/family.js';
+
+/** What the backend chooser reported: the backend in use and why better ones were not. */
+export interface BackendInfo {
+  name: string;
+  detail: string;
+  threads: number;
+  unavailable: { name: string; reason: string }[];
+}
+
+export type StopReason = 'done' | 'paused' | 'stopped';
+
+export type TrainingEvent =
+  | {
+      type: 'started';
+      runDir: string;
+      family: FamilyId;
+      backend: BackendInfo;
+      totalIterations: number;
+      /** The checkpoint iteration this run continues from (absent for a fresh run). */
+      resumedFrom?: number;
+      /** Images found in each dataset, e.g. { a: 120 } or { a: 400, b: 380 }. */
+      datasetSizes: Record<string, number>;
+    }
+  | {
+      type: 'progress';
+      iteration: number;
+      total: number;
+      epoch: number;
+      losses: Record<string, number>;
+      itPerSec: number;
+      etaSeconds: number;
+      /** Learning-rate factor in [0, 1] applied to the family's base rate. */
+      lr: number;
+    }
+  | { type: 'sample'; iteration: number; path: string }
+  | { type: 'checkpoint'; iteration: number; path: string }
+  | { type: 'warning'; message: string }
+  | { type: 'stopped'; iteration: number; reason: StopReason }
+  | { type: 'failed'; message: string; iteration?: number };
+
+export type TrainingEventType = TrainingEvent['type'];
+
+/** Type guard for values that crossed a process or socket boundary. */
+export function isTrainingEvent(value: unknown): value is TrainingEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return (
+    type === 'started' ||
+    type === 'progress' ||
+    type === 'sample' ||
+    type === 'checkpoint' ||
+    type === 'warning' ||
+    type === 'stopped' ||
+    type === 'failed'
+  );
+}
