@@ -218,7 +218,8 @@ async function createSession(
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3, // errors only: ONNX Runtime's warnings are not for Darkroom's users
+      // Fatal only: ONNX Runtime's warnings are not for Darkroom's users, and its errors reach them as exceptions.
+      logSeverityLevel: 4,
     };
     // From a path, ONNX Runtime also finds weights stored beside the model (external data).
     session = typeof loadFrom === 'string' ? await ort.InferenceSession.create(loadFrom, options) : await ort.InferenceSession.create(loadFrom, options);
@@ -256,7 +257,12 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
       if (disposed) throw new Error(`model ${source} was disposed; open it again to run it`);
       checkInput(source, inputs[0], input, dims);
       const feeds = { [inputs[0].name]: new ort.Tensor('float32', input, dims) };
-      const result = await session.run(feeds, [outputs[0].name]);
+      let result: ort.InferenceSession.ReturnType;
+      try {
+        result = await session.run(feeds, [outputs[0].name], { logSeverityLevel: 4 });
+      } catch (error) {
+        throw new Error(`ONNX Runtime could not run model ${source} on input [${dims.join(', ')}]: ${(error as Error).message}`, { cause: error });
+      }
       const out = result[outputs[0].name] as ort.Tensor;
       if (out.type !== 'float32') throw new OnnxModelError(`model ${source} gives ${out.type} output '${outputs[0].name}'; Darkroom needs float32`);
       return { data: out.data as Float32Array, dims: [...out.dims] };
