@@ -7,22 +7,27 @@ import type { NetSpec } from '../nets/spec.js';
 import { exportNet } from './export.js';
 import { openModel } from './runtime.js';
 
-/**
- * A net whose weights are N(0, 1/fan_in) (far above the 0.02 of training init, so a wrong layout shows),
- * with random biases and random instance-norm scales and shifts instead of the zeros and ones they start at.
- */
+/** A net built from `spec` with random parameters (see randomizeParams). */
 export function randomNet(spec: NetSpec, seed: number): Net {
   const net = createNet(spec, new Rng(seed));
-  const rng = new Rng(seed + 1000);
+  randomizeParams(net, seed + 1000);
+  return net;
+}
+
+/**
+ * Gives every parameter of `net` a random value: weights N(0, 1/fan_in) (far above the 0.02 of training init,
+ * so a wrong layout shows), and random biases and instance-norm scales and shifts instead of zeros and ones.
+ */
+export function randomizeParams(net: Net, seed: number): void {
+  const rng = new Rng(seed);
   for (const [name, variable] of net.params) {
     const size = variable.size;
     let values: Float32Array;
     if (name.endsWith('.gamma')) values = rng.normals(size, 1, 0.5);
     else if (name.endsWith('.b') || name.endsWith('.beta')) values = rng.normals(size, 0, 0.5);
     else values = rng.normals(size, 0, 1 / Math.sqrt(size / variable.shape[variable.shape.length - 1]));
-    variable.assign(tf.tensor(values, variable.shape));
+    tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
   }
-  return net;
 }
 
 export function randomInput(shape: number[], seed: number): Float32Array {
