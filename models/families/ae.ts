@@ -1,0 +1,118 @@
+// Autoencoder: squeeze an image through a small latent vector and rebuild it. The first family in the
+// studio's sequence: it shows what a bottleneck keeps (shapes, colours) and what it loses (detail).
+import * as tf from '@tensorflow/tfjs';
+import { createHeNet } from '../nets/init.js';
+import { applyNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
+import { buildConvDecoder, buildConvEncoder } from '../nets/pyramid.js';
+import type { Rng } from '../rng.js';
+import { Adam } from '../train/adam.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { reconMean, type ReconLoss } from './losses.js';
+import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { checkImages, commonState, restoreCommonState, type Trainables } from './state.js';
+
+export type AeConfig = {
+  /** Image height and width: a power of two ≥ 16. */
+  size: number;
+  latent: number;
+  /** Filters of the encoder's first conv (and the decoder's last hidden layer). */
+  nf: number;
+  loss: ReconLoss;
+  lr: number;
+};
+
+export const AE_OPTIONS: readonly OptionInfo[] = [
+  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
+  { name: 'latent', help: 'length of the latent vector', default: 128 },
+  { name: 'nf', help: 'filters of the first conv layer, doubled at each halving up to 8×', default: 32 },
+  { name: 'loss', help: 'reconstruction loss', default: 'l1', choices: ['l1', 'l2'] },
+  LR_OPTION(1e-3),
+];
+
+export function resolveSizeLatentNf(family: 'ae' | 'vae', given: Map<string, unknown>, defaults: { latent: number; nf: number }) {
+  return {
+    size: intOption(family, given, 'size', 64, { powerOfTwo: true, min: 16, max: 1024 }),
+    latent: intOption(family, given, 'latent', defaults.latent, { min: 1, max: 4096 }),
+    nf: intOption(family, given, 'nf', defaults.nf, { min: 1, max: 512 }),
+  };
+}
+
+class AeModel implements FamilyModel {
+  readonly family = 'ae' as const;
+  readonly nets: { encoder: Net; decoder: Net };
+  private readonly adam: Adam;
+
+  constructor(
+    readonly config: AeConfig,
+    rng: Rng,
+  ) {
+    const { size, nf, latent } = config;
+    this.nets = {
+      encoder: createHeNet(buildConvEncoder({ name: 'ae_encoder', size, nf, outputs: latent }), rng),
+      decoder: createHeNet(buildConvDecoder({ name: 'ae_decoder', size, nf, latent }), rng),
+    };
+    this.adam = new Adam(trainableVariables(this.nets.encoder, this.nets.decoder), { learningRate: config.lr });
+  }
+
+  /** Encode then decode; call inside tf.tidy. */
+  reconstruct(images: tf.Tensor4D): tf.Tensor4D {
+    return applyNet(this.nets.decoder, applyNet(this.nets.encoder, images)) as tf.Tensor4D;
+  }
+
+  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+    const batch = nextBatches();
+    try {
+      const x = checkImages(batch.a, 'training images', this.config.size, this.family);
+      const recon = this.adam.minimize(() => reconMean(this.config.loss, this.reconstruct(x), x), lrScale);
+      return { recon };
+    } finally {
+      tf.dispose([batch.a, batch.b]);
+    }
+  }
+
+  sampleGrid(fixed: Batches): SampleGrid {
+    const x = checkImages(fixed.a, 'sample images', this.config.size, this.family);
+    return { rows: [{ label: 'input', images: x.clone() }, { label: 'reconstruction', images: tf.tidy(() => this.reconstruct(x)) }] };
+  }
+
+  private trainables(): Trainables {
+    return { family: this.family, nets: this.nets, optimizers: { ae: this.adam }, rng: null };
+  }
+
+  getState(): FamilyState {
+    return commonState(this.trainables());
+  }
+
+  setState(state: FamilyState): void {
+    restoreCommonState(this.trainables(), state);
+  }
+
+  exportParts(): ExportPart[] {
+    return [
+      { part: 'encoder', net: this.nets.encoder, input: 'image', output: 'vector', description: `image → ${this.config.latent}-d latent vector` },
+      { part: 'decoder', net: this.nets.decoder, input: 'latent', output: 'image', description: `${this.config.latent}-d latent vector → image` },
+    ];
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+    disposeNet(this.nets.encoder);
+    disposeNet(this.nets.decoder);
+  }
+}
+
+export const ae: ModelFamily<AeConfig> = {
+  id: 'ae',
+  title: 'Autoencoder',
+  summary: 'Learns to squeeze each image into a short code and rebuild it, showing what a bottleneck keeps and what it loses.',
+  datasets: 1,
+  resolveConfig(options) {
+    const given = givenOptions('ae', options, AE_OPTIONS);
+    return {
+      ...resolveSizeLatentNf('ae', given, { latent: 128, nf: 32 }),
+      loss: choiceOption('ae', given, 'loss', ['l1', 'l2'] as const, 'l1'),
+      lr: numberOption('ae', given, 'lr', 1e-3, { above: 0, max: 1 }),
+    };
+  },
+  create: (config, rng) => new AeModel(config, rng),
+};

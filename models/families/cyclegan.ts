@@ -1,0 +1,232 @@
+// CycleGAN (Zhu et al. 2017): unpaired translation between image domains A and B, following the
+// official implementation's training step.
+//   G_AB: A → B and G_BA: B → A (ResNet generators); D_A judges domain A, D_B judges domain B (PatchGANs).
+//   Generators (one Adam over both):
+//     G_AB = (D_B(G_AB(a)) − 1)²,  G_BA = (D_A(G_BA(b)) − 1)²                    (LSGAN)
+//     cycle_A = λ_cyc·|G_BA(G_AB(a)) − a|,  cycle_B = λ_cyc·|G_AB(G_BA(b)) − b|   (L1)
+//     idt_A = λ_cyc·λ_id·|G_BA(a) − a|,  idt_B = λ_cyc·λ_id·|G_AB(b) − b|         (identity on each domain's
+//       real images: the generator *into* a domain should leave that domain's images alone; λ_id = 0 skips it)
+//   Discriminators (one Adam over both), on fakes from the forward pass above, through a 50-image pool each:
+//     D_A = ½·[(D_A(a) − 1)² + D_A(pool_A(G_BA(b)))²],  D_B likewise.
+// Every term is a mean over its elements; Adam 2e-4, β1 0.5; the loop owns the constant-then-linear-decay schedule.
+import * as tf from '@tensorflow/tfjs';
+import { buildPatchDiscriminator, PATCHGAN_MIN_SIZE } from '../nets/patchgan.js';
+import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
+import { buildResnetGenerator } from '../nets/resnet-generator.js';
+import type { Rng } from '../rng.js';
+import { Adam } from '../train/adam.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { ImagePool } from './image-pool.js';
+import { l1, mseTo } from './losses.js';
+import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
+
+export type CycleGanPreset = 'light' | 'standard';
+
+export const CYCLEGAN_PRESETS: Record<CycleGanPreset, { ngf: number; ndf: number; blocks: number }> = {
+  // light: half the paper's width for CPU training; the discriminator is narrowed with the generator so it
+  // does not overpower it (and costs half as much).
+  light: { ngf: 32, ndf: 32, blocks: 6 },
+  standard: { ngf: 64, ndf: 64, blocks: 9 },
+};
+
+export type CycleGanConfig = {
+  /** Training crop size (the generators are fully convolutional and run at any multiple of 4 afterwards). */
+  size: number;
+  preset: CycleGanPreset;
+  ngf: number;
+  ndf: number;
+  blocks: number;
+  lambdaCycle: number;
+  /** Multiplies lambdaCycle, as in the official code (identity loss = λ_cyc·λ_id·L1). */
+  lambdaIdentity: number;
+  poolSize: number;
+  lr: number;
+};
+
+export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
+  { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 },
+  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: ['light', 'standard'] },
+  { name: 'ngf', help: "generator width (filters of the 7×7 stem); overrides the preset's", default: null },
+  { name: 'ndf', help: "discriminator width (filters of its first conv); overrides the preset's", default: null },
+  { name: 'blocks', help: "residual blocks in each generator; overrides the preset's", default: null },
+  { name: 'lambdaCycle', help: 'weight of the cycle-consistency L1 loss', default: 10 },
+  { name: 'lambdaIdentity', help: 'identity loss weight, as a fraction of lambdaCycle (0 turns it off)', default: 0.5 },
+  { name: 'poolSize', help: 'generated images remembered for each discriminator (0: no pool)', default: 50 },
+  LR_OPTION(2e-4),
+];
+
+const BETA1 = 0.5;
+
+export class CycleGanModel implements FamilyModel {
+  readonly family = 'cyclegan' as const;
+  readonly nets: { G_AB: Net; G_BA: Net; D_A: Net; D_B: Net };
+  private readonly adamG: Adam;
+  private readonly adamD: Adam;
+  /** Generated A images (from G_BA) for D_A, and generated B images for D_B. */
+  private readonly poolA: ImagePool;
+  private readonly poolB: ImagePool;
+  private rng: Rng;
+
+  constructor(
+    readonly config: CycleGanConfig,
+    rng: Rng,
+  ) {
+    const { ngf, ndf, blocks } = config;
+    this.nets = {
+      G_AB: createNet(buildResnetGenerator({ name: 'G_AB', ngf, blocks }), rng),
+      G_BA: createNet(buildResnetGenerator({ name: 'G_BA', ngf, blocks }), rng),
+      D_A: createNet(buildPatchDiscriminator({ name: 'D_A', ndf }), rng),
+      D_B: createNet(buildPatchDiscriminator({ name: 'D_B', ndf }), rng),
+    };
+    const adam = { learningRate: config.lr, beta1: BETA1 };
+    this.adamG = new Adam(trainableVariables(this.nets.G_AB, this.nets.G_BA), adam);
+    this.adamD = new Adam(trainableVariables(this.nets.D_A, this.nets.D_B), adam);
+    this.poolA = new ImagePool(config.poolSize);
+    this.poolB = new ImagePool(config.poolSize);
+    this.rng = rng.fork();
+  }
+
+  /** A → B; call inside tf.tidy. */
+  toB(a: tf.Tensor4D): tf.Tensor4D {
+    return applyNet(this.nets.G_AB, a) as tf.Tensor4D;
+  }
+
+  /** B → A; call inside tf.tidy. */
+  toA(b: tf.Tensor4D): tf.Tensor4D {
+    return applyNet(this.nets.G_BA, b) as tf.Tensor4D;
+  }
+
+  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+    const batch = nextBatches();
+    const kept: Record<string, tf.Tensor> = {};
+    const losses: Record<string, tf.Scalar> = {};
+    try {
+      const a = checkImages(batch.a, 'domain A images', this.config.size, this.family);
+      const b = checkImages(batch.b, 'domain B images', this.config.size, this.family);
+      const { lambdaCycle, lambdaIdentity } = this.config;
+
+      this.adamG.minimize(() => {
+        const fakeB = this.toB(a);
+        const fakeA = this.toA(b);
+        kept.fakeB = tf.keep(fakeB);
+        kept.fakeA = tf.keep(fakeA);
+        // D weights are not in this optimizer's variables, so they receive no update here.
+        const terms: Record<string, tf.Scalar> = {
+          G_AB: mseTo(applyNet(this.nets.D_B, fakeB), 1),
+          G_BA: mseTo(applyNet(this.nets.D_A, fakeA), 1),
+          cycle_A: tf.mul(l1(this.toA(fakeB), a), lambdaCycle),
+          cycle_B: tf.mul(l1(this.toB(fakeA), b), lambdaCycle),
+        };
+        if (lambdaIdentity > 0) {
+          terms.idt_A = tf.mul(l1(this.toA(a), a), lambdaCycle * lambdaIdentity);
+          terms.idt_B = tf.mul(l1(this.toB(b), b), lambdaCycle * lambdaIdentity);
+        }
+        for (const [name, t] of Object.entries(terms)) losses[name] = tf.keep(t);
+        return tf.addN(Object.values(terms));
+      }, lrScale);
+
+      kept.poolA = this.poolA.query(kept.fakeA as tf.Tensor4D, this.rng);
+      kept.poolB = this.poolB.query(kept.fakeB as tf.Tensor4D, this.rng);
+      this.adamD.minimize(() => {
+        const dA = tf.mul(tf.add(mseTo(applyNet(this.nets.D_A, a), 1), mseTo(applyNet(this.nets.D_A, kept.poolA), 0)), 0.5);
+        const dB = tf.mul(tf.add(mseTo(applyNet(this.nets.D_B, b), 1), mseTo(applyNet(this.nets.D_B, kept.poolB), 0)), 0.5);
+        losses.D_A = tf.keep(dA as tf.Scalar);
+        losses.D_B = tf.keep(dB as tf.Scalar);
+        return tf.add(dA, dB) as tf.Scalar;
+      }, lrScale);
+
+      const values = readScalars(losses);
+      const order = ['D_A', 'G_AB', 'cycle_A', 'idt_A', 'D_B', 'G_BA', 'cycle_B', 'idt_B'];
+      return Object.fromEntries(order.map((name) => [name, values[name] ?? 0]));
+    } finally {
+      tf.dispose([batch.a, batch.b, ...Object.values(kept), ...Object.values(losses)]);
+    }
+  }
+
+  sampleGrid(fixed: Batches): SampleGrid {
+    const a = checkImages(fixed.a, 'domain A sample images', null, this.family);
+    const b = checkImages(fixed.b, 'domain B sample images', null, this.family);
+    const n = Math.min(a.shape[0], b.shape[0]);
+    return tf.tidy(() => {
+      const realA = a.slice(0, n);
+      const realB = b.slice(0, n);
+      const ab = this.toB(realA);
+      const ba = this.toA(realB);
+      return {
+        rows: [
+          { label: 'real A', images: realA },
+          { label: 'A → B', images: ab },
+          { label: 'A → B → A', images: this.toA(ab) },
+          { label: 'real B', images: realB },
+          { label: 'B → A', images: ba },
+          { label: 'B → A → B', images: this.toB(ba) },
+        ],
+      };
+    });
+  }
+
+  private trainables(): Trainables {
+    return { family: this.family, nets: this.nets, optimizers: { G: this.adamG, D: this.adamD }, rng: this.rng };
+  }
+
+  getState(): FamilyState {
+    const state = commonState(this.trainables());
+    const a = this.poolA.getState('pool/A');
+    const b = this.poolB.getState('pool/B');
+    Object.assign(state.tensors, a.tensors, b.tensors);
+    state.json.pool = { A: a.count, B: b.count };
+    return state;
+  }
+
+  setState(state: FamilyState): void {
+    const counts = state.json.pool as { A?: number; B?: number } | undefined;
+    this.rng = restoreCommonState(this.trainables(), state)!;
+    this.poolA.setState('pool/A', state.tensors, counts?.A ?? NaN);
+    this.poolB.setState('pool/B', state.tensors, counts?.B ?? NaN);
+  }
+
+  exportParts(): ExportPart[] {
+    const part = (direction: 'AtoB' | 'BtoA', net: Net): ExportPart => ({
+      part: 'generator',
+      direction,
+      net,
+      input: 'image',
+      output: 'image',
+      description: `${direction === 'AtoB' ? 'A → B' : 'B → A'} translator, fully convolutional (height and width multiples of 4)`,
+    });
+    return [part('AtoB', this.nets.G_AB), part('BtoA', this.nets.G_BA)];
+  }
+
+  dispose(): void {
+    this.adamG.dispose();
+    this.adamD.dispose();
+    this.poolA.dispose();
+    this.poolB.dispose();
+    for (const net of Object.values(this.nets)) disposeNet(net);
+  }
+}
+
+export const cyclegan: ModelFamily<CycleGanConfig> = {
+  id: 'cyclegan',
+  title: 'CycleGAN',
+  summary: 'Learns to translate between two unpaired image collections (day ↔ night, summer ↔ winter) and back again.',
+  datasets: 2,
+  resolveConfig(options) {
+    const given = givenOptions('cyclegan', options, CYCLEGAN_OPTIONS);
+    const preset = choiceOption('cyclegan', given, 'preset', ['light', 'standard'] as const, 'light');
+    const base = CYCLEGAN_PRESETS[preset];
+    return {
+      size: intOption('cyclegan', given, 'size', 128, { multipleOf: 4, min: Math.max(32, PATCHGAN_MIN_SIZE), max: 4096 }),
+      preset,
+      ngf: intOption('cyclegan', given, 'ngf', base.ngf, { min: 1, max: 512 }),
+      ndf: intOption('cyclegan', given, 'ndf', base.ndf, { min: 1, max: 512 }),
+      blocks: intOption('cyclegan', given, 'blocks', base.blocks, { min: 0, max: 32 }),
+      lambdaCycle: numberOption('cyclegan', given, 'lambdaCycle', 10, { min: 0, max: 1000 }),
+      lambdaIdentity: numberOption('cyclegan', given, 'lambdaIdentity', 0.5, { min: 0, max: 100 }),
+      poolSize: intOption('cyclegan', given, 'poolSize', 50, { min: 0, max: 1000 }),
+      lr: numberOption('cyclegan', given, 'lr', 2e-4, { above: 0, max: 1 }),
+    };
+  },
+  create: (config, rng) => new CycleGanModel(config, rng),
+};

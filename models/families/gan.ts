@@ -1,0 +1,190 @@
+// DCGAN-style generative adversarial network (Goodfellow et al. 2014, Algorithm 1; Radford et al. 2016).
+// Each iteration: k discriminator steps, each on a fresh real minibatch (nextBatches) and fresh noise,
+// then one generator step on fresh noise with the non-saturating loss −log D(G(z)).
+//
+// Normalisation (spec.ts has no batch norm): the generator uses affine instance norm after the reshape
+// and every hidden transposed conv, which keeps its activations well scaled from the first step. The
+// discriminator has none: instance norm would hide each image's per-channel mean and contrast from it,
+// so a generator could get colours and brightness wrong unpunished; leaky ReLU and Adam (β1 0.5) keep the
+// plain stack stable at these sizes.
+import * as tf from '@tensorflow/tfjs';
+import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
+import { buildConvDecoder, buildConvEncoder } from '../nets/pyramid.js';
+import type { Rng } from '../rng.js';
+import { Adam } from '../train/adam.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { bceFake, bceReal } from './losses.js';
+import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { checkImages, commonState, copyChecked, readScalars, restoreCommonState, type Trainables } from './state.js';
+
+export type GanConfig = {
+  size: number;
+  latent: number;
+  ngf: number;
+  ndf: number;
+  /** Discriminator steps per generator step. */
+  k: number;
+  lr: number;
+};
+
+export const GAN_OPTIONS: readonly OptionInfo[] = [
+  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
+  { name: 'latent', help: 'length of the noise vector z', default: 100 },
+  { name: 'ngf', help: "filters of the generator's last hidden layer (deeper layers have up to 8×)", default: 64 },
+  { name: 'ndf', help: "filters of the discriminator's first layer, doubled at each halving up to 8×", default: 64 },
+  { name: 'k', help: 'discriminator steps per generator step, each on a fresh minibatch', default: 1 },
+  LR_OPTION(2e-4),
+];
+
+/** Adam β1 for both players, as in DCGAN. */
+const BETA1 = 0.5;
+/** Noise vectors kept for the sample grid, so grids over time show the same z. */
+export const FIXED_SAMPLES = 64;
+/** Rows of samples in the grid (fewer when the grid is wide). */
+const SAMPLE_ROWS = 3;
+
+export class GanModel implements FamilyModel {
+  readonly family = 'gan' as const;
+  readonly nets: { generator: Net; discriminator: Net };
+  private readonly adamG: Adam;
+  private readonly adamD: Adam;
+  private rng: Rng;
+  private fixedNoise: tf.Tensor2D;
+
+  constructor(
+    readonly config: GanConfig,
+    rng: Rng,
+  ) {
+    const { size, latent, ngf, ndf } = config;
+    this.nets = {
+      generator: createNet(buildConvDecoder({ name: 'gan_generator', size, nf: ngf, latent, norm: 'instance' }), rng),
+      discriminator: createNet(buildConvEncoder({ name: 'gan_discriminator', size, nf: ndf, outputs: 1 }), rng),
+    };
+    this.adamG = new Adam(trainableVariables(this.nets.generator), { learningRate: config.lr, beta1: BETA1 });
+    this.adamD = new Adam(trainableVariables(this.nets.discriminator), { learningRate: config.lr, beta1: BETA1 });
+    this.rng = rng.fork();
+    this.fixedNoise = tf.tensor2d(this.rng.normals(FIXED_SAMPLES * latent), [FIXED_SAMPLES, latent]);
+  }
+
+  private noise(count: number, rng: Rng = this.rng): tf.Tensor2D {
+    return tf.tensor2d(rng.normals(count * this.config.latent), [count, this.config.latent]);
+  }
+
+  /** Call inside tf.tidy. */
+  generate(z: tf.Tensor2D): tf.Tensor4D {
+    return applyNet(this.nets.generator, z) as tf.Tensor4D;
+  }
+
+  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+    const sums = { d: 0, dReal: 0, dFake: 0 };
+    let batchSize = 0;
+    for (let step = 0; step < this.config.k; step++) {
+      const d = this.discriminatorStep(nextBatches(), lrScale);
+      sums.d += d.d;
+      sums.dReal += d.dReal;
+      sums.dFake += d.dFake;
+      batchSize = d.batchSize;
+    }
+    const z = this.noise(batchSize);
+    const g = this.adamG.minimize(() => bceReal(applyNet(this.nets.discriminator, this.generate(z))), lrScale);
+    z.dispose();
+    const k = this.config.k;
+    return { d: sums.d / k, dReal: sums.dReal / k, dFake: sums.dFake / k, g };
+  }
+
+  private discriminatorStep(batch: Batches, lrScale: number) {
+    const parts: Record<string, tf.Scalar> = {};
+    let fake: tf.Tensor | null = null;
+    try {
+      const real = checkImages(batch.a, 'training images', this.config.size, this.family);
+      const z = this.noise(real.shape[0]);
+      fake = tf.tidy(() => this.generate(z));
+      z.dispose();
+      const generated = fake;
+      const d = this.adamD.minimize(() => {
+        parts.dReal = tf.keep(bceReal(applyNet(this.nets.discriminator, real)));
+        parts.dFake = tf.keep(bceFake(applyNet(this.nets.discriminator, generated)));
+        return tf.add(parts.dReal, parts.dFake);
+      }, lrScale);
+      return { d, ...(readScalars(parts) as { dReal: number; dFake: number }), batchSize: real.shape[0] };
+    } finally {
+      tf.dispose([batch.a, batch.b, ...(fake ? [fake] : []), ...Object.values(parts)]);
+    }
+  }
+
+  /** count images from z ~ N(0, I) drawn from rng. Caller disposes. */
+  sample(count: number, rng: Rng): tf.Tensor4D {
+    const z = this.noise(count, rng);
+    const images = tf.tidy(() => this.generate(z));
+    z.dispose();
+    return images;
+  }
+
+  sampleGrid(fixed: Batches): SampleGrid {
+    const x = checkImages(fixed.a, 'sample images', this.config.size, this.family);
+    const n = Math.min(x.shape[0], FIXED_SAMPLES);
+    const rowCount = Math.max(1, Math.min(SAMPLE_ROWS, Math.floor(FIXED_SAMPLES / n)));
+    const rows: SampleGrid['rows'] = [];
+    for (let r = 0; r < rowCount; r++) {
+      rows.push({ label: `samples from fixed noise${rowCount > 1 ? ` (${r + 1} of ${rowCount})` : ''}`, images: tf.tidy(() => this.generate(this.fixedNoise.slice(r * n, n))) });
+    }
+    rows.push({ label: 'real', images: x.slice(0, n) });
+    return { rows };
+  }
+
+  private trainables(): Trainables {
+    return { family: this.family, nets: this.nets, optimizers: { G: this.adamG, D: this.adamD }, rng: this.rng };
+  }
+
+  getState(): FamilyState {
+    const state = commonState(this.trainables());
+    state.tensors.fixedNoise = this.fixedNoise;
+    return state;
+  }
+
+  setState(state: FamilyState): void {
+    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
+    this.rng = restoreCommonState(this.trainables(), state)!;
+    this.fixedNoise.dispose();
+    this.fixedNoise = fixed;
+  }
+
+  exportParts(): ExportPart[] {
+    return [
+      { part: 'generator', net: this.nets.generator, input: 'latent', output: 'image', description: `${this.config.latent}-d noise z ~ N(0, I) → image` },
+    ];
+  }
+
+  dispose(): void {
+    this.adamG.dispose();
+    this.adamD.dispose();
+    this.fixedNoise.dispose();
+    disposeNet(this.nets.generator);
+    disposeNet(this.nets.discriminator);
+  }
+}
+
+/** count new images from the prior; see GanModel.sample. */
+export function sample(model: FamilyModel, count: number, rng: Rng): tf.Tensor4D {
+  if (!(model instanceof GanModel)) throw new Error(`expected a gan model, got ${model.family}`);
+  return model.sample(count, rng);
+}
+
+export const gan: ModelFamily<GanConfig> = {
+  id: 'gan',
+  title: 'GAN',
+  summary: 'A generator learns to draw new images like yours by fooling a discriminator that tells real from generated.',
+  datasets: 1,
+  resolveConfig(options) {
+    const given = givenOptions('gan', options, GAN_OPTIONS);
+    return {
+      size: intOption('gan', given, 'size', 64, { powerOfTwo: true, min: 16, max: 1024 }),
+      latent: intOption('gan', given, 'latent', 100, { min: 1, max: 4096 }),
+      ngf: intOption('gan', given, 'ngf', 64, { min: 1, max: 512 }),
+      ndf: intOption('gan', given, 'ndf', 64, { min: 1, max: 512 }),
+      k: intOption('gan', given, 'k', 1, { min: 1, max: 100 }),
+      lr: numberOption('gan', given, 'lr', 2e-4, { above: 0, max: 1 }),
+    };
+  },
+  create: (config, rng) => new GanModel(config, rng),
+};

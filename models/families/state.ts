@@ -1,0 +1,99 @@
+// The parts of a family's checkpoint state every family has: net weights (`net/<netKey>/<param>`),
+// Adam moments (`adam/<name>.m.i`, `adam/<name>.v.i`) with their step counters, and the family's own Rng.
+// A checkpoint writer needs nothing but FamilyModel.getState/setState.
+import * as tf from '@tensorflow/tfjs';
+import type { Net } from '../nets/net.js';
+import { Rng, type RngState } from '../rng.js';
+import type { Adam } from '../train/adam.js';
+import type { FamilyId, FamilyState } from './family.js';
+
+/** Bumped when the layout of a family's state changes, so an old checkpoint fails with a clear message. */
+export const STATE_VERSION = 1;
+
+export interface Trainables {
+  family: FamilyId;
+  nets: Record<string, Net>;
+  optimizers: Record<string, Adam>;
+  /** The family's own random stream (noise, ε, pool decisions); null for families that draw none while training. */
+  rng: Rng | null;
+}
+
+export function commonState(t: Trainables): FamilyState {
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [key, net] of Object.entries(t.nets)) {
+    for (const [param, v] of net.params) tensors[`net/${key}/${param}`] = v;
+  }
+  const steps: Record<string, number> = {};
+  for (const [name, adam] of Object.entries(t.optimizers)) {
+    const s = adam.getState(`adam/${name}`);
+    Object.assign(tensors, s.tensors);
+    steps[name] = s.step;
+  }
+  return { tensors, json: { family: t.family, stateVersion: STATE_VERSION, adamSteps: steps, rng: t.rng?.getState() ?? null } };
+}
+
+/** Restores weights and optimizers in place; returns the restored Rng (Rng state cannot be set in place). */
+export function restoreCommonState(t: Trainables, state: FamilyState): Rng | null {
+  const { json, tensors } = state;
+  if (json.family !== t.family) {
+    throw new Error(`this checkpoint belongs to a ${String(json.family)} model, not ${t.family}; resume it with the family it was trained with`);
+  }
+  if (json.stateVersion !== STATE_VERSION) {
+    throw new Error(`this ${t.family} checkpoint has state version ${String(json.stateVersion)}; this Darkroom reads version ${STATE_VERSION}`);
+  }
+  for (const [key, net] of Object.entries(t.nets)) {
+    for (const [param, v] of net.params) assignChecked(v, tensors, `net/${key}/${param}`);
+  }
+  const steps = json.adamSteps as Record<string, number> | undefined;
+  for (const [name, adam] of Object.entries(t.optimizers)) {
+    const step = steps?.[name];
+    if (typeof step !== 'number') throw new Error(`checkpoint is missing the step counter of optimizer ${name}`);
+    const own = adam.getState(`adam/${name}`).tensors;
+    for (const [key, moment] of Object.entries(own)) checkShape(moment, tensors, key);
+    adam.setState(`adam/${name}`, tensors, step);
+  }
+  if (!t.rng) return null;
+  if (!Array.isArray(json.rng) || json.rng.length !== 4) throw new Error(`checkpoint is missing the ${t.family} model's random generator state`);
+  return new Rng(json.rng as RngState);
+}
+
+function checkShape(like: tf.Tensor, tensors: Record<string, tf.Tensor>, key: string): tf.Tensor {
+  const t = tensors[key];
+  if (!t) throw new Error(`checkpoint is missing ${key}`);
+  if (t.shape.join('×') !== like.shape.join('×')) {
+    throw new Error(
+      `checkpoint's ${key} has shape [${t.shape}], the model expects [${like.shape}]: was it trained with other options (size, preset, latent…)?`,
+    );
+  }
+  return t;
+}
+
+/** Copies tensors[key] into a variable after checking it exists and has the variable's shape. */
+export function assignChecked(into: tf.Variable, tensors: Record<string, tf.Tensor>, key: string): void {
+  into.assign(checkShape(into, tensors, key));
+}
+
+/** A tensor from the state, copied (the caller keeps ownership of the original), with its shape checked. */
+export function copyChecked(like: tf.Tensor, tensors: Record<string, tf.Tensor>, key: string): tf.Tensor {
+  return checkShape(like, tensors, key).clone();
+}
+
+/** Reads many scalars with one download and disposes them. */
+export function readScalars(scalars: Record<string, tf.Scalar>): Record<string, number> {
+  const names = Object.keys(scalars);
+  if (names.length === 0) return {};
+  const values = tf.tidy(() => tf.stack(names.map((n) => scalars[n])).dataSync());
+  tf.dispose(Object.values(scalars));
+  return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+}
+
+/** Checks a batch is NHWC RGB of the size the nets were built for (null: any size). */
+export function checkImages(images: tf.Tensor | undefined, what: string, size: number | null, family: FamilyId): tf.Tensor4D {
+  if (!images) throw new Error(`${family}: ${what} is missing from the batch`);
+  const [n, h, w, c] = images.shape;
+  if (images.rank !== 4 || c !== 3 || n < 1) throw new Error(`${family}: ${what} must be NHWC RGB images, got shape [${images.shape}]`);
+  if (size !== null && (h !== size || w !== size)) {
+    throw new Error(`${family}: ${what} are ${h}×${w} but the model was built for ${size}×${size}; load the data with the model's size`);
+  }
+  return images as tf.Tensor4D;
+}

@@ -1,0 +1,197 @@
+// Variational autoencoder (Kingma & Welling 2014). The encoder gives, per image, a Gaussian q(z|x) =
+// N(μ, σ²) through one dense layer of 2·latent units ([μ, log σ²]); z = μ + σ·ε with ε drawn in JS
+// from the model's seeded Rng (so a resumed run draws the same ε); the decoder maps z back to an image.
+//
+// Objective (the negative ELBO), per image, averaged over the batch:
+//   loss = recon + β·kl,  recon = Σ over pixels and channels of the L2 (or L1) error,
+//                         kl    = Σ over latent dims of KL(N(μ, σ²) ‖ N(0, 1)).
+// Summing (not averaging) both terms keeps them on the scale the ELBO gives them, so β = 1 is the
+// textbook VAE; a mean over pixels would silently weaken the reconstruction by H·W·3.
+//
+// Helpers for `darkroom sample` and the studio: VaeModel.sample(count, rng) and
+// VaeModel.interpolate(imageA, imageB, steps); also as functions sample(model, …) / interpolate(model, …).
+import * as tf from '@tensorflow/tfjs';
+import { createHeNet } from '../nets/init.js';
+import { applyNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
+import { buildConvDecoder, buildConvEncoder } from '../nets/pyramid.js';
+import type { Rng } from '../rng.js';
+import { Adam } from '../train/adam.js';
+import { resolveSizeLatentNf } from './ae.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { klToStandardNormal, reconPerImage, type ReconLoss } from './losses.js';
+import { choiceOption, givenOptions, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { checkImages, commonState, copyChecked, readScalars, restoreCommonState, type Trainables } from './state.js';
+
+export type VaeConfig = {
+  size: number;
+  latent: number;
+  nf: number;
+  loss: ReconLoss;
+  /** Weight of the KL term (β-VAE; 1 is the plain VAE). */
+  beta: number;
+  lr: number;
+};
+
+export const VAE_OPTIONS: readonly OptionInfo[] = [
+  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
+  { name: 'latent', help: 'dimensions of the latent space', default: 64 },
+  { name: 'nf', help: 'filters of the first conv layer, doubled at each halving up to 8×', default: 32 },
+  { name: 'loss', help: 'reconstruction term, summed over pixels: l2 (Gaussian decoder) or l1 (Laplace)', default: 'l2', choices: ['l1', 'l2'] },
+  { name: 'beta', help: 'weight of the KL term (1: plain VAE; larger: smoother latent space, blurrier images)', default: 1 },
+  LR_OPTION(1e-3),
+];
+
+/** Prior noise vectors kept for the sample grid, so grids at different iterations show the same z. */
+export const FIXED_SAMPLES = 64;
+
+export class VaeModel implements FamilyModel {
+  readonly family = 'vae' as const;
+  readonly nets: { encoder: Net; decoder: Net };
+  private readonly adam: Adam;
+  private rng: Rng;
+  private fixedNoise: tf.Tensor2D;
+
+  constructor(
+    readonly config: VaeConfig,
+    rng: Rng,
+  ) {
+    const { size, nf, latent } = config;
+    this.nets = {
+      encoder: createHeNet(buildConvEncoder({ name: 'vae_encoder', size, nf, outputs: 2 * latent }), rng),
+      decoder: createHeNet(buildConvDecoder({ name: 'vae_decoder', size, nf, latent }), rng),
+    };
+    this.adam = new Adam(trainableVariables(this.nets.encoder, this.nets.decoder), { learningRate: config.lr });
+    this.rng = rng.fork();
+    this.fixedNoise = tf.tensor2d(this.rng.normals(FIXED_SAMPLES * latent), [FIXED_SAMPLES, latent]);
+  }
+
+  /** [μ, log σ²] of q(z|x); call inside tf.tidy. */
+  encode(images: tf.Tensor4D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const h = applyNet(this.nets.encoder, images) as tf.Tensor2D;
+    const [mu, logVar] = tf.split(h, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    return { mu, logVar };
+  }
+
+  /** Call inside tf.tidy. */
+  decode(z: tf.Tensor2D): tf.Tensor4D {
+    return applyNet(this.nets.decoder, z) as tf.Tensor4D;
+  }
+
+  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+    const batch = nextBatches();
+    const parts: Record<string, tf.Scalar> = {};
+    let eps: tf.Tensor2D | null = null;
+    try {
+      const x = checkImages(batch.a, 'training images', this.config.size, this.family);
+      const n = x.shape[0];
+      eps = tf.tensor2d(this.rng.normals(n * this.config.latent), [n, this.config.latent]);
+      const noise = eps;
+      const loss = this.adam.minimize(() => {
+        const { mu, logVar } = this.encode(x);
+        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), noise)) as tf.Tensor2D;
+        const recon = reconPerImage(this.config.loss, this.decode(z), x);
+        const kl = klToStandardNormal(mu, logVar);
+        parts.recon = tf.keep(recon);
+        parts.kl = tf.keep(kl);
+        return tf.add(recon, tf.mul(kl, this.config.beta));
+      }, lrScale);
+      return { loss, ...readScalars(parts) };
+    } finally {
+      tf.dispose([batch.a, batch.b, ...(eps ? [eps] : []), ...Object.values(parts)]);
+    }
+  }
+
+  /** count images decoded from z ~ N(0, I) drawn from rng. Caller disposes. */
+  sample(count: number, rng: Rng): tf.Tensor4D {
+    const z = tf.tensor2d(rng.normals(count * this.config.latent), [count, this.config.latent]);
+    const images = tf.tidy(() => this.decode(z));
+    z.dispose();
+    return images;
+  }
+
+  /** steps images (≥ 2) decoded along the straight line between the means μ of imageA and imageB, both ends included. */
+  interpolate(imageA: tf.Tensor3D | tf.Tensor4D, imageB: tf.Tensor3D | tf.Tensor4D, steps: number): tf.Tensor4D {
+    if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolate needs at least 2 steps, got ${steps}`);
+    return tf.tidy(() => {
+      const one = (t: tf.Tensor3D | tf.Tensor4D) => checkImages(t.rank === 3 ? t.expandDims(0) : t, 'images to interpolate', this.config.size, this.family);
+      const { mu } = this.encode(tf.concat([one(imageA).slice(0, 1), one(imageB).slice(0, 1)]) as tf.Tensor4D);
+      const t = tf.linspace(0, 1, steps).reshape([steps, 1]);
+      const [muA, muB] = tf.split(mu, 2, 0);
+      return this.decode(tf.add(muA, tf.mul(t, tf.sub(muB, muA))) as tf.Tensor2D);
+    });
+  }
+
+  sampleGrid(fixed: Batches): SampleGrid {
+    const x = checkImages(fixed.a, 'sample images', this.config.size, this.family);
+    const n = Math.min(x.shape[0], FIXED_SAMPLES);
+    const inputs = x.slice(0, n);
+    const rows: SampleGrid['rows'] = [
+      { label: 'input', images: inputs },
+      { label: 'reconstruction (μ)', images: tf.tidy(() => this.decode(this.encode(inputs).mu)) },
+      { label: 'samples from the prior', images: tf.tidy(() => this.decode(this.fixedNoise.slice(0, n))) },
+    ];
+    if (n >= 2) rows.push({ label: 'interpolation: first → second input', images: this.interpolate(inputs.slice(0, 1), inputs.slice(1, 1), n) });
+    return { rows };
+  }
+
+  private trainables(): Trainables {
+    return { family: this.family, nets: this.nets, optimizers: { vae: this.adam }, rng: this.rng };
+  }
+
+  getState(): FamilyState {
+    const state = commonState(this.trainables());
+    state.tensors.fixedNoise = this.fixedNoise;
+    return state;
+  }
+
+  setState(state: FamilyState): void {
+    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
+    this.rng = restoreCommonState(this.trainables(), state)!;
+    this.fixedNoise.dispose();
+    this.fixedNoise = fixed;
+  }
+
+  exportParts(): ExportPart[] {
+    const { latent } = this.config;
+    return [
+      { part: 'decoder', net: this.nets.decoder, input: 'latent', output: 'image', description: `${latent}-d latent z ~ N(0, I) → image` },
+      { part: 'encoder', net: this.nets.encoder, input: 'image', output: 'vector', description: `image → [μ (${latent}), log σ² (${latent})] of q(z|x)` },
+    ];
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+    this.fixedNoise.dispose();
+    disposeNet(this.nets.encoder);
+    disposeNet(this.nets.decoder);
+  }
+}
+
+function asVae(model: FamilyModel): VaeModel {
+  if (!(model instanceof VaeModel)) throw new Error(`expected a vae model, got ${model.family}`);
+  return model;
+}
+
+/** See VaeModel.sample. */
+export const sample = (model: FamilyModel, count: number, rng: Rng): tf.Tensor4D => asVae(model).sample(count, rng);
+
+/** See VaeModel.interpolate. */
+export const interpolate = (model: FamilyModel, imageA: tf.Tensor3D | tf.Tensor4D, imageB: tf.Tensor3D | tf.Tensor4D, steps: number): tf.Tensor4D =>
+  asVae(model).interpolate(imageA, imageB, steps);
+
+export const vae: ModelFamily<VaeConfig> = {
+  id: 'vae',
+  title: 'Variational autoencoder',
+  summary: 'Learns a smooth latent space of your images: rebuild them, blend between two, or draw new ones from noise.',
+  datasets: 1,
+  resolveConfig(options) {
+    const given = givenOptions('vae', options, VAE_OPTIONS);
+    return {
+      ...resolveSizeLatentNf('vae', given, { latent: 64, nf: 32 }),
+      loss: choiceOption('vae', given, 'loss', ['l1', 'l2'] as const, 'l2'),
+      beta: numberOption('vae', given, 'beta', 1, { min: 0, max: 1000 }),
+      lr: numberOption('vae', given, 'lr', 1e-3, { above: 0, max: 1 }),
+    };
+  },
+  create: (config, rng) => new VaeModel(config, rng),
+};
