@@ -28,18 +28,21 @@ export type TrainingEvent =
       type: 'progress';
       iteration: number;
       total: number;
+      /** Passes over the (larger) dataset so far, fractional: iteration × batch ÷ images. */
       epoch: number;
       losses: Record<string, number>;
       itPerSec: number;
+      /** Seconds left at the current speed. */
       etaSeconds: number;
-      /** Learning-rate factor in [0, 1] applied to the family's base rate. */
+      /** The learning rate in effect: the family's base rate × the schedule's factor. */
       lr: number;
     }
   | { type: 'sample'; iteration: number; path: string }
   | { type: 'checkpoint'; iteration: number; path: string }
   | { type: 'warning'; message: string }
   | { type: 'stopped'; iteration: number; reason: StopReason }
-  | { type: 'failed'; message: string; iteration?: number };
+  /** badInput: the request or the data was wrong and no work was done (the CLI exits 2, not 1). */
+  | { type: 'failed'; message: string; iteration?: number; badInput?: boolean };
 
 export type TrainingEventType = TrainingEvent['type'];
 

@@ -41,6 +41,8 @@ export interface RunInfo {
   /** The family's resolved config (what family.resolveConfig returned). */
   config: Record<string, unknown>;
   backend: BackendInfo | null;
+  /** Usable images in each dataset when the run was last started. */
+  datasetSizes: Record<string, number>;
   status: RunStatus;
   /** Iterations completed (the last checkpoint may be behind while running). */
   iteration: number;
@@ -48,6 +50,8 @@ export interface RunInfo {
   createdAt: string;
   updatedAt: string;
   lastError: string | null;
+  /** The trainer process while status is running (guards against two trainers on one run). */
+  pid: number | null;
 }
 
 export interface MetricsRecord {

@@ -1,0 +1,136 @@
+// What a person asks for when starting a run (CLI flags, the studio's Train form), and how it becomes the
+// fully resolved TrainSettings recorded in run.json. Loop options live here; family options go to
+// family.resolveConfig unchanged.
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { FAMILY_IDS, type FamilyId } from '../families/family.js';
+import { UsageError } from '../errors.js';
+import type { BackendPreference, TrainSettings } from './run-dir.js';
+import { resolveSchedule } from './schedule.js';
+
+export interface TrainRequest {
+  family: string;
+  data?: string;
+  a?: string;
+  b?: string;
+  /** Image (crop) size; also the family's `size` option. */
+  size?: number;
+  loadSize?: number;
+  iterations?: number;
+  epochs?: number;
+  batch?: number;
+  seed?: number;
+  checkpointEvery?: number;
+  sampleEvery?: number;
+  logEvery?: number;
+  backend?: string;
+  threads?: number;
+  /** false: no random horizontal flips (`--no-flip`). */
+  flip?: boolean;
+  lrConstant?: number;
+  lrDecay?: number;
+  /** Family options (preset, latent, beta, k, lambdaCycle, lambdaIdentity, ngf, ndf, blocks, lr, …; see FAMILY_OPTIONS). */
+  familyOptions?: Record<string, unknown>;
+}
+
+/** What `darkroom train --resume` may change: where it runs, not what it computes. */
+export interface ResumeRequest {
+  runDir: string;
+  backend?: string;
+  threads?: number;
+}
+
+interface FamilyDefaults {
+  batch: number;
+  iterations: number;
+}
+
+// Small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
+const DEFAULTS: Record<FamilyId, FamilyDefaults> = {
+  ae: { batch: 16, iterations: 2000 },
+  vae: { batch: 16, iterations: 3000 },
+  gan: { batch: 16, iterations: 5000 },
+  cyclegan: { batch: 1, iterations: 20000 },
+};
+
+const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export function checkFamily(family: string): FamilyId {
+  if (!(FAMILY_IDS as readonly string[]).includes(family))
+    throw new UsageError(`unknown model family "${family}": choose one of ${FAMILY_IDS.join(', ')}`);
+  return family as FamilyId;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min} (got ${value})`);
+  return value;
+}
+
+export function checkBackend(backend: string | undefined): BackendPreference {
+  const value = backend ?? 'auto';
+  if (!(BACKENDS as readonly string[]).includes(value))
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')} (got "${value}")`);
+  return value as BackendPreference;
+}
+
+/**
+ * The settings that do not need the data; `iterations` is left undefined when epochs were asked for.
+ * `size` is the family's resolved image size (the family checks it and owns its default).
+ */
+export function resolveSettings(
+  request: TrainRequest,
+  size: number,
+): { family: FamilyId; settings: Omit<TrainSettings, 'iterations' | 'schedule'>; iterations?: number; epochs?: number } {
+  const family = checkFamily(request.family);
+  const defaults = DEFAULTS[family];
+  const twoFolders = family === 'cyclegan';
+  if (twoFolders) {
+    if (request.data) throw new UsageError('cyclegan trains on two folders: give --a DIR and --b DIR instead of --data');
+    if (!request.a || !request.b) throw new UsageError('cyclegan needs both --a DIR (domain A) and --b DIR (domain B)');
+  } else {
+    if (request.a || request.b) throw new UsageError(`${family} trains on one folder: give --data DIR (--a/--b are for cyclegan)`);
+    if (!request.data) throw new UsageError(`${family} needs --data DIR, a folder of images`);
+  }
+  // CycleGAN's reference resizes to 286 and crops 256: the same ratio at every size.
+  const loadSize = positiveInt('load-size', request.loadSize, twoFolders ? Math.round((size * 286) / 256) : size, 1);
+  if (loadSize < size) throw new UsageError(`--load-size (${loadSize}) must be at least --size (${size}): images are cropped to --size`);
+  if (request.iterations !== undefined && request.epochs !== undefined)
+    throw new UsageError('give either --iterations or --epochs, not both');
+  const iterations = request.iterations === undefined ? undefined : positiveInt('iterations', request.iterations, 0);
+  const epochs = request.epochs === undefined ? undefined : positiveInt('epochs', request.epochs, 0);
+  const seed = request.seed ?? randomInt(0, 2 ** 31);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0 (got ${seed})`);
+  return {
+    family,
+    iterations: iterations ?? (epochs === undefined ? defaults.iterations : undefined),
+    epochs,
+    settings: {
+      ...(twoFolders ? { a: resolve(request.a!), b: resolve(request.b!) } : { data: resolve(request.data!) }),
+      size,
+      loadSize,
+      flip: request.flip ?? true,
+      batch: positiveInt('batch', request.batch, defaults.batch),
+      epochs,
+      seed,
+      checkpointEvery: positiveInt('checkpoint-every', request.checkpointEvery, family === 'cyclegan' ? 500 : 1000),
+      sampleEvery: positiveInt('sample-every', request.sampleEvery, family === 'cyclegan' ? 100 : 200),
+      logEvery: positiveInt('log-every', request.logEvery, 10),
+      backend: checkBackend(request.backend),
+      threads: request.threads === undefined ? undefined : positiveInt('threads', request.threads, 1),
+    },
+  };
+}
+
+/** Completes the settings once the data sizes are known (epochs → iterations) and fixes the schedule. */
+export function finishSettings(
+  family: FamilyId,
+  partial: Omit<TrainSettings, 'iterations' | 'schedule'>,
+  iterations: number | undefined,
+  datasetSizes: number[],
+  lr: { constant?: number; decay?: number },
+): TrainSettings {
+  // An epoch is one pass over the larger folder, as in the CycleGAN reference.
+  const total = iterations ?? Math.ceil(((partial.epochs ?? 1) * Math.max(...datasetSizes)) / partial.batch);
+  return { ...partial, iterations: total, schedule: resolveSchedule(family, total, lr) };
+}

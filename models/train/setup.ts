@@ -1,0 +1,188 @@
+// Getting a training session ready: a fresh run (resolve options, open the data, start the backend, create
+// the run directory and the model) or a resumed one (read run.json, restore the newest good checkpoint).
+// Both derive every random stream from the run's seed the same way, which is what makes resume exact.
+import { promises as fs } from 'node:fs';
+import { initBackend, type BackendReport } from '../backend/index.js';
+import { openFolderDataset, type FolderDataset } from '../data/folder-dataset.js';
+import type { FamilyModel, FamilyState, ModelFamily } from '../families/family.js';
+import { getFamily } from '../families/index.js';
+import { UsageError } from '../errors.js';
+import { Rng } from '../rng.js';
+import * as tf from '@tensorflow/tfjs';
+import { cleanStaleTemps, loadLatestCheckpoint } from './checkpoint.js';
+import { DataFeed, type DataFeedState } from './data-feed.js';
+import { checkBackend, finishSettings, resolveSettings, type TrainRequest } from './options.js';
+import {
+  createRunDir,
+  readRunInfo,
+  runPaths,
+  truncateMetrics,
+  truncateSamples,
+  updateRunInfo,
+  type BackendPreference,
+  type RunInfo,
+  type TrainSettings,
+} from './run-dir.js';
+
+export interface Session {
+  runDir: string;
+  info: RunInfo;
+  family: ModelFamily;
+  model: FamilyModel;
+  feed: DataFeed;
+  datasetSizes: Record<string, number>;
+  backend: BackendReport;
+  /** Iterations already done (0 for a fresh run). */
+  startIteration: number;
+  /** Training time already spent before this session. */
+  elapsedMsBefore: number;
+  /** The checkpoint this session continues from. */
+  resumedFrom?: number;
+}
+
+/** What a checkpoint holds besides the family's tensors. */
+export interface CheckpointJson {
+  family: FamilyState['json'];
+  feed: DataFeedState;
+  iteration: number;
+  elapsedMs: number;
+  lr: number;
+}
+
+type Warn = (message: string) => void;
+
+/** The model and data streams every session of a run starts from, all derived from the seed. */
+function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets) {
+  const master = new Rng(train.seed);
+  const model = family.create(config, master.fork());
+  const feed = new DataFeed(datasets, train.batch, master.fork());
+  return { model, feed };
+}
+
+type Datasets = { a: FolderDataset; b?: FolderDataset };
+
+async function openDatasets(train: Omit<TrainSettings, 'iterations' | 'schedule'>, warn: Warn): Promise<Datasets> {
+  const options = { loadSize: train.loadSize, cropSize: train.size, flip: train.flip, onWarning: warn };
+  if (train.data) return { a: await openFolderDataset(train.data, options) };
+  return { a: await openFolderDataset(train.a!, options), b: await openFolderDataset(train.b!, options) };
+}
+
+const sizesOf = (d: Datasets): Record<string, number> => (d.b ? { a: d.a.size, b: d.b.size } : { data: d.a.size });
+
+async function startBackend(preference: BackendPreference, threads: number | undefined): Promise<BackendReport> {
+  try {
+    return await initBackend(preference, { threads });
+  } catch (error) {
+    // Only an explicit choice can fail (auto falls back to cpu): that is the user's option to change.
+    throw new UsageError(`--backend ${preference}: ${(error as Error).message}`);
+  }
+}
+
+export async function prepareFresh(runDir: string, request: TrainRequest, warn: Warn): Promise<Session> {
+  const family = getFamily(request.family);
+  const familyOptions = { ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) };
+  const config = family.resolveConfig(familyOptions) as Record<string, unknown>;
+  const { settings, iterations } = resolveSettings(request, config.size as number);
+  const root = runPaths(runDir).root;
+  const existing = await fs.readdir(root).catch(() => null);
+  if (existing && existing.length > 0)
+    throw new UsageError(`${root} already exists and is not empty. Continue that run with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`);
+
+  const datasets = await openDatasets(settings, warn);
+  const datasetSizes = sizesOf(datasets);
+  const train = finishSettings(family.id, settings, iterations, Object.values(datasetSizes), {
+    constant: request.lrConstant,
+    decay: request.lrDecay,
+  });
+  const backend = await startBackend(train.backend, train.threads);
+  const now = new Date().toISOString();
+  const info: RunInfo = {
+    format: 'darkroom-run',
+    version: 1,
+    family: family.id,
+    train,
+    config,
+    backend: { name: backend.name, detail: backend.detail, threads: backend.threads, unavailable: backend.unavailable },
+    datasetSizes,
+    status: 'running',
+    iteration: 0,
+    totalIterations: train.iterations,
+    createdAt: now,
+    updatedAt: now,
+    lastError: null,
+    pid: process.pid,
+  };
+  await createRunDir(runDir, info);
+  const { model, feed } = seededStart(family, config, train, datasets);
+  return { runDir, info, family, model, feed, datasetSizes, backend, startIteration: 0, elapsedMsBefore: 0 };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface ResumeOverrides {
+  backend?: string;
+  threads?: number;
+}
+
+export async function prepareResume(runDir: string, overrides: ResumeOverrides, warn: Warn): Promise<Session | { alreadyDone: RunInfo }> {
+  const previous = await readRunInfo(runDir);
+  if (previous.status === 'running' && previous.pid && previous.pid !== process.pid && processAlive(previous.pid))
+    throw new UsageError(`${runDir} is being trained right now (process ${previous.pid}). Stop that one first.`);
+  if (previous.status === 'done' && previous.iteration >= previous.totalIterations) return { alreadyDone: previous };
+  const family = getFamily(previous.family);
+  const train = previous.train;
+  const preference = overrides.backend === undefined ? train.backend : checkBackend(overrides.backend);
+  const threads = overrides.threads ?? train.threads;
+
+  const datasets = await openDatasets(train, warn);
+  const backend = await startBackend(preference, threads);
+  const paths = runPaths(runDir);
+  await cleanStaleTemps(paths.checkpoints);
+  const { model, feed } = seededStart(family, previous.config, train, datasets);
+
+  let startIteration = 0;
+  let elapsedMsBefore = 0;
+  let resumedFrom: number | undefined;
+  try {
+    const checkpoint = await loadLatestCheckpoint(paths.checkpoints);
+    for (const damaged of checkpoint?.skipped ?? []) {
+      warn(`Checkpoint ${damaged.path} is damaged (${damaged.reason}); it was removed and the previous one is used.`);
+      await fs.rm(damaged.path, { recursive: true, force: true });
+    }
+    if (checkpoint) {
+      try {
+        const json = checkpoint.json as unknown as CheckpointJson;
+        model.setState({ tensors: checkpoint.tensors, json: json.family });
+        for (const message of feed.restore(json.feed)) warn(message);
+        startIteration = checkpoint.iteration;
+        elapsedMsBefore = json.elapsedMs;
+        resumedFrom = checkpoint.iteration;
+      } finally {
+        tf.dispose(Object.values(checkpoint.tensors));
+      }
+    } else if (previous.iteration > 0) {
+      warn(`${runDir} has no usable checkpoint; training starts again from iteration 0.`);
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  await truncateMetrics(runDir, startIteration);
+  await truncateSamples(runDir, startIteration);
+  const info = await updateRunInfo(runDir, {
+    status: 'running',
+    iteration: startIteration,
+    backend: { name: backend.name, detail: backend.detail, threads: backend.threads, unavailable: backend.unavailable },
+    lastError: null,
+    pid: process.pid,
+  });
+  const datasetSizes = sizesOf(datasets);
+  return { runDir, info, family, model, feed, datasetSizes, backend, startIteration, elapsedMsBefore, resumedFrom };
+}
