@@ -1,0 +1,583 @@
+// The studio's contract: every request, response, event and error type, in one file.
+// The renderer talks to exactly this, through IPC (Electron) or HTTP + WebSocket (browser mode).
+// `StudioMethods` maps each method name to its request and response; `StudioHandlers` and
+// `REQUEST_VALIDATORS` are mapped types over it, so a method without a handler or a validator
+// does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
+import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
+import type { FamilyId } from '../models/families/family.js';
+
+export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
+export type { FamilyId } from '../models/families/family.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** A file inside the workspace, by its path relative to the workspace root ("runs/x/samples/000010.png").
+ *  Clients turn it into a URL with their transport (HTTP /media/… or the Electron media protocol). */
+export type MediaRef = string;
+
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type Preset = 'light' | 'standard';
+export const PRESETS: readonly Preset[] = ['light', 'standard'];
+export type OutputFormat = 'same' | 'jpg' | 'png' | 'webp' | 'tiff' | 'avif';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['same', 'jpg', 'png', 'webp', 'tiff', 'avif'];
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+export type Direction = 'AtoB' | 'BtoA';
+export type ExportPart = 'generator' | 'encoder' | 'decoder';
+const FAMILIES: readonly FamilyId[] = ['ae', 'vae', 'gan', 'cyclegan'];
+
+export interface FamilyInfo {
+  id: FamilyId;
+  title: string;
+  /** One sentence on what it learns. */
+  summary: string;
+  /** 1: one folder; 2: two unpaired folders (A and B). */
+  datasets: 1 | 2;
+  /** The family's own settings, for the Train view's advanced section. */
+  options: FamilyOption[];
+}
+
+export interface FamilyOption {
+  name: string;
+  help: string;
+  default: number | string | null;
+  choices?: readonly string[];
+}
+
+export interface AppInfo {
+  version: string;
+  workspace: string;
+  families: FamilyInfo[];
+  /** True the first time this workspace was opened (the sample project was just made). */
+  firstStart: boolean;
+  /** The sample project's dataset ids (day and night scenes), when present. */
+  sample: { dayDatasetId: string; nightDatasetId: string } | null;
+  /** Where folder pickers start. */
+  home: string;
+}
+
+export interface FolderEntry {
+  name: string;
+  path: string;
+  kind: 'folder' | 'image' | 'onnx' | 'other';
+}
+
+export interface FolderListing {
+  path: string;
+  parent: string | null;
+  entries: FolderEntry[];
+}
+
+export type DatasetProblemKind = 'corrupt' | 'tiny' | 'grey' | 'duplicate';
+
+export interface DatasetProblem {
+  file: string;
+  kind: DatasetProblemKind;
+  message: string;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  path: string;
+  count: number;
+  addedAt: string;
+  /** Up to a handful of thumbnails to recognise the dataset by. */
+  thumbnails: MediaRef[];
+  problemCount: number;
+}
+
+export interface DatasetReport extends DatasetSummary {
+  /** Image sizes seen, most common first ("640×480": 12). */
+  sizes: { size: string; count: number }[];
+  formats: { format: string; count: number }[];
+  problems: DatasetProblem[];
+}
+
+export interface TrainRequest {
+  family: FamilyId;
+  /** Dataset ids: `a` for every family, `b` too for CycleGAN. */
+  datasets: { a: string; b?: string };
+  name?: string;
+  size: number;
+  preset?: Preset;
+  iterations: number;
+  batch?: number;
+  seed?: number;
+  sampleEvery?: number;
+  checkpointEvery?: number;
+  backend?: BackendPreference;
+  /** Family settings passed through to the family's resolveConfig (numbers, strings, booleans). */
+  advanced?: Record<string, number | string | boolean>;
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  family: FamilyId;
+  status: RunStatus;
+  /** A trainer process is attached to this run right now. */
+  active: boolean;
+  iteration: number;
+  totalIterations: number;
+  size: number;
+  backend: BackendInfo | null;
+  createdAt: string;
+  updatedAt: string;
+  lastError: string | null;
+  lastSample: MediaRef | null;
+  exports: MediaRef[];
+}
+
+export interface MetricPoint {
+  iteration: number;
+  losses: Record<string, number>;
+  lr: number;
+  elapsedMs: number;
+}
+
+export interface RunDetail extends RunSummary {
+  /** Loss history, thinned to at most a few hundred points. */
+  metrics: MetricPoint[];
+  samples: { iteration: number; media: MediaRef }[];
+  /** Loop settings and the family's resolved config, for the "advanced" view. */
+  settings: Record<string, unknown>;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  /** Where the .onnx lives inside the workspace. */
+  media: MediaRef;
+  family: FamilyId | 'external';
+  part: ExportPart | 'unknown';
+  direction: Direction | null;
+  /** The pixel range the model works in: '-1,1' or '0,1'. */
+  range: '-1,1' | '0,1';
+  trainSize: number | null;
+  /** What it takes: an image, or a latent vector of `latentSize`. */
+  input: 'image' | 'latent';
+  latentSize: number | null;
+  sourceRun: string | null;
+  createdAt: string;
+  bytes: number;
+  metadata: Record<string, string>;
+}
+
+export interface ImageInput {
+  /** A file on this machine (Electron open dialog, or a path typed in browser mode)… */
+  path?: string;
+  /** …or the bytes of a dropped or pasted image, base64-encoded, with its file name. */
+  name?: string;
+  base64?: string;
+}
+
+export interface ConvertResult {
+  id: string;
+  modelId: string;
+  inputName: string;
+  input: MediaRef;
+  output: MediaRef;
+  width: number;
+  height: number;
+  elapsedMs: number;
+}
+
+export interface SavedImage {
+  media: MediaRef;
+  /** Where it was written, when the request named a path. */
+  path: string | null;
+  fileName: string;
+  bytes: number;
+}
+
+export interface BatchRequest {
+  modelId: string;
+  input: string;
+  output: string;
+  format?: OutputFormat;
+  quality?: number;
+  recursive?: boolean;
+  overwrite?: boolean;
+}
+
+export interface JobRef {
+  jobId: string;
+}
+
+export interface GeneratedImages {
+  images: MediaRef[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Events: one union keyed by `type` and job id. Training jobs use the run id as job id.
+
+export type BatchItemStatus = 'done' | 'skipped' | 'failed';
+
+/** Batch/convert progress, as the batch service reports it (keyed by type). */
+export type BatchEvent =
+  | { type: 'started'; total: number; input: string; output: string }
+  | { type: 'progress'; done: number; total: number; current: string | null; itemsPerSec: number; etaSeconds: number }
+  | { type: 'item'; file: string; status: BatchItemStatus; output?: string; reason?: string }
+  | {
+      type: 'finished';
+      done: number;
+      skipped: number;
+      failed: { file: string; reason: string }[];
+      cancelled: boolean;
+      report: string | null;
+      elapsedMs: number;
+    };
+
+export type StudioEvent =
+  /** `media`: for sample events, the sample image as a workspace file. */
+  | { type: 'training'; jobId: string; event: TrainingEvent; media?: MediaRef }
+  | { type: 'batch'; jobId: string; event: BatchEvent }
+  /** The list of runs, datasets or models changed (another window, a finished export…): refetch. */
+  | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
+
+export type StudioEventType = StudioEvent['type'];
+
+// ---------------------------------------------------------------------------------------------------
+// Methods
+
+type Empty = Record<string, never>;
+interface Method<Req, Res> {
+  request: Req;
+  response: Res;
+}
+
+export interface StudioMethods {
+  'app.info': Method<Empty, AppInfo>;
+  'fs.list': Method<{ path?: string }, FolderListing>;
+  'datasets.list': Method<Empty, DatasetSummary[]>;
+  'datasets.add': Method<{ path: string; name?: string }, DatasetReport>;
+  'datasets.get': Method<{ id: string }, DatasetReport>;
+  'datasets.remove': Method<{ id: string }, Empty>;
+  'training.start': Method<TrainRequest, RunSummary>;
+  'training.pause': Method<{ runId: string }, Empty>;
+  'training.resume': Method<{ runId: string }, RunSummary>;
+  'training.stop': Method<{ runId: string }, Empty>;
+  'runs.list': Method<Empty, RunSummary[]>;
+  'runs.get': Method<{ runId: string }, RunDetail>;
+  'runs.delete': Method<{ runId: string }, Empty>;
+  'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPart }, ModelInfo[]>;
+  'models.list': Method<Empty, ModelInfo[]>;
+  'models.import': Method<{ path?: string; name?: string; base64?: string }, ModelInfo>;
+  'models.delete': Method<{ id: string }, Empty>;
+  'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
+  'models.interpolate': Method<{ id: string; steps: number; seed?: number }, GeneratedImages>;
+  'convert.image': Method<{ modelId: string; image: ImageInput }, ConvertResult>;
+  'convert.save': Method<{ resultId: string; format: Exclude<OutputFormat, 'same'>; quality?: number; path?: string }, SavedImage>;
+  'batch.start': Method<BatchRequest, JobRef>;
+  'batch.cancel': Method<JobRef, Empty>;
+}
+
+export type MethodName = keyof StudioMethods;
+export type RequestOf<M extends MethodName> = StudioMethods[M]['request'];
+export type ResponseOf<M extends MethodName> = StudioMethods[M]['response'];
+
+/** What the back end implements: one async function per method. */
+export type StudioHandlers = { [M in MethodName]: (request: RequestOf<M>) => Promise<ResponseOf<M>> };
+
+// ---------------------------------------------------------------------------------------------------
+// Errors and wire format
+
+export type ApiErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'unauthorized' | 'failed';
+
+/** What a transport carries back when a method throws: the message is for people, unchanged. */
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  message: string;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** HTTP body of every /api response. */
+export type ApiReply<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
+
+/** Turns anything a service threw into what the transports send. UsageError and data errors are the caller's to fix. */
+export function toErrorBody(error: unknown): ApiErrorBody {
+  if (error instanceof ApiError) return { code: error.code, message: error.message };
+  if (error instanceof Error) {
+    const userFixable = /UsageError|DatasetError|ImageReadError|ModelError/.test(error.name);
+    return { code: userFixable ? 'bad-request' : 'failed', message: error.message };
+  }
+  return { code: 'failed', message: String(error) };
+}
+
+export const HTTP_STATUS: Record<ApiErrorCode, number> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  'not-found': 404,
+  conflict: 409,
+  failed: 500,
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Validation: every request crossing a process or network boundary goes through these.
+
+type Validator<T> = (raw: unknown) => T;
+
+function bad(method: string, message: string): never {
+  throw new ApiError('bad-request', `${method}: ${message}`);
+}
+
+function record(method: string, raw: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) bad(method, 'the request must be an object');
+  const value = raw as Record<string, unknown>;
+  for (const key of Object.keys(value))
+    if (!allowed.includes(key)) bad(method, `unknown field "${key}" (expected ${allowed.join(', ') || 'none'})`);
+  return value;
+}
+
+function text(method: string, value: unknown, field: string, options: { optional: true; max?: number }): string | undefined;
+function text(method: string, value: unknown, field: string, options?: { optional?: false; max?: number }): string;
+function text(method: string, value: unknown, field: string, { optional = false, max = 4096 } = {}): string | undefined {
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'string' || value.length === 0) bad(method, `"${field}" must be a non-empty string`);
+  if (value.length > max) bad(method, `"${field}" is longer than ${max} characters`);
+  if (value.includes('\0')) bad(method, `"${field}" contains a NUL character`);
+  return value;
+}
+
+function integer(method: string, value: unknown, field: string, min: number, max: number, optional = false): number | undefined {
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    bad(method, `"${field}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function flag(method: string, value: unknown, field: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') bad(method, `"${field}" must be true or false`);
+  return value;
+}
+
+function oneOf<T extends string>(method: string, value: unknown, field: string, choices: readonly T[], optional = false): T | undefined {
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'string' || !choices.includes(value as T))
+    bad(method, `"${field}" must be one of ${choices.join(', ')} (got ${JSON.stringify(value)})`);
+  return value as T;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+function id(method: string, value: unknown, field: string): string {
+  const s = text(method, value, field, { max: 128 });
+  if (!ID_PATTERN.test(s) || s.includes('..')) bad(method, `"${field}" is not a valid id`);
+  return s;
+}
+
+/** Strips undefined fields so validated requests compare and serialise cleanly. */
+function clean<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const empty =
+  (method: string): Validator<Empty> =>
+  (raw) => {
+    record(method, raw, []);
+    return {} as Empty;
+  };
+
+const byId =
+  <K extends string>(method: string, key: K): Validator<Record<K, string>> =>
+  (raw) => {
+    const r = record(method, raw, [key]);
+    return { [key]: id(method, r[key], key) } as Record<K, string>;
+  };
+
+/** Up to ~64 MB of base64 (a large photo or a model file). */
+const MAX_BASE64 = 96 * 1024 * 1024;
+
+function validateTrain(raw: unknown): TrainRequest {
+  const m = 'training.start';
+  const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'advanced']);
+  const family = oneOf(m, r.family, 'family', FAMILIES)!;
+  const ds = record(m, r.datasets, ['a', 'b']);
+  const datasets = clean({ a: id(m, ds.a, 'datasets.a'), b: ds.b === undefined ? undefined : id(m, ds.b, 'datasets.b') });
+  if (family === 'cyclegan' && !datasets.b) bad(m, 'CycleGAN needs two datasets: choose a dataset for B');
+  if (family !== 'cyclegan' && datasets.b) bad(m, `${family} trains on one dataset; leave B empty`);
+  let advanced: Record<string, number | string | boolean> | undefined;
+  if (r.advanced !== undefined) {
+    if (typeof r.advanced !== 'object' || r.advanced === null || Array.isArray(r.advanced)) bad(m, '"advanced" must be an object');
+    advanced = {};
+    for (const [key, value] of Object.entries(r.advanced as Record<string, unknown>)) {
+      if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(key)) bad(m, `advanced setting "${key}" is not a valid name`);
+      if (!['number', 'string', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value)))
+        bad(m, `advanced setting "${key}" must be a number, text or true/false`);
+      advanced[key] = value as number | string | boolean;
+    }
+  }
+  const size = integer(m, r.size, 'size', 8, 1024)!;
+  if (size % 4 !== 0) bad(m, `"size" must be a multiple of 4 (got ${size})`);
+  return clean({
+    family,
+    datasets,
+    name: text(m, r.name, 'name', { optional: true, max: 80 }),
+    size,
+    preset: oneOf(m, r.preset, 'preset', PRESETS, true),
+    iterations: integer(m, r.iterations, 'iterations', 1, 10_000_000)!,
+    batch: integer(m, r.batch, 'batch', 1, 256, true),
+    seed: integer(m, r.seed, 'seed', 0, 2 ** 31 - 1, true),
+    sampleEvery: integer(m, r.sampleEvery, 'sampleEvery', 1, 10_000_000, true),
+    checkpointEvery: integer(m, r.checkpointEvery, 'checkpointEvery', 1, 10_000_000, true),
+    backend: oneOf(m, r.backend, 'backend', BACKEND_PREFERENCES, true),
+    advanced,
+  });
+}
+
+function validateImageInput(m: string, raw: unknown): ImageInput {
+  const r = record(m, raw, ['path', 'name', 'base64']);
+  if ((r.path === undefined) === (r.base64 === undefined)) bad(m, 'give the image either as "path" or as "name" + "base64"');
+  if (r.path !== undefined) return { path: text(m, r.path, 'image.path') };
+  const name = text(m, r.name, 'image.name', { max: 255 });
+  if (/[\\/]/.test(name)) bad(m, '"image.name" must be a file name, not a path');
+  return { name, base64: text(m, r.base64, 'image.base64', { max: MAX_BASE64 }) };
+}
+
+export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
+  'app.info': empty('app.info'),
+  'fs.list': (raw) => {
+    const r = record('fs.list', raw, ['path']);
+    return clean({ path: text('fs.list', r.path, 'path', { optional: true }) });
+  },
+  'datasets.list': empty('datasets.list'),
+  'datasets.add': (raw) => {
+    const r = record('datasets.add', raw, ['path', 'name']);
+    return clean({ path: text('datasets.add', r.path, 'path'), name: text('datasets.add', r.name, 'name', { optional: true, max: 80 }) });
+  },
+  'datasets.get': byId('datasets.get', 'id'),
+  'datasets.remove': byId('datasets.remove', 'id'),
+  'training.start': validateTrain,
+  'training.pause': byId('training.pause', 'runId'),
+  'training.resume': byId('training.resume', 'runId'),
+  'training.stop': byId('training.stop', 'runId'),
+  'runs.list': empty('runs.list'),
+  'runs.get': byId('runs.get', 'runId'),
+  'runs.delete': byId('runs.delete', 'runId'),
+  'runs.export': (raw) => {
+    const m = 'runs.export';
+    const r = record(m, raw, ['runId', 'direction', 'part']);
+    return clean({
+      runId: id(m, r.runId, 'runId'),
+      direction: oneOf(m, r.direction, 'direction', ['AtoB', 'BtoA'] as const, true),
+      part: oneOf(m, r.part, 'part', ['generator', 'encoder', 'decoder'] as const, true),
+    });
+  },
+  'models.list': empty('models.list'),
+  'models.import': (raw) => {
+    const m = 'models.import';
+    const r = record(m, raw, ['path', 'name', 'base64']);
+    if ((r.path === undefined) === (r.base64 === undefined)) bad(m, 'give the model either as "path" or as "name" + "base64"');
+    return clean({
+      path: text(m, r.path, 'path', { optional: true }),
+      name: text(m, r.name, 'name', { optional: true, max: 255 }),
+      base64: text(m, r.base64, 'base64', { optional: true, max: MAX_BASE64 }),
+    });
+  },
+  'models.delete': byId('models.delete', 'id'),
+  'models.generate': (raw) => {
+    const m = 'models.generate';
+    const r = record(m, raw, ['id', 'count', 'seed']);
+    return clean({ id: id(m, r.id, 'id'), count: integer(m, r.count, 'count', 1, 64)!, seed: integer(m, r.seed, 'seed', 0, 2 ** 31 - 1, true) });
+  },
+  'models.interpolate': (raw) => {
+    const m = 'models.interpolate';
+    const r = record(m, raw, ['id', 'steps', 'seed']);
+    return clean({ id: id(m, r.id, 'id'), steps: integer(m, r.steps, 'steps', 2, 32)!, seed: integer(m, r.seed, 'seed', 0, 2 ** 31 - 1, true) });
+  },
+  'convert.image': (raw) => {
+    const m = 'convert.image';
+    const r = record(m, raw, ['modelId', 'image']);
+    return { modelId: id(m, r.modelId, 'modelId'), image: validateImageInput(m, r.image) };
+  },
+  'convert.save': (raw) => {
+    const m = 'convert.save';
+    const r = record(m, raw, ['resultId', 'format', 'quality', 'path']);
+    return clean({
+      resultId: id(m, r.resultId, 'resultId'),
+      format: oneOf(m, r.format, 'format', ['jpg', 'png', 'webp', 'tiff', 'avif'] as const)!,
+      quality: integer(m, r.quality, 'quality', 1, 100, true),
+      path: text(m, r.path, 'path', { optional: true }),
+    });
+  },
+  'batch.start': (raw) => {
+    const m = 'batch.start';
+    const r = record(m, raw, ['modelId', 'input', 'output', 'format', 'quality', 'recursive', 'overwrite']);
+    return clean({
+      modelId: id(m, r.modelId, 'modelId'),
+      input: text(m, r.input, 'input'),
+      output: text(m, r.output, 'output'),
+      format: oneOf(m, r.format, 'format', OUTPUT_FORMATS, true),
+      quality: integer(m, r.quality, 'quality', 1, 100, true),
+      recursive: flag(m, r.recursive, 'recursive'),
+      overwrite: flag(m, r.overwrite, 'overwrite'),
+    });
+  },
+  'batch.cancel': byId('batch.cancel', 'jobId'),
+};
+
+export const METHOD_NAMES = Object.keys(REQUEST_VALIDATORS) as MethodName[];
+
+export function isMethodName(value: unknown): value is MethodName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_VALIDATORS, value);
+}
+
+/** Validates a method name and its request; throws ApiError('bad-request') naming what is wrong. */
+export function validateRequest<M extends MethodName>(method: M, raw: unknown): RequestOf<M>;
+export function validateRequest(method: unknown, raw: unknown): unknown;
+export function validateRequest(method: unknown, raw: unknown): unknown {
+  if (!isMethodName(method)) throw new ApiError('bad-request', `unknown method ${JSON.stringify(method)}`);
+  return REQUEST_VALIDATORS[method](raw);
+}
+
+/** Calls the handler for a method after validating its request: the one path every transport takes. */
+export async function dispatch(handlers: StudioHandlers, method: unknown, raw: unknown): Promise<unknown> {
+  const request = validateRequest(method, raw);
+  const handler = handlers[method as MethodName] as (request: unknown) => Promise<unknown>;
+  return handler(request);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Transport constants shared by the server, the preload and the renderer
+
+/** IPC channels (Electron). */
+export const IPC = {
+  invoke: 'darkroom:invoke',
+  event: 'darkroom:event',
+  pickFolder: 'darkroom:pick-folder',
+  pickFile: 'darkroom:pick-file',
+  saveFile: 'darkroom:save-file',
+  startDrag: 'darkroom:start-drag',
+} as const;
+
+/** The Electron protocol that serves MediaRefs (darkroom-media://workspace/<ref>). */
+export const MEDIA_PROTOCOL = 'darkroom-media';
+
+/** Browser mode: header, query parameter and cookie that carry the per-launch token. */
+export const TOKEN_HEADER = 'x-darkroom-token';
+export const TOKEN_QUERY = 'token';
+export const TOKEN_COOKIE = 'darkroom_token';
+
+/** What the preload exposes as window.darkroom (Electron only). */
+export interface DarkroomBridge {
+  invoke<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
+  /** Subscribes to every studio event; returns the unsubscribe function. */
+  onEvent(listener: (event: StudioEvent) => void): () => void;
+  pickFolder(title?: string): Promise<string | null>;
+  pickFile(kind: 'image' | 'onnx'): Promise<string | null>;
+  saveFile(defaultName: string): Promise<string | null>;
+  /** Starts a native drag of a workspace file out of the window. */
+  startDrag(media: MediaRef): void;
+}

@@ -1,0 +1,238 @@
+// Datasets: folders of images the studio knows about (datasets.json in the workspace), each checked once when
+// added: how many images, their sizes and formats, thumbnails to recognise it by, and problems by file —
+// unreadable (corrupt), too small, greyscale in a colour set, and exact duplicates (same bytes).
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo } from '../../models/data/image-io.js';
+import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/train/atomic-fs.js';
+import { ApiError, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
+import { mediaRef, slugId, type Workspace } from './workspace.js';
+
+/** Shorter sides below this are reported as too small to train on. */
+export const TINY_SIDE = 32;
+/** Thumbnails kept per dataset (the gallery in the Datasets view). */
+export const THUMBNAILS_PER_DATASET = 24;
+const THUMBNAIL_SIDE = 128;
+/** Channels within this many levels of each other everywhere count as grey. */
+const GREY_TOLERANCE = 3;
+
+export interface FolderInspection {
+  files: string[];
+  count: number;
+  sizes: { size: string; count: number }[];
+  formats: { format: string; count: number }[];
+  problems: DatasetProblem[];
+  /** Readable images, in order, for thumbnails. */
+  readable: string[];
+}
+
+interface StoredDataset extends Omit<DatasetReport, 'thumbnails'> {
+  thumbnails: string[];
+}
+
+interface DatasetsFile {
+  format: 'darkroom-datasets';
+  version: 1;
+  datasets: StoredDataset[];
+}
+
+/** Image files under dir, recursively, hidden files and folders skipped, sorted by relative path. */
+export async function listImages(dir: string): Promise<string[]> {
+  const root = resolve(dir);
+  const found: string[] = [];
+  const walk = async (folder: string) => {
+    const entries = await fs.readdir(folder, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && isImagePath(entry.name)) found.push(path);
+    }
+  };
+  await walk(root);
+  return found.sort((a, b) => (relative(root, a) < relative(root, b) ? -1 : 1));
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function tally(values: string[]): { key: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+}
+
+/** Checks every image in a folder. Throws ApiError('bad-request') when the folder is missing or holds no images. */
+export async function inspectFolder(dir: string): Promise<FolderInspection> {
+  const root = resolve(dir);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat) throw new ApiError('bad-request', `The folder ${root} does not exist. Check the path.`);
+  if (!stat.isDirectory()) throw new ApiError('bad-request', `${root} is a file; choose the folder that holds the images.`);
+  const files = await listImages(root);
+  if (files.length === 0)
+    throw new ApiError('bad-request', `${root} holds no images (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC), also in its sub-folders. Choose a folder of images.`);
+
+  const problems: DatasetProblem[] = [];
+  const name = (file: string) => relative(root, file).split(sep).join('/');
+  const checked = await mapLimited(files, 4, async (file) => {
+    try {
+      const info = await readImageInfo(file);
+      // A 16×16 thumbnail is enough to tell grey from colour; hashing the bytes finds exact copies.
+      const [tiny, bytes] = await Promise.all([readImageForTraining(file, 16), fs.readFile(file)]);
+      let grey = true;
+      for (let i = 0; i < tiny.length && grey; i += 3) {
+        const [r, g, b] = [tiny[i], tiny[i + 1], tiny[i + 2]];
+        if (Math.abs(r - g) > GREY_TOLERANCE || Math.abs(g - b) > GREY_TOLERANCE) grey = false;
+      }
+      return { file, info, grey, hash: createHash('sha256').update(bytes).digest('hex') };
+    } catch (error) {
+      const reason = (error as { reason?: string }).reason ?? (error as Error).message;
+      problems.push({ file: name(file), kind: 'corrupt', message: reason });
+      return null;
+    }
+  });
+
+  const firstWithHash = new Map<string, string>();
+  const readable: string[] = [];
+  const sizes: string[] = [];
+  const formats: string[] = [];
+  for (const entry of checked) {
+    if (!entry) continue;
+    readable.push(entry.file);
+    sizes.push(`${entry.info.width}×${entry.info.height}`);
+    formats.push(entry.info.format);
+    const shorter = Math.min(entry.info.width, entry.info.height);
+    if (shorter < TINY_SIDE)
+      problems.push({ file: name(entry.file), kind: 'tiny', message: `${entry.info.width}×${entry.info.height} px: smaller than ${TINY_SIDE} px is too small to learn from` });
+    if (entry.grey) problems.push({ file: name(entry.file), kind: 'grey', message: 'greyscale: the model learns colour from colour images' });
+    const original = firstWithHash.get(entry.hash);
+    if (original) problems.push({ file: name(entry.file), kind: 'duplicate', message: `same content as ${name(original)}` });
+    else firstWithHash.set(entry.hash, entry.file);
+  }
+  problems.sort((a, b) => a.file.localeCompare(b.file) || a.kind.localeCompare(b.kind));
+  return {
+    files,
+    count: files.length,
+    sizes: tally(sizes).map(({ key, count }) => ({ size: key, count })),
+    formats: tally(formats).map(({ key, count }) => ({ format: key, count })),
+    problems,
+    readable,
+  };
+}
+
+export class DatasetStore {
+  readonly #workspace: Workspace;
+  #datasets: StoredDataset[];
+
+  private constructor(workspace: Workspace, datasets: StoredDataset[]) {
+    this.#workspace = workspace;
+    this.#datasets = datasets;
+  }
+
+  static async open(workspace: Workspace): Promise<DatasetStore> {
+    const file = workspace.paths.datasetsJson;
+    if (!(await exists(file))) return new DatasetStore(workspace, []);
+    try {
+      const stored = await readJson<DatasetsFile>(file);
+      return new DatasetStore(workspace, Array.isArray(stored.datasets) ? stored.datasets : []);
+    } catch (error) {
+      throw new ApiError('failed', `${file} cannot be read (${(error as Error).message}); fix or delete it, then start again`);
+    }
+  }
+
+  list(): DatasetSummary[] {
+    return this.#datasets.map((d) => this.#summary(d));
+  }
+
+  get(id: string): DatasetReport {
+    const stored = this.#find(id);
+    return { ...this.#summary(stored), sizes: stored.sizes, formats: stored.formats, problems: stored.problems };
+  }
+
+  /** The folder of a dataset, for training. */
+  pathOf(id: string): string {
+    return this.#find(id).path;
+  }
+
+  async add(path: string, name?: string): Promise<DatasetReport> {
+    const folder = resolve(path);
+    const already = this.#datasets.find((d) => d.path === folder);
+    if (already) throw new ApiError('conflict', `${folder} is already a dataset (“${already.name}”).`);
+    const inspection = await inspectFolder(folder);
+    const displayName = name?.trim() || basename(folder) || folder;
+    const id = slugId(displayName, (candidate) => this.#datasets.some((d) => d.id === candidate));
+    const thumbnails = await this.#writeThumbnails(id, inspection.readable.slice(0, THUMBNAILS_PER_DATASET));
+    const stored: StoredDataset = {
+      id,
+      name: displayName,
+      path: folder,
+      count: inspection.count,
+      addedAt: new Date().toISOString(),
+      thumbnails,
+      problemCount: inspection.problems.length,
+      sizes: inspection.sizes,
+      formats: inspection.formats,
+      problems: inspection.problems,
+    };
+    this.#datasets = [...this.#datasets, stored];
+    await this.#save();
+    return this.get(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#find(id);
+    this.#datasets = this.#datasets.filter((d) => d.id !== id);
+    await this.#save();
+    await fs.rm(join(this.#workspace.paths.thumbnails, id), { recursive: true, force: true });
+  }
+
+  #find(id: string): StoredDataset {
+    const found = this.#datasets.find((d) => d.id === id);
+    if (!found) throw new ApiError('not-found', `There is no dataset "${id}"; it may have been removed.`);
+    return found;
+  }
+
+  #summary(d: StoredDataset): DatasetSummary {
+    return {
+      id: d.id,
+      name: d.name,
+      path: d.path,
+      count: d.count,
+      addedAt: d.addedAt,
+      thumbnails: d.thumbnails,
+      problemCount: d.problemCount,
+    };
+  }
+
+  async #writeThumbnails(id: string, files: string[]): Promise<string[]> {
+    const dir = join(this.#workspace.paths.thumbnails, id);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.mkdir(dir, { recursive: true });
+    const refs = await mapLimited(files, 4, async (file, i) => {
+      const target = join(dir, `${String(i).padStart(3, '0')}.jpg`);
+      try {
+        await writeFileAtomic(target, await makeThumbnail(file, THUMBNAIL_SIDE));
+        return mediaRef(this.#workspace, target);
+      } catch {
+        return null;
+      }
+    });
+    return refs.filter((r): r is string => r !== null);
+  }
+
+  async #save(): Promise<void> {
+    const file: DatasetsFile = { format: 'darkroom-datasets', version: 1, datasets: this.#datasets };
+    await writeJsonAtomic(this.#workspace.paths.datasetsJson, file);
+  }
+}

@@ -1,0 +1,187 @@
+// Models: the ONNX files the studio can use — exported from runs or imported from elsewhere — kept in the
+// workspace's models/ folder as <id>.onnx beside <id>.json (what we learnt about it). Importing checks the file
+// with ONNX Runtime first. VAE decoders and GAN generators (latent → image) draw new images and latent
+// interpolation strips.
+import { promises as fs } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { encodePng } from '../../models/data/image-io.js';
+import { describeImageModel, openModel, type OnnxModel } from '../../models/onnx/runtime.js';
+import { Rng } from '../../models/rng.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/train/atomic-fs.js';
+import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
+import { mediaRef, slugId, type Workspace } from './workspace.js';
+
+const FAMILIES = new Set(['ae', 'vae', 'gan', 'cyclegan']);
+const PARTS = new Set(['generator', 'encoder', 'decoder']);
+
+type StoredModel = Omit<ModelInfo, 'media'>;
+
+/** What a model file says about itself, checked: an image-to-image model or a latent → image generator. */
+export async function describeModelFile(source: string | Uint8Array, label: string): Promise<Omit<StoredModel, 'id' | 'name' | 'sourceRun' | 'createdAt' | 'bytes'>> {
+  let model: OnnxModel;
+  try {
+    model = await openModel(source, { provider: 'cpu', threads: 1 });
+  } catch (error) {
+    throw new ApiError('bad-request', `${label} is not an ONNX model Darkroom can open: ${(error as Error).message}`);
+  }
+  try {
+    const metadata = { ...model.metadata };
+    const family = FAMILIES.has(metadata['darkroom.family']) ? (metadata['darkroom.family'] as FamilyId) : 'external';
+    const part = PARTS.has(metadata['darkroom.part']) ? (metadata['darkroom.part'] as ExportPart) : 'unknown';
+    const direction = metadata['darkroom.direction'] === 'AtoB' || metadata['darkroom.direction'] === 'BtoA' ? (metadata['darkroom.direction'] as Direction) : null;
+    const trainSize = Number(metadata['darkroom.trainSize']) || null;
+    const range = metadata['darkroom.range'] === '0,1' ? '0,1' : '-1,1';
+    const input = model.inputs[0];
+    if (input && input.dims.length === 2 && model.outputs[0]?.dims.length === 4) {
+      const latentSize = typeof input.dims[1] === 'number' ? input.dims[1] : Number(metadata['darkroom.latentSize']);
+      if (!Number.isInteger(latentSize) || latentSize < 1) throw new ApiError('bad-request', `${label} takes a vector of unknown length; Darkroom cannot draw inputs for it`);
+      return { family, part, direction, range, trainSize, input: 'latent', latentSize, metadata };
+    }
+    try {
+      describeImageModel(model);
+    } catch (error) {
+      throw new ApiError('bad-request', `${label}: ${(error as Error).message.replace(/^model \S+ /, 'this model ')}`);
+    }
+    return { family, part, direction, range, trainSize, input: 'image', latentSize: null, metadata };
+  } finally {
+    await model.dispose();
+  }
+}
+
+export class ModelStore {
+  readonly #workspace: Workspace;
+
+  constructor(workspace: Workspace) {
+    this.#workspace = workspace;
+  }
+
+  #paths(id: string) {
+    return { onnx: join(this.#workspace.paths.models, `${id}.onnx`), json: join(this.#workspace.paths.models, `${id}.json`) };
+  }
+
+  async list(): Promise<ModelInfo[]> {
+    const names = await fs.readdir(this.#workspace.paths.models).catch(() => [] as string[]);
+    const models: ModelInfo[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+      const id = name.slice(0, -'.json'.length);
+      const model = await this.get(id).catch(() => null);
+      if (model) models.push(model);
+    }
+    return models.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async get(id: string): Promise<ModelInfo> {
+    const paths = this.#paths(id);
+    const stored = await readJson<StoredModel>(paths.json).catch(() => null);
+    if (!stored || !(await fs.stat(paths.onnx).catch(() => null))) throw new ApiError('not-found', `There is no model "${id}"; it may have been deleted.`);
+    return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
+  }
+
+  /** The .onnx file of a model, for conversion. */
+  async fileOf(id: string): Promise<string> {
+    await this.get(id);
+    return this.#paths(id).onnx;
+  }
+
+  /** Checks and copies a model file (or uploaded bytes) into the workspace. */
+  async import(source: { path: string } | { bytes: Uint8Array; name: string }, options: { name?: string; sourceRun?: string } = {}): Promise<ModelInfo> {
+    let bytes: Uint8Array;
+    let fileName: string;
+    if ('path' in source) {
+      const stat = await fs.stat(source.path).catch(() => null);
+      if (!stat?.isFile()) throw new ApiError('bad-request', `${source.path} does not exist or is not a file; choose an .onnx file`);
+      bytes = await fs.readFile(source.path);
+      fileName = basename(source.path);
+    } else {
+      bytes = source.bytes;
+      fileName = source.name;
+    }
+    const described = await describeModelFile(bytes, fileName);
+    const name = options.name ?? basename(fileName, extname(fileName));
+    const existing = new Set((await fs.readdir(this.#workspace.paths.models).catch(() => [] as string[])).map((n) => n.replace(/\.(onnx|json)$/, '')));
+    const id = slugId(name, (candidate) => existing.has(candidate));
+    const paths = this.#paths(id);
+    await writeFileAtomic(paths.onnx, bytes);
+    const stored: StoredModel = { id, name, ...described, sourceRun: options.sourceRun ?? null, createdAt: new Date().toISOString(), bytes: bytes.length };
+    // The .json is written last: a model is listed only once both files are complete.
+    await writeJsonAtomic(paths.json, stored);
+    return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    const paths = this.#paths(id);
+    await fs.rm(paths.json, { force: true });
+    await fs.rm(paths.onnx, { force: true });
+  }
+
+  /** `count` new images from N(0, I) latents through a latent → image model. */
+  async generate(id: string, count: number, seed: number): Promise<string[]> {
+    const model = await this.#latentModel(id);
+    const rng = new Rng(seed);
+    const latents = Array.from({ length: count }, () => rng.normals(model.latentSize));
+    return this.#render(id, model.file, model.latentSize, latents, `gen-${seed}`);
+  }
+
+  /** `steps` images along the great circle between two random latents (spherical interpolation keeps the norm typical). */
+  async interpolate(id: string, steps: number, seed: number): Promise<string[]> {
+    const model = await this.#latentModel(id);
+    const rng = new Rng(seed);
+    const a = rng.normals(model.latentSize);
+    const b = rng.normals(model.latentSize);
+    const latents = Array.from({ length: steps }, (_, i) => slerp(a, b, i / (steps - 1)));
+    return this.#render(id, model.file, model.latentSize, latents, `lerp-${seed}`);
+  }
+
+  async #latentModel(id: string): Promise<{ file: string; latentSize: number }> {
+    const info = await this.get(id);
+    if (info.input !== 'latent' || !info.latentSize)
+      throw new ApiError('bad-request', `${info.name} translates images; only VAE decoders and GAN generators draw new images from noise`);
+    return { file: this.#paths(id).onnx, latentSize: info.latentSize };
+  }
+
+  async #render(id: string, file: string, latentSize: number, latents: Float32Array[], tag: string): Promise<string[]> {
+    const model = await openModel(file);
+    try {
+      const input = new Float32Array(latents.length * latentSize);
+      latents.forEach((z, i) => input.set(z, i * latentSize));
+      const { data, dims } = await model.run(input, [latents.length, latentSize]);
+      const [n, channels, height, width] = dims;
+      if (channels !== 3 && channels !== 1) throw new ApiError('failed', `model ${id} gave images with ${channels} channels; expected 3 (RGB)`);
+      const dir = join(this.#workspace.paths.generated, id);
+      await fs.mkdir(dir, { recursive: true });
+      const refs: string[] = [];
+      const plane = height * width;
+      for (let i = 0; i < n; i++) {
+        // NCHW [-1, 1] → HWC bytes.
+        const rgb = new Uint8Array(plane * 3);
+        for (let p = 0; p < plane; p++)
+          for (let c = 0; c < 3; c++) {
+            const v = data[i * channels * plane + (channels === 1 ? 0 : c) * plane + p];
+            rgb[p * 3 + c] = Math.round(Math.min(1, Math.max(-1, v)) * 127.5 + 127.5);
+          }
+        const target = join(dir, `${tag}-${String(i).padStart(2, '0')}.png`);
+        await writeFileAtomic(target, await encodePng(rgb, width, height, 3));
+        refs.push(mediaRef(this.#workspace, target));
+      }
+      return refs;
+    } finally {
+      await model.dispose();
+    }
+  }
+}
+
+export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const dot = a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b) || 1);
+  const omega = Math.acos(Math.min(1, Math.max(-1, dot)));
+  const out = new Float32Array(a.length);
+  if (omega < 1e-6) {
+    for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
+    return out;
+  }
+  const wa = Math.sin((1 - t) * omega) / Math.sin(omega);
+  const wb = Math.sin(t * omega) / Math.sin(omega);
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
+  return out;
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultWorkspaceDir, mediaRef, openWorkspace, resolveMedia, slugId } from './workspace.js';
+
+test('the workspace folder follows --workspace, then DARKROOM_WORKSPACE, then the platform', () => {
+  assert.equal(defaultWorkspaceDir({ DARKROOM_WORKSPACE: '/tmp/ws' }, 'linux', '/home/u'), '/tmp/ws');
+  assert.equal(defaultWorkspaceDir({}, 'linux', '/home/u'), '/home/u/.local/share/darkroom');
+  assert.equal(defaultWorkspaceDir({ XDG_DATA_HOME: '/data' }, 'linux', '/home/u'), '/data/darkroom');
+  assert.equal(defaultWorkspaceDir({}, 'darwin', '/Users/u'), '/Users/u/Library/Application Support/Darkroom');
+});
+
+test('the first open is the first start; the second is not', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-ws-'));
+  try {
+    const first = await openWorkspace(join(root, 'ws'));
+    assert.equal(first.firstStart, true);
+    const second = await openWorkspace(join(root, 'ws'));
+    assert.equal(second.firstStart, false);
+    await writeFile(join(root, 'file'), 'x');
+    await assert.rejects(openWorkspace(join(root, 'file')), /is a file/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('media refs reach files inside the workspace and nothing outside it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-ws-'));
+  try {
+    const ws = await openWorkspace(join(root, 'ws'));
+    const inside = join(ws.paths.runs, 'sample.png');
+    await writeFile(inside, 'png');
+    await writeFile(join(root, 'secret.txt'), 'secret');
+    await symlink(join(root, 'secret.txt'), join(ws.paths.runs, 'link.txt'));
+    assert.equal(mediaRef(ws, inside), 'runs/sample.png');
+    assert.equal(await resolveMedia(ws, 'runs/sample.png'), inside);
+    for (const bad of ['../secret.txt', 'runs/../../secret.txt', 'runs/link.txt', '/etc/passwd', 'runs', '.tmp/x', 'runs//sample.png'])
+      await assert.rejects(resolveMedia(ws, bad), /no such file/, bad);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('ids are readable and unique', () => {
+  const taken = new Set(['day-scenes']);
+  assert.equal(slugId('Day scenes', (id) => taken.has(id)), 'day-scenes-2');
+  assert.equal(slugId('Été à Paris!', () => false), 'ete-a-paris');
+  assert.equal(slugId('***', () => false), 'item');
+});
