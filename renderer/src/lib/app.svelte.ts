@@ -1,0 +1,131 @@
+// The root of the renderer's state: the transport, app info, current view, theme and notices.
+// Each view's logic lives in its own class (datasets, runs, train, convert, batch, models); this one
+// wires them to the transport and routes events to them.
+import type { AppInfo, MethodName, RequestOf, ResponseOf, StudioEvent } from '../../../electron/api.js';
+import { createTransport, type ConnectionState, type Transport } from './transport.js';
+import { DatasetsState } from './datasets.svelte.js';
+import { RunsState } from './runs.svelte.js';
+import { TrainState } from './train.svelte.js';
+import { ConvertState } from './convert.svelte.js';
+import { BatchState } from './batch.svelte.js';
+import { ModelsState } from './models.svelte.js';
+
+export type ViewId = 'datasets' | 'train' | 'runs' | 'convert' | 'batch' | 'models';
+export type Theme = 'light' | 'dark';
+
+export const VIEWS: { id: ViewId; label: string; key: string }[] = [
+  { id: 'datasets', label: 'Datasets', key: '1' },
+  { id: 'train', label: 'Train', key: '2' },
+  { id: 'runs', label: 'Runs', key: '3' },
+  { id: 'convert', label: 'Convert', key: '4' },
+  { id: 'batch', label: 'Batch', key: '5' },
+  { id: 'models', label: 'Models', key: '6' },
+];
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+const THEME_KEY = 'darkroom.theme';
+
+export class AppState {
+  readonly transport: Transport;
+  info = $state.raw<AppInfo | null>(null);
+  loadError = $state<string | null>(null);
+  view = $state<ViewId>('train');
+  theme = $state<Theme>('light');
+  connection = $state<ConnectionState>('connecting');
+  notices = $state<Notice[]>([]);
+  #nextNotice = 1;
+
+  readonly datasets: DatasetsState;
+  readonly runs: RunsState;
+  readonly train: TrainState;
+  readonly convert: ConvertState;
+  readonly batch: BatchState;
+  readonly models: ModelsState;
+
+  constructor(transport: Transport = createTransport()) {
+    this.transport = transport;
+    this.datasets = new DatasetsState(this);
+    this.runs = new RunsState(this);
+    this.train = new TrainState(this);
+    this.convert = new ConvertState(this);
+    this.batch = new BatchState(this);
+    this.models = new ModelsState(this);
+    const saved = localStorage.getItem(THEME_KEY);
+    this.theme = saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+    transport.onConnection((state) => (this.connection = state));
+    transport.onEvent((event) => this.#route(event));
+  }
+
+  /** Calls the back end; on failure shows the message as a notice and rethrows. */
+  async call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+    try {
+      return await this.transport.invoke(method, request);
+    } catch (error) {
+      this.notify('error', (error as Error).message);
+      throw error;
+    }
+  }
+
+  mediaUrl(ref: string, options?: { download?: string }): string {
+    return this.transport.mediaUrl(ref, options);
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.info = await this.transport.invoke('app.info', {});
+    } catch (error) {
+      this.loadError = (error as Error).message;
+      return;
+    }
+    await Promise.all([this.datasets.refresh(), this.runs.refresh(), this.models.refresh()]);
+    // First start opens the sample project: CycleGAN from the day scenes to the night scenes.
+    if (this.info.firstStart && this.info.sample) {
+      this.train.useSample(this.info.sample);
+      this.notify('info', 'Welcome to Darkroom. A sample project is ready: procedural day and night scenes for a CycleGAN. Press Start training to try it.');
+    } else {
+      this.train.pickDefaults();
+    }
+    const active = this.runs.list.find((r) => r.active);
+    if (active) this.runs.watch(active.id);
+  }
+
+  go(view: ViewId): void {
+    this.view = view;
+  }
+
+  toggleTheme(): void {
+    this.theme = this.theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem(THEME_KEY, this.theme);
+  }
+
+  notify(kind: Notice['kind'], text: string): void {
+    const id = this.#nextNotice++;
+    this.notices = [...this.notices, { id, kind, text }];
+    if (kind === 'info') setTimeout(() => this.dismiss(id), 8000);
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  #route(event: StudioEvent): void {
+    switch (event.type) {
+      case 'training':
+        this.runs.onTrainingEvent(event.jobId, event.event, event.media);
+        break;
+      case 'batch':
+        this.batch.onBatchEvent(event.jobId, event.event);
+        break;
+      case 'changed':
+        if (event.what === 'runs') void this.runs.refresh();
+        if (event.what === 'datasets') void this.datasets.refresh();
+        if (event.what === 'models') void this.models.refresh();
+        break;
+    }
+  }
+}

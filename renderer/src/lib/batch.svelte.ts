@@ -1,0 +1,97 @@
+// Batch view logic: a folder in, a folder out, one model; progress, cancel and the failures report.
+import type { BatchEvent, OutputFormat } from '../../../electron/api.js';
+import type { AppState } from './app.svelte.js';
+
+export interface BatchProgress {
+  done: number;
+  total: number;
+  current: string | null;
+  itemsPerSec: number;
+  etaSeconds: number;
+}
+
+export class BatchState {
+  modelId = $state('');
+  input = $state('');
+  output = $state('');
+  format = $state<OutputFormat>('same');
+  quality = $state(90);
+  recursive = $state(true);
+  overwrite = $state(false);
+  jobId = $state<string | null>(null);
+  running = $state(false);
+  progress = $state.raw<BatchProgress | null>(null);
+  finished = $state.raw<Extract<BatchEvent, { type: 'finished' }> | null>(null);
+  /** Failures as they happen, before the final report. */
+  failures = $state.raw<{ file: string; reason: string }[]>([]);
+  readonly #app: AppState;
+
+  constructor(app: AppState) {
+    this.#app = app;
+  }
+
+  get models() {
+    return this.#app.models.list.filter((m) => m.input === 'image');
+  }
+
+  get problem(): string | null {
+    if (!this.modelId) return 'Choose a model.';
+    if (!this.input.trim()) return 'Choose the folder of photos to convert.';
+    if (!this.output.trim()) return 'Choose where the converted photos go.';
+    return null;
+  }
+
+  async start(): Promise<void> {
+    if (!this.modelId) this.modelId = this.models[0]?.id ?? '';
+    const problem = this.problem;
+    if (problem) {
+      this.#app.notify('error', problem);
+      return;
+    }
+    this.finished = null;
+    this.failures = [];
+    this.progress = null;
+    try {
+      this.running = true;
+      const { jobId } = await this.#app.call('batch.start', {
+        modelId: this.modelId,
+        input: this.input.trim(),
+        output: this.output.trim(),
+        format: this.format,
+        quality: this.quality,
+        recursive: this.recursive,
+        overwrite: this.overwrite,
+      });
+      this.jobId = jobId;
+    } catch {
+      this.running = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId) await this.#app.call('batch.cancel', { jobId: this.jobId }).catch(() => {});
+  }
+
+  onBatchEvent(jobId: string, event: BatchEvent): void {
+    if (this.jobId !== null && jobId !== this.jobId) return;
+    this.jobId = jobId;
+    switch (event.type) {
+      case 'started':
+        this.running = true;
+        this.progress = { done: 0, total: event.total, current: null, itemsPerSec: 0, etaSeconds: NaN };
+        break;
+      case 'progress':
+        this.progress = { done: event.done, total: event.total, current: event.current, itemsPerSec: event.itemsPerSec, etaSeconds: event.etaSeconds };
+        break;
+      case 'item':
+        if (event.status === 'failed') this.failures = [...this.failures, { file: event.file, reason: event.reason ?? 'failed' }];
+        break;
+      case 'finished':
+        this.running = false;
+        this.finished = event;
+        this.failures = event.failed;
+        if (this.progress) this.progress = { ...this.progress, done: this.progress.total, current: null };
+        break;
+    }
+  }
+}

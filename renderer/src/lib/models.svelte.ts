@@ -1,0 +1,71 @@
+// Models view logic: exported and imported ONNX models, importing one, and drawing images from VAE/GAN decoders.
+import type { ModelInfo } from '../../../electron/api.js';
+import type { AppState } from './app.svelte.js';
+import { fileToBase64 } from './format.js';
+
+export class ModelsState {
+  list = $state.raw<ModelInfo[]>([]);
+  selectedId = $state<string | null>(null);
+  importPath = $state('');
+  importing = $state(false);
+  generated = $state.raw<string[]>([]);
+  strip = $state.raw<string[]>([]);
+  generating = $state(false);
+  seed = $state(1);
+  readonly #app: AppState;
+
+  constructor(app: AppState) {
+    this.#app = app;
+  }
+
+  get selected(): ModelInfo | null {
+    return this.list.find((m) => m.id === this.selectedId) ?? null;
+  }
+
+  async refresh(): Promise<void> {
+    this.list = await this.#app.call('models.list', {});
+  }
+
+  select(id: string): void {
+    if (this.selectedId !== id) {
+      this.generated = [];
+      this.strip = [];
+    }
+    this.selectedId = id;
+  }
+
+  async importFrom(source: { path: string } | { file: File }): Promise<void> {
+    this.importing = true;
+    try {
+      const request = 'path' in source ? { path: source.path } : { name: source.file.name, base64: await fileToBase64(source.file) };
+      const model = await this.#app.call('models.import', request);
+      await this.refresh();
+      this.select(model.id);
+      this.importPath = '';
+      this.#app.notify('info', `Imported ${model.name}.`);
+    } catch {
+      // shown as a notice
+    } finally {
+      this.importing = false;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.#app.call('models.delete', { id }).catch(() => {});
+    if (this.selectedId === id) this.selectedId = null;
+    await this.refresh();
+  }
+
+  async generate(count = 16): Promise<void> {
+    if (!this.selectedId) return;
+    this.generating = true;
+    try {
+      this.generated = (await this.#app.call('models.generate', { id: this.selectedId, count, seed: this.seed })).images;
+      this.strip = (await this.#app.call('models.interpolate', { id: this.selectedId, steps: 10, seed: this.seed })).images;
+    } catch {
+      // shown as a notice
+    } finally {
+      this.generating = false;
+    }
+  }
+}
