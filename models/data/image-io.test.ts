@@ -199,13 +199,20 @@ test('the pixel limit (decompression bombs) gives a clear error', async () => {
   await readPhoto(path, { maxPixels: 10000 });
 });
 
+const XMP =
+  '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF ' +
+  'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" ' +
+  'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" tiff:Orientation="6" ' +
+  'xmp:Rating="4"/></rdf:RDF></x:xmpmeta><?xpacket end="w"?>';
+
 async function exifJpeg(path: string): Promise<void> {
   const w = 30;
   const h = 20;
   await sharp(halves(w, h, [200, 60, 40], [40, 120, 200]), { raw: { width: w, height: h, channels: 3 } })
     .withIccProfile('p3', { attach: true })
     .withExif({ IFD0: { Make: 'AcmeCam', Model: 'Model X' } })
-    .withMetadata({ orientation: 6 })
+    .withXmp(XMP)
+    .withMetadata({ orientation: 6, density: 300 })
     .jpeg({ quality: 95 })
     .toFile(path);
 }
@@ -223,6 +230,9 @@ test('readPhoto: oriented sRGB pixels, EXIF with orientation reset, ICC kept', a
   assert.ok(photo.exif && photo.exif.toString('latin1').includes('AcmeCam'));
   assert.equal(getExifOrientation(photo.exif), 1);
   assert.ok(photo.icc?.equals(src.icc!));
+  assert.equal(photo.density, 300);
+  assert.match(photo.xmp ?? '', /tiff:Orientation="1"/);
+  assert.match(photo.xmp ?? '', /xmp:Rating="4"/);
   near(px(photo.pixels, 20, 10, 3), [200, 60, 40], 12, 'top (stored left) is the red half, in sRGB');
 });
 
@@ -243,6 +253,8 @@ test('writePhoto keeps EXIF and ICC, converts back to the source profile, and ne
       assert.ok(meta.exif?.toString('latin1').includes('AcmeCam'), `${format}: EXIF kept`);
       assert.equal(meta.orientation ?? 1, 1, `${format}: orientation 1 since pixels are upright`);
     }
+    assert.match(meta.xmp?.toString('utf8') ?? '', /xmp:Rating="4"/, `${format}: XMP kept`);
+    if (format === 'jpg' || format === 'png' || format === 'tiff') assert.equal(Math.round(meta.density ?? 0), 300, `${format}: DPI kept`);
     const back = await decodeImageFile(out);
     near(px(back.data, 20, 10, 3), px(reference.data, 20, 10, 3), format === 'avif' ? 14 : 6, `${format}: colours survive the round trip`);
     near(px(back.data, 20, 10, 26), px(reference.data, 20, 10, 26), format === 'avif' ? 14 : 6, `${format}: colours survive the round trip`);

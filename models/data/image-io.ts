@@ -717,7 +717,8 @@ const DEEP_FORMATS: ReadonlySet<OutputFormat> = new Set(['png', 'tiff']);
  *  - the alpha channel is re-attached (for jpg, which has none, the image is flattened onto white);
  *  - where the source had an RGB ICC profile the pixels are converted from sRGB to it and it is embedded
  *    (CMYK profiles too, for jpg/tiff output; other formats and grey profiles get sRGB with an sRGB profile);
- *  - EXIF (orientation 1) and XMP are kept — except in TIFF, where libvips cannot write EXIF;
+ *  - EXIF (orientation 1) and XMP are kept — except EXIF in TIFF, which libvips cannot write;
+ *  - the DPI is kept for jpg, png and tiff;
  *  - 16-bit output for png/tiff when the pixels have 16-bit precision (Uint16Array, or float from a 16-bit source).
  * The file is written atomically, and never over meta.sourcePath or options.inputPath.
  * Returns the format written.
@@ -820,7 +821,14 @@ export async function writePhoto(
         out = out.webp({ quality: q ?? 90 });
         break;
       case 'tiff':
-        out = out.tiff({ compression: 'deflate', predictor: 'horizontal' });
+        // sharp's TIFF writer sets its own resolution (default 1 px/mm) unless told.
+        out = out.tiff({
+          compression: 'deflate',
+          predictor: 'horizontal',
+          ...(meta.density && meta.density > 0
+            ? { xres: meta.density / 25.4, yres: meta.density / 25.4, resolutionUnit: 'inch' as const }
+            : {}),
+        });
         break;
       case 'avif':
         out = out.avif({ quality: q ?? 60 });
