@@ -15,8 +15,7 @@ export const roundUpTo = (n: number, multiple: number): number => Math.ceil(n / 
 
 /** Overlap between neighbouring tiles: a quarter of the tile, 32 to 64 px, on the stride grid. */
 export function chooseOverlap(tile: number, stride: number): number {
-  const quarter = Math.min(64, Math.max(32, Math.floor(tile / 4)));
-  return Math.max(stride, Math.floor(Math.min(quarter, tile / 4) / stride) * stride);
+  return Math.max(stride, Math.floor(Math.min(64, tile / 2 - stride) / stride) * stride);
 }
 
 /**
@@ -53,7 +52,7 @@ export function planAxis(length: number, tile: number, overlap: number, stride: 
  * at every position, so the blended output needs no normalisation.
  */
 export function axisWeights(spans: Span[], overlap: number): Float32Array[] {
-  const halfRamp = Math.max(1, Math.floor(overlap / 4));
+  const halfRamp = Math.max(1, Math.floor(overlap / 8));
   // Centre of the region shared by span i and span i + 1.
   const centres = spans.slice(1).map((next, i) => (next.start + spans[i].start + spans[i].size) / 2);
   const incoming = (p: number, centre: number) => {
