@@ -1,0 +1,79 @@
+// `darkroom serve`: the studio in a browser. HTTP + WebSocket on 127.0.0.1 with a per-launch token,
+// over the same services as the CLI and Electron (electron/server.ts). Runs until Ctrl+C, which stops
+// any training with a checkpoint first.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseArgs, usageError } from './args.js';
+import { startServer } from '../server.js';
+import { createStudio } from '../services/studio.js';
+import { defaultWorkspaceDir } from '../services/workspace.js';
+
+export const name = 'serve';
+export const summary = 'open the studio in your browser (127.0.0.1 only, with a per-launch token)';
+export const usage = `Usage: darkroom serve [--port N] [--workspace DIR] [--json]
+
+Starts the studio's browser mode on http://127.0.0.1 and prints the address to open, with its access
+token. Only this machine can connect, and only with the token. Stop it with Ctrl+C (training runs are
+checkpointed and stopped first; resume them later).
+
+Options:
+  --port N          listen on port N (default: a free port)
+  --workspace DIR   the studio's folder of runs, models and datasets
+                    (default: $DARKROOM_WORKSPACE, else the platform's app-data folder)
+  --json            print {"type":"listening","url":…} to stdout instead of the sentence`;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+
+/** Builds the renderer when a clone has not built it yet (Vite is a dev dependency of the clone). */
+async function ensureRenderer(log: (line: string) => void): Promise<string | null> {
+  if (existsSync(join(RENDERER_DIR, 'index.html'))) return RENDERER_DIR;
+  let vite: typeof import('vite');
+  try {
+    vite = await import('vite');
+  } catch {
+    log('The studio UI is not built and Vite is not installed: run `npm install && npm run build:renderer`.');
+    return null;
+  }
+  log('Building the studio UI (first run)…');
+  await vite.build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  return RENDERER_DIR;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(name, argv, { port: { kind: 'int', min: 0 }, workspace: { kind: 'string' }, json: { kind: 'boolean' } });
+  if (args.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  if (args.positionals.length > 0) throw usageError(name, `unexpected argument "${args.positionals[0]}"`);
+  const port = args.options.port as number | undefined;
+  if (port !== undefined && port > 65535) throw usageError(name, `--port must be at most 65535 (got ${port})`);
+  const log = (line: string) => process.stderr.write(line + '\n');
+
+  const workspaceDir = (args.options.workspace as string | undefined) ?? defaultWorkspaceDir();
+  const staticDir = await ensureRenderer(log);
+  const studio = await createStudio({ workspaceDir });
+  const server = await startServer({ studio, staticDir, port });
+  if (args.options.json) process.stdout.write(JSON.stringify({ type: 'listening', url: server.url, port: server.port, workspace: studio.workspace.paths.root }) + '\n');
+  else {
+    process.stdout.write(`Darkroom studio: ${server.url}\n`);
+    log(`Workspace: ${studio.workspace.paths.root}\nOpen the address above in a browser on this machine. Ctrl+C stops the studio.`);
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      const training = studio.activeTrainingRuns();
+      if (training.length) log(`Stopping ${training.length} training run(s) with a checkpoint…`);
+      await server.close();
+      await studio.close();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}

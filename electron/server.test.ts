@@ -1,0 +1,121 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { encodePng } from '../models/data/image-io.js';
+import { startServer, type RunningServer } from './server.js';
+import { createStudio, type StudioBackend } from './services/studio.js';
+import type { ApiReply, AppInfo, StudioEvent } from './api.js';
+
+let root: string;
+let studio: StudioBackend;
+let server: RunningServer;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'darkroom-server-'));
+  const ui = join(root, 'ui');
+  await mkdir(join(ui, 'assets'), { recursive: true });
+  await writeFile(join(ui, 'index.html'), '<!doctype html><title>Darkroom</title>');
+  await writeFile(join(ui, 'assets', 'app.js'), 'console.log(1)');
+  studio = await createStudio({ workspaceDir: join(root, 'ws'), sample: false });
+  server = await startServer({ studio, staticDir: ui });
+});
+
+after(async () => {
+  await server.close();
+  await studio.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A raw request, so the test controls every header (fetch would set Host and Origin itself). */
+function get(path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, method, headers: { Host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const api = (method: string, body: unknown, headers: Record<string, string> = {}) =>
+  get(`/api/${method}`, { 'Content-Type': 'application/json', 'x-darkroom-token': server.token, ...headers }, 'POST', JSON.stringify(body));
+
+test('the address printed has a long random token and listens on loopback only', () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+});
+
+test('every route refuses a missing or wrong token', async () => {
+  for (const path of ['/', '/assets/app.js', '/media/workspace.json']) {
+    assert.equal((await get(path)).status, 401, path);
+    assert.equal((await get(`${path}?token=wrong`)).status, 401, path);
+  }
+  const noToken = await get('/api/app.info', { 'Content-Type': 'application/json' }, 'POST', '{}');
+  assert.equal(noToken.status, 401);
+  assert.match(noToken.text, /token/);
+  assert.equal((await api('app.info', {}, { 'x-darkroom-token': 'x'.repeat(32) })).status, 401);
+});
+
+test('the page opened with its token sets a cookie that later requests may use instead', async () => {
+  const page = await get(`/?token=${server.token}`);
+  assert.equal(page.status, 200);
+  assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+  const cookie = String(page.headers['set-cookie']).split(';')[0];
+  assert.equal((await get('/assets/app.js', { Cookie: cookie })).status, 200);
+  assert.equal((await get('/assets/app.js', { Cookie: cookie.replace(/=.*/, '=nope') })).status, 401);
+});
+
+test('foreign Host and Origin headers are refused even with the token', async () => {
+  assert.equal((await get(`/?token=${server.token}`, { Host: 'evil.example:80' })).status, 403);
+  assert.equal((await api('app.info', {}, { Origin: 'http://evil.example' })).status, 403);
+  assert.equal((await api('app.info', {}, { Origin: `http://localhost:${server.port}` })).status, 200);
+});
+
+test('API calls are validated and answered with the service message unchanged', async () => {
+  const ok = JSON.parse((await api('app.info', {})).text) as ApiReply<AppInfo>;
+  assert.ok(ok.ok);
+  assert.deepEqual(ok.result.families.map((f) => f.id), ['ae', 'vae', 'gan', 'cyclegan']);
+  assert.ok(ok.result.families.every((f) => f.summary.length > 10));
+
+  const bad = await api('training.start', { family: 'cyclegan', datasets: { a: 'x' }, size: 32, iterations: 5 });
+  assert.equal(bad.status, 400);
+  assert.match(JSON.parse(bad.text).error.message, /CycleGAN needs two datasets/);
+  assert.equal((await api('no.such.method', {})).status, 400);
+  const missing = await api('datasets.add', { path: join(root, 'nope') });
+  assert.equal(missing.status, 400);
+  assert.match(JSON.parse(missing.text).error.message, /does not exist/);
+});
+
+test('media stays inside the workspace', async () => {
+  assert.equal((await get(`/media/workspace.json?token=${server.token}`)).status, 200);
+  assert.equal((await get(`/media/..%2F..%2Fetc%2Fpasswd?token=${server.token}`)).status, 404);
+  assert.equal((await get(`/media/%2Fetc%2Fpasswd?token=${server.token}`)).status, 404);
+});
+
+test('the event socket needs the token and delivers studio events', async () => {
+  const refused = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+    ws.on('open', () => resolve(101));
+    ws.on('error', () => {});
+  });
+  assert.equal(refused, 401);
+
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+  await new Promise((resolve, reject) => (ws.on('open', resolve), ws.on('error', reject)));
+  const received = new Promise<StudioEvent>((resolve) => ws.on('message', (data) => resolve(JSON.parse(String(data)))));
+  const folder = join(root, 'photos');
+  await mkdir(folder);
+  const pixels = new Uint8Array(40 * 40 * 3).map((_, i) => (i * 37) % 256);
+  await writeFile(join(folder, 'one.png'), await encodePng(pixels, 40, 40));
+  const added = await api('datasets.add', { path: folder });
+  assert.equal(added.status, 200);
+  assert.deepEqual(await received, { type: 'changed', jobId: null, what: 'datasets' });
+  ws.close();
+  void received;
+});

@@ -1,0 +1,135 @@
+// The studio's Convert and Batch: one photo translated at full resolution for the before/after view (kept in
+// the workspace cache), saved in a chosen format with its metadata; whole folders through the batch service.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { decodeImageFile, encodePng, isImagePath, readPhoto, writePhoto, type OutputFormat, type Photo } from '../../models/data/image-io.js';
+import { writeFileAtomic } from '../../models/train/atomic-fs.js';
+import { openModel } from '../../models/onnx/runtime.js';
+import { createTranslator } from '../../models/onnx/translate.js';
+import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type SavedImage, type StudioEvent } from '../api.js';
+import { startBatchJob, type BatchJob } from './studio-batch.js';
+import type { ModelStore } from './models.js';
+import { mediaRef, type Workspace } from './workspace.js';
+
+/** Converted photos whose pixels stay in memory for a quick save; older ones are read back from disk. */
+const KEEP_IN_MEMORY = 3;
+
+interface Kept {
+  result: ConvertResult;
+  dir: string;
+  original: string;
+  translated: string;
+  pixels?: Uint8Array | Uint16Array;
+}
+
+export class ConvertJobs {
+  readonly #workspace: Workspace;
+  readonly #models: ModelStore;
+  readonly #emit: (event: StudioEvent) => void;
+  readonly #results = new Map<string, Kept>();
+  readonly #batches = new Map<string, BatchJob>();
+
+  constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void) {
+    this.#workspace = workspace;
+    this.#models = models;
+    this.#emit = emit;
+  }
+
+  async convertImage(modelId: string, image: ImageInput): Promise<ConvertResult> {
+    const model = await this.#models.get(modelId);
+    if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model to convert photos`);
+    const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const dir = join(this.#workspace.paths.convert, id);
+    await fs.mkdir(dir, { recursive: true });
+    const inputName = image.path ? basename(image.path) : image.name!;
+    if (!isImagePath(inputName)) throw new ApiError('bad-request', `${inputName} is not an image file Darkroom reads (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC)`);
+    // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
+    const original = join(dir, `original${extname(inputName).toLowerCase()}`);
+    if (image.path) await fs.copyFile(image.path, original).catch(() => {
+      throw new ApiError('bad-request', `${image.path} cannot be read; check that the file exists`);
+    });
+    else await writeFileAtomic(original, Buffer.from(image.base64!, 'base64'));
+
+    const started = Date.now();
+    const photo = await readPhoto(original);
+    const pixels = await this.#translate(await this.#models.fileOf(modelId), model.range, photo);
+    const translated = join(dir, 'translated.png');
+    await writePhoto(translated, pixels, photo, { format: 'png' });
+    // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
+    const preview = join(dir, 'before.png');
+    const decoded = await decodeImageFile(original);
+    await writeFileAtomic(preview, await encodePng(decoded.data, decoded.width, decoded.height, 3));
+
+    const result: ConvertResult = {
+      id,
+      modelId,
+      inputName,
+      input: mediaRef(this.#workspace, preview),
+      output: mediaRef(this.#workspace, translated),
+      width: photo.width,
+      height: photo.height,
+      elapsedMs: Date.now() - started,
+    };
+    this.#keep({ result, dir, original, translated, pixels });
+    return result;
+  }
+
+  async #translate(file: string, range: string, photo: Photo): Promise<Uint8Array | Uint16Array> {
+    const model = await openModel(file);
+    try {
+      const translator = await createTranslator(model);
+      try {
+        return await translator.translate(photo, { range });
+      } finally {
+        await translator.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  #keep(kept: Kept): void {
+    this.#results.set(kept.result.id, kept);
+    const inMemory = [...this.#results.values()].filter((k) => k.pixels);
+    for (const old of inMemory.slice(0, Math.max(0, inMemory.length - KEEP_IN_MEMORY))) delete old.pixels;
+  }
+
+  async save(request: { resultId: string; format: OutputFormat; quality?: number; path?: string }): Promise<SavedImage> {
+    const kept = this.#results.get(request.resultId);
+    if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
+    const meta = await readPhoto(kept.original);
+    const pixels = kept.pixels ?? (await readPhoto(kept.translated)).pixels;
+    const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${request.format === 'tiff' ? 'tif' : request.format}`;
+    const target = request.path ?? join(kept.dir, fileName);
+    await writePhoto(target, pixels, meta, { format: request.format, quality: request.quality, overwrite: true });
+    const stat = await fs.stat(target);
+    return {
+      media: request.path ? mediaRef(this.#workspace, kept.translated) : mediaRef(this.#workspace, target),
+      path: request.path ?? null,
+      fileName,
+      bytes: stat.size,
+    };
+  }
+
+  async startBatch(request: BatchRequest): Promise<JobRef> {
+    const modelFile = await this.#models.fileOf(request.modelId);
+    const model = await this.#models.get(request.modelId);
+    if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model`);
+    const jobId = `batch-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+    const job = await startBatchJob({ ...request, modelFile, range: model.range }, (event) => this.#emit({ type: 'batch', jobId, event }));
+    this.#batches.set(jobId, job);
+    void job.done.finally(() => this.#batches.delete(jobId));
+    return { jobId };
+  }
+
+  cancelBatch(jobId: string): void {
+    const job = this.#batches.get(jobId);
+    if (!job) throw new ApiError('not-found', `No batch "${jobId}" is running.`);
+    job.cancel();
+  }
+
+  cancelAll(): void {
+    for (const job of this.#batches.values()) job.cancel();
+  }
+}

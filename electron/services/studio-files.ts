@@ -1,0 +1,29 @@
+// Browser mode's folder browser: what is in a folder on the machine running the studio (folders first).
+import { promises as fs } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { isImagePath } from '../../models/data/image-io.js';
+import { ApiError, type FolderEntry, type FolderListing } from '../api.js';
+
+/** More entries than this are cut (a folder of 100 000 photos need not cross the wire to pick it). */
+const MAX_ENTRIES = 2000;
+
+export async function listFolder(path: string): Promise<FolderListing> {
+  const folder = resolve(path);
+  const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOTDIR') throw new ApiError('bad-request', `${folder} is a file, not a folder`);
+    if (error.code === 'EACCES' || error.code === 'EPERM') throw new ApiError('bad-request', `${folder} cannot be opened: permission denied`);
+    throw new ApiError('not-found', `${folder} does not exist`);
+  });
+  const listed: FolderEntry[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = join(folder, entry.name);
+    let isDir = entry.isDirectory();
+    if (entry.isSymbolicLink()) isDir = (await fs.stat(full).catch(() => null))?.isDirectory() ?? false;
+    const kind: FolderEntry['kind'] = isDir ? 'folder' : isImagePath(entry.name) ? 'image' : extname(entry.name).toLowerCase() === '.onnx' ? 'onnx' : 'other';
+    listed.push({ name: entry.name, path: full, kind });
+  }
+  listed.sort((a, b) => Number(b.kind === 'folder') - Number(a.kind === 'folder') || a.name.localeCompare(b.name));
+  const parent = dirname(folder);
+  return { path: folder, parent: parent === folder ? null : parent, entries: listed.slice(0, MAX_ENTRIES) };
+}

@@ -1,0 +1,270 @@
+// The studio's side of training: runs live in the workspace's runs/ folder, one trainer process each through
+// the training service (training.ts), their events relayed as StudioEvents keyed by run id.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainRequest as LoopRequest } from '../../models/train/options.js';
+import type { RunInfo } from '../../models/train/run-dir.js';
+import { readJson, writeJsonAtomic } from '../../models/train/atomic-fs.js';
+import {
+  ApiError,
+  type Direction,
+  type ExportPart,
+  type MetricPoint,
+  type ModelInfo,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+  type StudioEvent,
+  type TrainingEvent,
+  type TrainRequest,
+} from '../api.js';
+import type { DatasetStore } from './datasets.js';
+import type { ModelStore } from './models.js';
+import { exportRunModels } from './studio-export.js';
+import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
+import { mediaRef, slugId, type Workspace } from './workspace.js';
+
+/** The chart needs the shape of the curve, not every logged point. */
+const MAX_METRIC_POINTS = 400;
+/** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
+const STOP_TIMEOUT_MS = 120_000;
+
+/** What the studio adds to a run directory: the name the user gave it. */
+interface StudioRunNote {
+  name: string;
+  datasets: { a: string; b?: string };
+}
+
+/** In Electron the trainer runs on Electron's own Node (ELECTRON_RUN_AS_NODE); elsewhere on this Node. */
+function trainerRuntime(): ServiceOptions {
+  if (!process.versions.electron) return {};
+  return { execPath: process.execPath, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+}
+
+function isAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function thinMetrics<T>(points: T[], max = MAX_METRIC_POINTS): T[] {
+  if (points.length <= max) return points;
+  const step = points.length / max;
+  const kept: T[] = [];
+  for (let i = 0; i < max - 1; i++) kept.push(points[Math.floor(i * step)]);
+  kept.push(points[points.length - 1]);
+  return kept;
+}
+
+export class RunManager {
+  readonly #handles = new Map<string, RunHandle>();
+  readonly #workspace: Workspace;
+  readonly #datasets: DatasetStore;
+  readonly #models: ModelStore;
+  readonly #emit: (event: StudioEvent) => void;
+  readonly #version: string;
+
+  constructor(workspace: Workspace, datasets: DatasetStore, models: ModelStore, emit: (event: StudioEvent) => void, version: string) {
+    this.#workspace = workspace;
+    this.#datasets = datasets;
+    this.#models = models;
+    this.#emit = emit;
+    this.#version = version;
+  }
+
+  activeRunIds(): string[] {
+    return [...this.#handles.keys()];
+  }
+
+  #runDir(runId: string): string {
+    return join(this.#workspace.paths.runs, runId);
+  }
+
+  async start(request: TrainRequest): Promise<RunSummary> {
+    const a = this.#datasets.pathOf(request.datasets.a);
+    const b = request.datasets.b ? this.#datasets.pathOf(request.datasets.b) : undefined;
+    const name = request.name ?? `${request.family} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
+    const existing = new Set(await fs.readdir(this.#workspace.paths.runs).catch(() => [] as string[]));
+    const runId = slugId(name, (id) => existing.has(id));
+    const familyOptions: Record<string, unknown> = { ...request.advanced };
+    if (request.preset) familyOptions.preset = request.preset;
+    const loopRequest: LoopRequest = {
+      family: request.family,
+      ...(request.family === 'cyclegan' ? { a, b } : { data: a }),
+      size: request.size,
+      iterations: request.iterations,
+      batch: request.batch,
+      seed: request.seed,
+      sampleEvery: request.sampleEvery,
+      checkpointEvery: request.checkpointEvery,
+      backend: request.backend,
+      familyOptions,
+    };
+    const handle = startRun({ ...loopRequest, runDir: this.#runDir(runId) }, trainerRuntime());
+    await this.#attach(runId, handle, { name, datasets: request.datasets });
+    return this.summary(runId);
+  }
+
+  async resume(runId: string): Promise<RunSummary> {
+    const previous = this.#handles.get(runId);
+    if (previous) await previous.done;
+    await this.#info(runId);
+    await this.#attach(runId, resumeRun(this.#runDir(runId), {}, trainerRuntime()), null);
+    return this.summary(runId);
+  }
+
+  async pause(runId: string): Promise<void> {
+    await this.#end(runId, 'pause');
+  }
+
+  async stop(runId: string): Promise<void> {
+    await this.#end(runId, 'stop');
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.activeRunIds().map((id) => this.#end(id, 'stop')));
+  }
+
+  async #end(runId: string, how: 'pause' | 'stop'): Promise<void> {
+    const handle = this.#handles.get(runId);
+    if (!handle) throw new ApiError('conflict', `Run "${runId}" is not training right now.`);
+    if (how === 'pause') handle.pause();
+    else handle.stop();
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+    if ((await Promise.race([handle.done, timeout])) === 'timeout') {
+      handle.kill();
+      throw new ApiError('failed', `Run "${runId}" did not stop within ${STOP_TIMEOUT_MS / 1000} s, so its trainer was ended; it resumes from its last checkpoint.`);
+    }
+  }
+
+  /**
+   * Relays a trainer's events and waits until it has really started (or failed: a bad dataset or option
+   * is then the request's error, and the empty run is removed).
+   */
+  async #attach(runId: string, handle: RunHandle, note: StudioRunNote | null): Promise<void> {
+    this.#handles.set(runId, handle);
+    let startedResolve!: (value: TrainingEvent | null) => void;
+    const started = new Promise<TrainingEvent | null>((resolve) => (startedResolve = resolve));
+    handle.subscribe((event) => {
+      if (event.type === 'started' && note) void writeJsonAtomic(join(this.#runDir(runId), 'studio.json'), note).catch(() => {});
+      if (event.type === 'started' || event.type === 'failed' || event.type === 'stopped') startedResolve(event);
+      const media = event.type === 'sample' ? this.#mediaOrUndefined(event.path) : undefined;
+      this.#emit({ type: 'training', jobId: runId, event, ...(media ? { media } : {}) });
+    });
+    void handle.done.then(() => {
+      if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+      startedResolve(null);
+      this.#emit({ type: 'changed', jobId: null, what: 'runs' });
+    });
+    const first = await started;
+    if (first?.type === 'failed') {
+      const outcome = await handle.done;
+      if (outcome.badInput && note) await fs.rm(this.#runDir(runId), { recursive: true, force: true });
+      throw new ApiError(outcome.badInput ? 'bad-request' : 'failed', first.message);
+    }
+    this.#emit({ type: 'changed', jobId: null, what: 'runs' });
+  }
+
+  #mediaOrUndefined(path: string): string | undefined {
+    try {
+      return mediaRef(this.#workspace, path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #info(runId: string): Promise<RunInfo> {
+    try {
+      return (await readRun(this.#runDir(runId))).info;
+    } catch {
+      throw new ApiError('not-found', `There is no run "${runId}" in this workspace.`);
+    }
+  }
+
+  async #note(runId: string): Promise<StudioRunNote | null> {
+    return readJson<StudioRunNote>(join(this.#runDir(runId), 'studio.json')).catch(() => null);
+  }
+
+  async #toSummary(runId: string, info: RunInfo, lastSample: string | null): Promise<RunSummary> {
+    const active = this.#handles.has(runId);
+    // A run.json left 'running' by a trainer that is gone (a crash, a killed studio) can be resumed.
+    let status: RunStatus = info.status;
+    if (status === 'running' && !active && !isAlive((info as RunInfo & { pid?: number | null }).pid)) status = 'stopped';
+    const exportsDir = join(this.#runDir(runId), 'exports');
+    const exports = (await fs.readdir(exportsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.onnx')).sort();
+    return {
+      id: runId,
+      name: (await this.#note(runId))?.name ?? runId,
+      family: info.family,
+      status,
+      active,
+      iteration: info.iteration,
+      totalIterations: info.totalIterations,
+      size: info.train.size,
+      backend: info.backend,
+      createdAt: info.createdAt,
+      updatedAt: info.updatedAt,
+      lastError: info.lastError,
+      lastSample,
+      exports: exports.map((n) => mediaRef(this.#workspace, join(exportsDir, n))),
+    };
+  }
+
+  async list(): Promise<RunSummary[]> {
+    const runs = await listRuns(this.#workspace.paths.runs);
+    const summaries: RunSummary[] = [];
+    for (const run of runs) {
+      const runId = run.runDir.split(/[\\/]/).at(-1)!;
+      const samples = (await fs.readdir(join(run.runDir, 'samples')).catch(() => [] as string[])).filter((n) => /^\d+\.png$/.test(n)).sort();
+      const last = samples.at(-1);
+      summaries.push(await this.#toSummary(runId, run.info, last ? mediaRef(this.#workspace, join(run.runDir, 'samples', last)) : null));
+    }
+    return summaries;
+  }
+
+  async summary(runId: string): Promise<RunSummary> {
+    const { summary } = await this.#detailParts(runId);
+    return summary;
+  }
+
+  async #detailParts(runId: string) {
+    let details;
+    try {
+      details = await readRun(this.#runDir(runId));
+    } catch {
+      throw new ApiError('not-found', `There is no run "${runId}" in this workspace.`);
+    }
+    const samples = details.samples.map((s) => ({ iteration: s.iteration, media: mediaRef(this.#workspace, s.path) }));
+    const summary = await this.#toSummary(runId, details.info, samples.at(-1)?.media ?? null);
+    return { summary, details, samples };
+  }
+
+  async get(runId: string): Promise<RunDetail> {
+    const { summary, details, samples } = await this.#detailParts(runId);
+    const metrics: MetricPoint[] = thinMetrics(details.metrics).map((m) => ({ iteration: m.iteration, losses: m.losses, lr: m.lr, elapsedMs: m.elapsedMs }));
+    return { ...summary, metrics, samples, settings: { ...details.info.train, config: details.info.config } };
+  }
+
+  async delete(runId: string): Promise<void> {
+    if (this.#handles.has(runId)) throw new ApiError('conflict', `Run "${runId}" is training: stop it before deleting it.`);
+    await this.#info(runId);
+    await fs.rm(this.#runDir(runId), { recursive: true, force: true });
+    this.#emit({ type: 'changed', jobId: null, what: 'runs' });
+  }
+
+  async export(runId: string, options: { direction?: Direction; part?: ExportPart }): Promise<ModelInfo[]> {
+    const info = await this.#info(runId);
+    if (info.iteration === 0) throw new ApiError('bad-request', `Run "${runId}" has no checkpoint yet: train it for a while first.`);
+    const name = (await this.#note(runId))?.name ?? runId;
+    const files = await exportRunModels(this.#runDir(runId), info, options);
+    const models: ModelInfo[] = [];
+    for (const file of files) models.push(await this.#models.import({ path: file.path }, { name: `${name} ${file.label}`, sourceRun: runId }));
+    this.#emit({ type: 'changed', jobId: null, what: 'models' });
+    this.#emit({ type: 'changed', jobId: null, what: 'runs' });
+    return models;
+  }
+}

@@ -1,0 +1,157 @@
+// The studio: one object implementing the whole StudioApi (api.ts) over the services — workspace, datasets,
+// models, training, convert, batch. Electron's IPC (main.ts) and browser mode (server.ts) both hand it
+// validated requests and relay its events; neither implements anything itself.
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { FAMILIES, FAMILY_OPTIONS } from '../../models/families/index.js';
+import { FAMILY_IDS } from '../../models/families/family.js';
+import { writeSceneDataset } from '../../models/data/scenes.js';
+import {
+  ApiError,
+  type AppInfo,
+  type FolderListing,
+  type StudioEvent,
+  type StudioHandlers,
+} from '../api.js';
+import { DatasetStore } from './datasets.js';
+import { ModelStore } from './models.js';
+import { RunManager } from './studio-runs.js';
+import { ConvertJobs } from './studio-convert.js';
+import { listFolder } from './studio-files.js';
+import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
+
+export interface StudioBackend {
+  readonly handlers: StudioHandlers;
+  readonly workspace: Workspace;
+  /** Every event of every job; returns the unsubscribe function. */
+  subscribe(listener: (event: StudioEvent) => void): () => void;
+  /** The file behind a MediaRef; ApiError('not-found') outside the workspace. */
+  resolveMedia(ref: string): Promise<string>;
+  /** Runs with a trainer process attached (the window asks before closing while any). */
+  activeTrainingRuns(): string[];
+  /** Stops every job (training checkpoints first) and releases resources. */
+  close(): Promise<void>;
+}
+
+export interface StudioOptions {
+  workspaceDir: string;
+  /** The sample project's size: images per folder and their side. Tests make it small. */
+  sample?: { count: number; size: number } | false;
+}
+
+const DEFAULT_SAMPLE = { count: 32, size: 64 };
+
+function version(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+/** The procedural day/night scenes, registered as two datasets, on a workspace's first start. */
+async function createSampleProject(workspace: Workspace, datasets: DatasetStore, sample: { count: number; size: number }): Promise<void> {
+  await writeSceneDataset(workspace.paths.sample, { count: sample.count, size: sample.size, split: 'unpaired' });
+  const day = await datasets.add(`${workspace.paths.sample}/day`, 'Sample: day scenes');
+  const night = await datasets.add(`${workspace.paths.sample}/night`, 'Sample: night scenes');
+  await saveWorkspaceInfo(workspace, { sample: { dayDatasetId: day.id, nightDatasetId: night.id } });
+}
+
+export async function createStudio(options: StudioOptions): Promise<StudioBackend> {
+  const workspace = await openWorkspace(options.workspaceDir);
+  const datasets = await DatasetStore.open(workspace);
+  const models = new ModelStore(workspace);
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const emit = (event: StudioEvent) => events.emit('event', event);
+  if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
+
+  const runs = new RunManager(workspace, datasets, models, emit, version());
+  const convert = new ConvertJobs(workspace, models, emit);
+
+  const info = (): AppInfo => ({
+    version: version(),
+    workspace: workspace.paths.root,
+    families: FAMILY_IDS.map((id) => ({
+      id,
+      title: FAMILIES[id].title,
+      summary: FAMILIES[id].summary,
+      datasets: FAMILIES[id].datasets,
+      options: FAMILY_OPTIONS[id].map((o) => ({ name: o.name, help: o.help, default: o.default, ...(o.choices ? { choices: o.choices } : {}) })),
+    })),
+    firstStart: workspace.firstStart,
+    sample: workspace.info.sample && datasets.list().some((d) => d.id === workspace.info.sample!.dayDatasetId) ? workspace.info.sample : null,
+    home: homedir(),
+  });
+
+  const handlers: StudioHandlers = {
+    'app.info': async () => info(),
+    'fs.list': async ({ path }): Promise<FolderListing> => listFolder(path ?? homedir()),
+    'datasets.list': async () => datasets.list(),
+    'datasets.add': async ({ path, name }) => {
+      const report = await datasets.add(path, name);
+      emit({ type: 'changed', jobId: null, what: 'datasets' });
+      return report;
+    },
+    'datasets.get': async ({ id }) => datasets.get(id),
+    'datasets.remove': async ({ id }) => {
+      await datasets.remove(id);
+      emit({ type: 'changed', jobId: null, what: 'datasets' });
+      return {};
+    },
+    'training.start': async (request) => runs.start(request),
+    'training.pause': async ({ runId }) => {
+      await runs.pause(runId);
+      return {};
+    },
+    'training.resume': async ({ runId }) => runs.resume(runId),
+    'training.stop': async ({ runId }) => {
+      await runs.stop(runId);
+      return {};
+    },
+    'runs.list': async () => runs.list(),
+    'runs.get': async ({ runId }) => runs.get(runId),
+    'runs.delete': async ({ runId }) => {
+      await runs.delete(runId);
+      return {};
+    },
+    'runs.export': async ({ runId, direction, part }) => runs.export(runId, { direction, part }),
+    'models.list': async () => models.list(),
+    'models.import': async ({ path, name, base64 }) => {
+      const model = path
+        ? await models.import({ path }, name ? { name } : {})
+        : await models.import({ bytes: Buffer.from(base64!, 'base64'), name: name ?? 'model.onnx' });
+      emit({ type: 'changed', jobId: null, what: 'models' });
+      return model;
+    },
+    'models.delete': async ({ id }) => {
+      await models.delete(id);
+      emit({ type: 'changed', jobId: null, what: 'models' });
+      return {};
+    },
+    'models.generate': async ({ id, count, seed }) => ({ images: await models.generate(id, count, seed ?? 1) }),
+    'models.interpolate': async ({ id, steps, seed }) => ({ images: await models.interpolate(id, steps, seed ?? 1) }),
+    'convert.image': async ({ modelId, image }) => convert.convertImage(modelId, image),
+    'convert.save': async (request) => convert.save(request),
+    'batch.start': async (request) => convert.startBatch(request),
+    'batch.cancel': async ({ jobId }) => {
+      convert.cancelBatch(jobId);
+      return {};
+    },
+  };
+
+  return {
+    handlers,
+    workspace,
+    subscribe(listener) {
+      events.on('event', listener);
+      return () => events.off('event', listener);
+    },
+    resolveMedia: (ref) => resolveMedia(workspace, ref),
+    activeTrainingRuns: () => runs.activeRunIds(),
+    async close() {
+      convert.cancelAll();
+      await runs.stopAll();
+      events.removeAllListeners();
+    },
+  };
+}
+
+export { ApiError };
