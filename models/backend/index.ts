@@ -1,0 +1,134 @@
+// The one module that chooses and starts a tfjs backend. Everything else calls initBackend and then uses tfjs.
+// auto: tfjs-node-gpu → tfjs-node → wasm (patched for training, multithreaded) → cpu.
+// Whatever runs, the MirrorPad gradient fix is installed (it is wrong in stock tfjs on every backend).
+
+import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
+import { installMirrorPadGradient } from './mirror-pad-grad.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | BackendName;
+
+export interface BackendReport {
+  /** What tfjs now runs on. */
+  name: BackendName;
+  /** Human text, e.g. "wasm (SIMD, 2 threads, patched for training)". */
+  detail: string;
+  /** Compute threads in use (1 for cpu). */
+  threads: number;
+  /** Better options that were tried and why they failed, in order. */
+  unavailable: { name: string; reason: string }[];
+}
+
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export function isValidBackendPreference(s: string): s is BackendPreference {
+  return (PREFERENCES as readonly string[]).includes(s);
+}
+
+const NATIVE_PACKAGES = [
+  { spec: '@tensorflow/tfjs-node-gpu', label: 'tfjs-node-gpu, CUDA' },
+  { spec: '@tensorflow/tfjs-node', label: 'tfjs-node' },
+] as const;
+
+let last: { key: string; report: BackendReport } | null = null;
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+async function tryNative(unavailable: BackendReport['unavailable']): Promise<BackendReport | null> {
+  for (const { spec, label } of NATIVE_PACKAGES) {
+    try {
+      await import(spec);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${spec} loaded but its backend did not start`);
+      return { name: 'tensorflow', detail: `tensorflow (${label})`, threads: availableParallelism(), unavailable };
+    } catch (error) {
+      unavailable.push({ name: `tensorflow (${spec})`, reason: reasonOf(error) });
+    }
+  }
+  return null;
+}
+
+async function startWasm(threads: number, unavailable: BackendReport['unavailable']): Promise<BackendReport> {
+  const loader = await import('./wasm-loader.js');
+  const start = await loader.startWasm(threads);
+  let detail = `wasm (SIMD, ${start.threads} thread${start.threads === 1 ? '' : 's'}, patched for training)`;
+  if (start.fallbackReason !== undefined) {
+    unavailable.push({ name: `wasm (${threads} threads)`, reason: start.fallbackReason });
+    detail += `; multithreading unavailable: ${start.fallbackReason}`;
+  }
+  return { name: 'wasm', detail, threads: start.threads, unavailable };
+}
+
+async function startCpu(unavailable: BackendReport['unavailable']): Promise<BackendReport> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
+  // Its first write prints "install tfjs-node" to stderr; this report already says what runs and why.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  return { name: 'cpu', detail: 'cpu (pure JavaScript, slow)', threads: 1, unavailable };
+}
+
+/**
+ * Chooses, starts and activates a tfjs backend. `threads` applies to wasm (default: all logical cores, at most 8).
+ * Calling again with the same choice is cheap. Changing the wasm thread count re-creates the wasm backend,
+ * which drops every tensor that lives on it.
+ */
+export async function initBackend(preference: BackendPreference, options: { threads?: number } = {}): Promise<BackendReport> {
+  if (!isValidBackendPreference(preference)) {
+    throw new Error(`Unknown backend '${String(preference)}': use one of ${PREFERENCES.join(', ')}.`);
+  }
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new Error(`threads must be a whole number ≥ 1, got ${options.threads}.`);
+  }
+  installMirrorPadGradient();
+  const threads = options.threads ?? availableParallelism();
+  const key = `${preference}/${threads}`;
+  if (last?.key === key && tf.getBackend() === last.report.name) return cloneReport(last.report);
+
+  const unavailable: BackendReport['unavailable'] = [];
+  let report: BackendReport;
+  switch (preference) {
+    case 'tensorflow': {
+      const native = await tryNative(unavailable);
+      if (native === null) {
+        throw new Error(
+          `The 'tensorflow' backend cannot start (${unavailable.map((u) => `${u.name.replace(/^tensorflow \((.*)\)$/, '$1')}: ${u.reason}`).join('; ')}). ` +
+            `Install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu with CUDA), which downloads libtensorflow ` +
+            `when installed, or choose --backend wasm.`,
+        );
+      }
+      report = native;
+      break;
+    }
+    case 'wasm':
+      try {
+        report = await startWasm(threads, unavailable);
+      } catch (error) {
+        throw new Error(
+          `The 'wasm' backend cannot start (${reasonOf(error)}). Check that @tensorflow/tfjs-backend-wasm is installed ` +
+            `(npm install), or choose --backend cpu.`,
+        );
+      }
+      break;
+    case 'cpu':
+      report = await startCpu(unavailable);
+      break;
+    case 'auto':
+      report =
+        (await tryNative(unavailable)) ??
+        (await startWasm(threads, unavailable).catch(async (error: unknown) => {
+          unavailable.push({ name: 'wasm', reason: reasonOf(error) });
+          return startCpu(unavailable);
+        }));
+      break;
+  }
+  last = { key, report };
+  return cloneReport(report);
+}
+
+function cloneReport(report: BackendReport): BackendReport {
+  return { ...report, unavailable: report.unavailable.map((u) => ({ ...u })) };
+}

@@ -1,0 +1,338 @@
+// Training kernels for the tfjs `wasm` backend, composed from kernels that backend already runs fast
+// (XNNPACK Conv2D and BatchMatMul, plus cheap data movement):
+//   Conv2DBackpropFilter — missing from tfjs-backend-wasm 4.22: the weight gradient of conv2d and conv2dTranspose.
+//   Conv2DBackpropInput  — the stock one is a scalar loop; this is also conv2dTranspose's forward pass.
+//   MaxPoolGrad          — the stock one is wrong for windows whose values are all ≤ 0.
+// Nested ops run inside the kernel are not recorded on the gradient tape; tidy disposes their intermediates.
+
+import * as tf from '@tensorflow/tfjs';
+
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type DataFormat = 'NHWC' | 'NCHW';
+
+/** How Conv2DBackpropFilter is computed; 'auto' picks by shape (see chooseFilterMethod). */
+export type FilterGradMethod = 'auto' | 'im2col' | 'dilated-conv';
+let filterGradMethod: FilterGradMethod = 'auto';
+
+/** For benchmarks and tests: force one way of computing the weight gradient. */
+export function setFilterGradMethod(method: FilterGradMethod): void {
+  filterGradMethod = method;
+}
+
+interface BackendWithRefs {
+  incRef(dataId: tf.DataId): void;
+}
+
+/** The engine hands kernels Tensors; should it ever hand a bare TensorInfo, wrap it without stealing its data. */
+function asTensor(info: tf.TensorInfo | undefined, backend: unknown): tf.Tensor {
+  if (info === undefined) throw new Error('a conv kernel was called without one of its inputs');
+  if (info instanceof tf.Tensor) return info;
+  (backend as BackendWithRefs).incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+function toNHWC<T extends tf.Tensor4D>(t: T, dataFormat: DataFormat): T {
+  return dataFormat === 'NCHW' ? (tf.transpose(t, [0, 2, 3, 1]) as T) : t;
+}
+
+/** The geometry both kernels need, in NHWC terms, from the op's own padding rules. */
+interface Geometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+}
+
+function geometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: ConvPad,
+  dataFormat: DataFormat,
+  dimRoundingMode: Rounding,
+): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  return {
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    outH: info.outHeight,
+    outW: info.outWidth,
+  };
+}
+
+/**
+ * The window [start, start+length) of `t` along H (axis 1) and W (axis 2), zero outside `t`:
+ * returns the part that lies inside `t` and the zero padding still to add on each side,
+ * so that the caller can hand the padding to Conv2D instead of copying.
+ */
+function window2d(
+  t: tf.Tensor4D,
+  startH: number,
+  lengthH: number,
+  startW: number,
+  lengthW: number,
+): { inner: tf.Tensor4D; pad: [[number, number], [number, number]] } {
+  const [, h, w] = t.shape;
+  const h0 = Math.max(0, startH);
+  const h1 = Math.min(h, startH + lengthH);
+  const w0 = Math.max(0, startW);
+  const w1 = Math.min(w, startW + lengthW);
+  if (h1 <= h0 || w1 <= w0) throw new Error('conv window lies outside the input; padding larger than the input is not supported');
+  const inner = h0 === 0 && w0 === 0 && h1 === h && w1 === w ? t : tf.slice(t, [0, h0, w0, 0], [-1, h1 - h0, w1 - w0, -1]);
+  return {
+    inner,
+    pad: [
+      [h0 - startH, startH + lengthH - h1],
+      [w0 - startW, startW + lengthW - w1],
+    ],
+  };
+}
+
+function explicit(pad: [[number, number], [number, number]]): tf.backend_util.ExplicitPadding {
+  return [[0, 0], pad[0], pad[1], [0, 0]];
+}
+
+function isZeroPad(pad: [[number, number], [number, number]]): boolean {
+  return pad[0][0] === 0 && pad[0][1] === 0 && pad[1][0] === 0 && pad[1][1] === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropFilter: dW[a,b,c,o] = Σ_{n,i,j} xp[n, i·sh + a, j·sw + b, c] · dy[n,i,j,o]
+// (xp = x with the forward pass's zero padding).
+
+/** im2col: one column matrix (all KH×KW strided windows side by side), then dyᵀ · cols in one BatchMatMul. */
+function filterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[]): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const o = dy.shape[3];
+  const needH = (g.outH - 1) * g.sh + g.kh;
+  const needW = (g.outW - 1) * g.sw + g.kw;
+  const { inner, pad } = window2d(x, -g.top, needH, -g.left, needW);
+  const xp = isZeroPad(pad) ? inner : tf.pad(inner, explicit(pad));
+  const spanH = (g.outH - 1) * g.sh + 1;
+  const spanW = (g.outW - 1) * g.sw + 1;
+  const strided = g.sh > 1 || g.sw > 1;
+  const windows: tf.Tensor4D[] = [];
+  for (let a = 0; a < g.kh; a++) {
+    for (let b = 0; b < g.kw; b++) {
+      windows.push(
+        strided
+          ? (tf.stridedSlice(xp, [0, a, b, 0], [n, a + spanH, b + spanW, c], [1, g.sh, g.sw, 1]) as tf.Tensor4D)
+          : tf.slice(xp, [0, a, b, 0], [n, g.outH, g.outW, c]),
+      );
+    }
+  }
+  const m = n * g.outH * g.outW;
+  const cols = tf.reshape(windows.length === 1 ? windows[0] : tf.concat(windows, 3), [m, g.kh * g.kw * c]);
+  // dy is the smaller operand (O ≤ KH·KW·C), so it is the one transposed; no transpose flags (XNNPACK path).
+  const dyT = tf.transpose(tf.reshape(dy, [m, o]));
+  const w = tf.matMul(dyT, cols); // [O, KH·KW·C]
+  return tf.transpose(tf.reshape(w, [o, g.kh, g.kw, c]), [1, 2, 3, 0]).reshape(filterShape) as tf.Tensor4D;
+}
+
+/**
+ * Dilated convolution: with channels as the batch and the batch as the reduction,
+ * dW[c,a,b,o] = Σ_{i,j,n} X[c, a + i·sh, b + j·sw, n] · D[i,j,n,o], X = xpᵀ [C,H,W,N], D = dy [OH,OW,N,O],
+ * which is an XNNPACK Conv2D of X with filter D, stride 1, dilation (sh, sw).
+ */
+function filterGradDilatedConv(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[]): tf.Tensor4D {
+  const [n] = x.shape;
+  const needH = (g.outH - 1) * g.sh + g.kh;
+  const needW = (g.outW - 1) * g.sw + g.kw;
+  const { inner, pad } = window2d(x, -g.top, needH, -g.left, needW);
+  const xT = tf.transpose(inner, [3, 1, 2, 0]); // [C, H', W', N]
+  const d = (n === 1 ? tf.reshape(dy, [g.outH, g.outW, 1, dy.shape[3]]) : tf.transpose(dy, [1, 2, 0, 3])) as tf.Tensor4D;
+  const out = tf.conv2d(xT, d, 1, isZeroPad(pad) ? 'valid' : explicit(pad), 'NHWC', [g.sh, g.sw]); // [C, KH, KW, O]
+  return tf.transpose(out, [1, 2, 0, 3]).reshape(filterShape) as tf.Tensor4D;
+}
+
+/**
+ * Measured on this machine (bench-kernels.ts and a sweep over N, H, C, stride): the convolution form wins almost
+ * everywhere, by 2–30× at stride 2 (wasm's Slice/StridedSlice that build the columns are scalar loops). im2col
+ * wins only at stride 1 on tiny maps with many channels (8×8×128: 1.5 against 2.0 ms), where the convolution
+ * form's "filter" (dy) has very few taps per output and XNNPACK's reduction is one input channel deep.
+ */
+function chooseFilterMethod(x: tf.Tensor4D, g: Geometry): 'im2col' | 'dilated-conv' {
+  if (filterGradMethod !== 'auto') return filterGradMethod;
+  const [n, , , c] = x.shape;
+  const tinyStride1 = g.sh === 1 && g.sw === 1 && n * g.outH * g.outW <= 64 && c >= 64;
+  return tinyStride1 ? 'im2col' : 'dilated-conv';
+}
+
+function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as {
+    strides: number | [number, number];
+    pad: ConvPad;
+    dataFormat: DataFormat;
+    dimRoundingMode?: Rounding;
+    filterShape: [number, number, number, number];
+  };
+  return tf.tidy(() => {
+    const x0 = asTensor(inputs.x, backend) as tf.Tensor4D;
+    const dy0 = asTensor(inputs.dy, backend) as tf.Tensor4D;
+    const g = geometry(x0.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
+    const x = toNHWC(x0, attrs.dataFormat);
+    const dy = toNHWC(dy0, attrs.dataFormat);
+    return chooseFilterMethod(x, g) === 'im2col'
+      ? filterGradIm2col(x, dy, g, attrs.filterShape)
+      : filterGradDilatedConv(x, dy, g, attrs.filterShape);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropInput: dx = full correlation of dy, dilated by the strides, with the filter flipped in
+// space and its channel axes swapped; run as one XNNPACK Conv2D.
+
+/** dy with (s−1) zeros after every row/column: [N, OH·sh, OW·sw, O] (trailing zeros are part of the padding). */
+function insertZeros(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, oh, ow, o] = dy.shape;
+  let t: tf.Tensor = dy;
+  if (sw > 1) {
+    t = tf.pad(tf.reshape(t, [n * oh, ow, 1, o]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+  }
+  if (sh > 1) {
+    t = tf.pad(tf.reshape(t, [n * oh, 1, ow * sw * o]), [[0, 0], [0, sh - 1], [0, 0]]);
+  }
+  return tf.reshape(t, [n, oh * sh, ow * sw, o]);
+}
+
+/** filter [KH,KW,C,O] → [KH,KW,O,C] reversed in both spatial axes, by a gather on the flattened KH·KW axis. */
+function flippedTransposedFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, c, o] = filter.shape;
+  const swapped = tf.transpose(filter, [0, 1, 3, 2]);
+  if (kh * kw === 1) return swapped;
+  const reversed = tf.tensor1d(
+    Array.from({ length: kh * kw }, (_, i) => kh * kw - 1 - i),
+    'int32',
+  );
+  return tf.reshape(tf.gather(tf.reshape(swapped, [kh * kw, o * c]), reversed), [kh, kw, o, c]);
+}
+
+function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as {
+    inputShape: [number, number, number, number];
+    strides: number | [number, number];
+    pad: ConvPad;
+    dataFormat: DataFormat;
+    dimRoundingMode?: Rounding;
+  };
+  return tf.tidy(() => {
+    const dy0 = asTensor(inputs.dy, backend) as tf.Tensor4D;
+    const filter = asTensor(inputs.filter, backend) as tf.Tensor4D;
+    const g = geometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
+    const dy = toNHWC(dy0, attrs.dataFormat);
+    const z = g.sh > 1 || g.sw > 1 ? insertZeros(dy, g.sh, g.sw) : dy;
+    // dx[h] = Σ_a' Z[h + a'] · wflip[a'], Z = z shifted down by KH−1−top; the window spans H+KH−1 rows.
+    const { inner, pad } = window2d(z, g.top - (g.kh - 1), g.inH + g.kh - 1, g.left - (g.kw - 1), g.inW + g.kw - 1);
+    const dx = tf.conv2d(inner, flippedTransposedFilter(filter), 1, isZeroPad(pad) ? 'valid' : explicit(pad));
+    return attrs.dataFormat === 'NCHW' ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MaxPoolGrad: the stock wasm kernel starts its running maximum at FLT_MIN (the smallest positive float), so a
+// window whose values are all ≤ 0 sends its gradient to the wrong cell. Composed here instead: for each filter
+// offset (row-major, first maximum wins, as on cpu and in TensorFlow) mark the outputs whose window maximum sits
+// there, and scatter dy back by zero insertion and padding.
+
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: ConvPad;
+    dimRoundingMode?: Rounding;
+  };
+  return tf.tidy(() => {
+    const dy = asTensor(inputs.dy, backend) as tf.Tensor4D;
+    const x = asTensor(inputs.input, backend) as tf.Tensor4D;
+    const y = asTensor(inputs.output, backend) as tf.Tensor4D;
+    const info = tf.backend_util.computePool2DInfo(x.shape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+    const { top, left } = info.padInfo;
+    const [n, h, w, c] = x.shape;
+    const needH = (oh - 1) * sh + kh;
+    const needW = (ow - 1) * sw + kw;
+    const win = window2d(x, -top, needH, -left, needW);
+    const xp = isZeroPad(win.pad) ? win.inner : tf.pad(win.inner, explicit(win.pad), -Infinity);
+    let taken: tf.Tensor | null = null;
+    let acc: tf.Tensor4D | null = null;
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++) {
+        const seen =
+          sh > 1 || sw > 1
+            ? tf.stridedSlice(xp, [0, a, b, 0], [n, a + (oh - 1) * sh + 1, b + (ow - 1) * sw + 1, c], [1, sh, sw, 1])
+            : tf.slice(xp, [0, a, b, 0], [n, oh, ow, c]);
+        let hit = tf.equal(seen, y);
+        if (taken !== null) hit = tf.logicalAnd(hit, tf.logicalNot(taken));
+        taken = taken === null ? hit : tf.logicalOr(taken, hit);
+        const spread = insertZeros(tf.where(hit, dy, tf.zerosLike(dy)), sh, sw); // [n, oh·sh, ow·sw, c]
+        const rows = Math.min(oh * sh, needH - a);
+        const cols = Math.min(ow * sw, needW - b);
+        const fitted = rows === oh * sh && cols === ow * sw ? spread : tf.slice(spread, [0, 0, 0, 0], [n, rows, cols, c]);
+        const placed = tf.pad(fitted, [[0, 0], [a, needH - a - rows], [b, needW - b - cols], [0, 0]]);
+        acc = acc === null ? placed : (tf.add(acc, placed) as tf.Tensor4D);
+      }
+    }
+    // acc is indexed like the window, whose row r is x's row r − top; rows the window never read get 0.
+    const back = window2d(acc as tf.Tensor4D, top, h, left, w);
+    return isZeroPad(back.pad) ? back.inner : tf.pad(back.inner, explicit(back.pad));
+  });
+}
+
+let installed = false;
+let stockBackpropInput: tf.KernelConfig | undefined;
+
+const backpropInputConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
+};
+
+/** Registers the kernels for the `wasm` backend (replacing the stock Conv2DBackpropInput and MaxPoolGrad). Idempotent. */
+export function installWasmTrainingKernels(): void {
+  if (installed) return;
+  stockBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (stockBackpropInput) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel(backpropInputConfig);
+  if (tf.getKernel('MaxPoolGrad', 'wasm')) tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as unknown as tf.KernelFunc });
+  installed = true;
+}
+
+/** For benchmarks: switch back to the stock scalar Conv2DBackpropInput (true) or to ours (false). */
+export function useStockConv2DBackpropInput(stock: boolean): void {
+  if (!installed || stockBackpropInput === undefined) throw new Error('start the wasm backend first');
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel(stock ? stockBackpropInput : backpropInputConfig);
+  if (stock) stockBackpropInput.setupFunc?.(tf.findBackend('wasm') as tf.KernelBackend); // cwraps its C++ entry
+}
