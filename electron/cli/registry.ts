@@ -1,0 +1,9 @@
+// The `darkroom` commands. Adding one is one line here: a module in this folder exporting
+// `name`, `summary`, `usage` and `run` (see command.ts). Modules load lazily so `--help` stays fast.
+import type { CliCommand } from './command.js';
+
+export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
+  () => import('./train.js'),
+  () => import('./sample.js'),
+  () => import('./export.js'),
+];

@@ -1,0 +1,243 @@
+// `darkroom train`: start or resume a training run in a trainer process and show its progress.
+import { FAMILY_IDS } from '../../models/families/family.js';
+import type { TrainingEvent } from '../../models/train/events.js';
+import { resumeRun, startRun, type RunHandle, type RunOutcome, type TrainRequest } from '../services/training.js';
+import { formatEvent, formatProgress } from '../services/progress.js';
+import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
+
+export const name = 'train';
+export const summary = 'train an ae, vae, gan or cyclegan on folders of images, or resume a run';
+
+/** Exit code after Ctrl+C: the run stopped cleanly with a checkpoint but is not done (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+const LOOP_OPTIONS: OptionSpecs = {
+  data: { kind: 'string' },
+  a: { kind: 'string' },
+  b: { kind: 'string' },
+  out: { kind: 'string' },
+  resume: { kind: 'string' },
+  size: { kind: 'int', min: 1 },
+  'load-size': { kind: 'int', min: 1 },
+  iterations: { kind: 'int', min: 1 },
+  epochs: { kind: 'int', min: 1 },
+  batch: { kind: 'int', min: 1 },
+  seed: { kind: 'int', min: 0 },
+  'checkpoint-every': { kind: 'int', min: 1 },
+  'sample-every': { kind: 'int', min: 1 },
+  'log-every': { kind: 'int', min: 1 },
+  backend: { kind: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+  threads: { kind: 'int', min: 1 },
+  'no-flip': { kind: 'boolean' },
+  'lr-constant': { kind: 'int', min: 0 },
+  'lr-decay': { kind: 'int', min: 0 },
+  json: { kind: 'boolean' },
+};
+
+/** Options a resumed run may change: where it runs, not what it computes. */
+const RESUME_OPTIONS = new Set(['resume', 'backend', 'threads', 'json']);
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+async function familyOptions() {
+  const { FAMILY_OPTIONS } = await import('../../models/families/index.js');
+  return FAMILY_OPTIONS;
+}
+
+/** Family option flags (union over families; each family rejects the ones it does not take). */
+async function familyFlagSpecs(): Promise<OptionSpecs> {
+  const specs: OptionSpecs = {};
+  for (const options of Object.values(await familyOptions())) {
+    for (const option of options) {
+      const flag = kebab(option.name);
+      if (flag in LOOP_OPTIONS) continue;
+      specs[flag] = option.choices ? { kind: 'string', choices: option.choices } : { kind: 'number' };
+    }
+  }
+  return specs;
+}
+
+export const usage = `Usage:
+  darkroom train ae|vae|gan --data DIR --out RUN [options]
+  darkroom train cyclegan --a DIR --b DIR --out RUN [options]
+  darkroom train --resume RUN [--backend B] [--threads N] [--json]
+
+Trains in a separate process. Progress goes to stderr; --json prints every event as a JSON line on stdout.
+Ctrl+C stops cleanly with a checkpoint (exit ${EXIT_INTERRUPTED}) and prints the command that resumes the run.
+
+Data and run:
+  --data DIR              folder of training images (ae, vae, gan); subfolders are included
+  --a DIR, --b DIR        the two unpaired image folders (cyclegan)
+  --out RUN               new run directory (refused if it exists and is not empty)
+  --resume RUN            continue RUN exactly where it stopped
+
+Training:
+  --size N                image size (crop) in pixels (family default: 64; cyclegan 128)
+  --load-size N           images are resized to this before cropping (cyclegan: size×286/256; others: size)
+  --no-flip               no random horizontal flips
+  --iterations N | --epochs N
+  --batch N               images per step (default 16; cyclegan 1)
+  --seed N                random seed (default: random, recorded in run.json)
+  --lr-constant N         iterations at the full learning rate (cyclegan default: half the run)
+  --lr-decay N            iterations of linear decay to zero after that (cyclegan default: the other half)
+  --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
+  --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
+  --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10
+  --backend B             auto | tensorflow | wasm | cpu (default auto: the fastest that works)
+  --threads N             compute threads for wasm
+  --json                  events as JSON lines on stdout
+
+Exit codes: 0 done, 1 failed, 2 bad usage or input (nothing trained), ${EXIT_INTERRUPTED} stopped by Ctrl+C.`;
+
+async function familyUsage(): Promise<string> {
+  const lines = ['', 'Model options (by family):'];
+  for (const [family, options] of Object.entries(await familyOptions())) {
+    lines.push(`  ${family}:`);
+    for (const o of options) {
+      if (o.name === 'size') continue;
+      const flag = `--${kebab(o.name)}${o.choices ? ` ${o.choices.join('|')}` : ' X'}`;
+      lines.push(`    ${flag.padEnd(26)}${o.help}${o.default !== null && !o.help.includes('default') ? ` (default ${o.default})` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const familySpecs = await familyFlagSpecs();
+  const args = parseArgs(name, argv, { ...LOOP_OPTIONS, ...familySpecs });
+  if (args.help) {
+    process.stdout.write(usage + '\n' + (await familyUsage()) + '\n');
+    return 0;
+  }
+  const o = args.options;
+  const json = o.json === true;
+  let handle: RunHandle;
+  if (o.resume !== undefined) {
+    const extra = Object.keys(o).filter((k) => !RESUME_OPTIONS.has(k));
+    if (args.positionals.length > 0 || extra.length > 0)
+      throw usageError(name, `--resume continues a run with its own settings; remove ${[...args.positionals, ...extra.map((k) => `--${k}`)].join(', ')}`);
+    handle = resumeRun(String(o.resume), { backend: o.backend as string | undefined, threads: o.threads as number | undefined });
+  } else {
+    const [family, ...rest] = args.positionals;
+    if (!family) throw usageError(name, `which model? darkroom train ${FAMILY_IDS.join('|')} … (or --resume RUN)`);
+    if (!(FAMILY_IDS as readonly string[]).includes(family))
+      throw usageError(name, `unknown model family "${family}": choose one of ${FAMILY_IDS.join(', ')}`);
+    if (rest.length > 0) throw usageError(name, `unexpected argument "${rest[0]}"`);
+    if (o.out === undefined) throw usageError(name, '--out RUN is required: the folder where the run is written');
+    const fromFamily: Record<string, unknown> = {};
+    for (const [flag, value] of Object.entries(o)) if (flag in familySpecs) fromFamily[camelCase(flag)] = value;
+    const num = (flag: string) => o[flag] as number | undefined;
+    const request: TrainRequest = {
+      family,
+      data: o.data as string | undefined,
+      a: o.a as string | undefined,
+      b: o.b as string | undefined,
+      size: num('size'),
+      loadSize: num('load-size'),
+      iterations: num('iterations'),
+      epochs: num('epochs'),
+      batch: num('batch'),
+      seed: num('seed'),
+      checkpointEvery: num('checkpoint-every'),
+      sampleEvery: num('sample-every'),
+      logEvery: num('log-every'),
+      backend: o.backend as string | undefined,
+      threads: num('threads'),
+      flip: o['no-flip'] === true ? false : undefined,
+      lrConstant: num('lr-constant'),
+      lrDecay: num('lr-decay'),
+      familyOptions: fromFamily,
+    };
+    handle = startRun({ runDir: String(o.out), ...request });
+  }
+  return follow(handle, json);
+}
+
+/** Prints the run's events until it ends; maps the outcome to an exit code. */
+async function follow(handle: RunHandle, json: boolean): Promise<number> {
+  const printer = json ? new JsonPrinter() : new ProgressPrinter(process.stderr);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) {
+      process.stderr.write('\nQuitting without a checkpoint; the run resumes from its last one.\n');
+      handle.kill();
+      return;
+    }
+    interrupted = true;
+    printer.note('Stopping: saving a checkpoint… (Ctrl+C again quits at once)');
+    handle.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const unsubscribe = handle.subscribe((event) => printer.print(event));
+  let outcome: RunOutcome;
+  try {
+    outcome = await handle.done;
+  } finally {
+    unsubscribe();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    printer.finish();
+  }
+  if (outcome.status === 'done') return 0;
+  if (outcome.status === 'failed') return outcome.badInput ? 2 : 1;
+  process.stderr.write(`Resume with: darkroom train --resume ${shellQuote(handle.runDir)}\n`);
+  return interrupted ? EXIT_INTERRUPTED : 0;
+}
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+interface Printer {
+  print(event: TrainingEvent): void;
+  note(text: string): void;
+  finish(): void;
+}
+
+class JsonPrinter implements Printer {
+  print(event: TrainingEvent) {
+    process.stdout.write(JSON.stringify(event) + '\n');
+  }
+  note(text: string) {
+    process.stderr.write(text + '\n');
+  }
+  finish() {}
+}
+
+/** One updating status line on a terminal; a plain line per update otherwise (logs, CI). */
+class ProgressPrinter implements Printer {
+  private statusShown = false;
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  private get live() {
+    return this.out.isTTY === true;
+  }
+
+  private clearStatus() {
+    if (this.live && this.statusShown) this.out.write('\r\x1b[2K');
+    this.statusShown = false;
+  }
+
+  print(event: TrainingEvent) {
+    if (event.type === 'sample') return; // the grids are in RUN/samples; a line each would drown the progress
+    if (event.type === 'progress') {
+      const line = formatProgress(event);
+      if (this.live) {
+        const width = this.out.columns ?? 120;
+        this.out.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`);
+        this.statusShown = true;
+      } else this.out.write(line + '\n');
+      return;
+    }
+    this.note(formatEvent(event));
+  }
+
+  note(text: string) {
+    this.clearStatus();
+    this.out.write(text + '\n');
+  }
+
+  finish() {
+    if (this.live && this.statusShown) this.out.write('\n');
+    this.statusShown = false;
+  }
+}
