@@ -1,0 +1,169 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { fixedSizeModelBytes, negativeModelBytes, texturedPhoto, tinyGeneratorBytes } from './convert-fixtures.js';
+import { OnnxModelError, openModel, type OnnxModel } from './runtime.js';
+import { createTranslator, translatePhoto, type RgbPixels } from './translate.js';
+
+let dir: string;
+let generatorPath: string;
+let generator: OnnxModel;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'darkroom-translate-'));
+  generatorPath = join(dir, 'g.onnx');
+  await writeFile(generatorPath, await tinyGeneratorBytes({ ngf: 8, blocks: 3 }));
+  generator = await openModel(generatorPath, { provider: 'cpu' });
+});
+
+after(async () => {
+  await generator.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function differences(a: Uint8Array | Uint16Array, b: Uint8Array | Uint16Array): { max: number; mean: number } {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / a.length };
+}
+
+const spread = (p: Uint8Array | Uint16Array) => {
+  const mean = p.reduce((s, v) => s + v, 0) / p.length;
+  return Math.sqrt(p.reduce((s, v) => s + (v - mean) ** 2, 0) / p.length);
+};
+
+test('a tiled translation matches the untiled one within a few levels (no seams)', async () => {
+  const photo = texturedPhoto(480, 360, 11);
+  let tiles = 0;
+  const untiled = await translatePhoto(generator, photo, { tile: 512, onTile: (_, total) => (tiles = total) });
+  assert.equal(tiles, 1);
+  const tiled = await translatePhoto(generator, photo, { tile: 256, onTile: (_, total) => (tiles = total) });
+  assert.equal(tiles, 6, '480×360 in 256 px tiles is 3 × 2 tiles');
+  assert.ok(spread(untiled) > 10, 'the model does something visible to the photo');
+  const { max, mean } = differences(untiled, tiled);
+  assert.ok(max <= 6, `tiled differs from untiled by up to ${max} levels`);
+  assert.ok(mean < 0.25, `tiled differs from untiled by ${mean} levels on average`);
+});
+
+test('without whole-photo statistics, tiles of an instance-normalised model would disagree (what frozen-norm prevents)', async () => {
+  // The same model opened from bytes and given no file to read the graph from: tiles normalise on their own.
+  const photo = texturedPhoto(480, 360, 11);
+  const bytesModel = await openModel(await tinyGeneratorBytes({ ngf: 8, blocks: 3 }), { provider: 'cpu' });
+  const untiled = await translatePhoto(generator, photo, { tile: 512 });
+  const naive = await translatePhoto(bytesModel, photo, { tile: 256 });
+  const withStats = await (async () => {
+    const translator = await createTranslator(bytesModel, await tinyGeneratorBytes({ ngf: 8, blocks: 3 }));
+    try {
+      return await translator.translate(photo, { tile: 256 });
+    } finally {
+      await translator.dispose();
+    }
+  })();
+  await bytesModel.dispose();
+  const naiveDiff = differences(untiled, naive);
+  const statsDiff = differences(untiled, withStats);
+  assert.ok(naiveDiff.mean > 4 * statsDiff.mean && naiveDiff.max > 20, `per-tile statistics: ${JSON.stringify(naiveDiff)}; whole-photo: ${JSON.stringify(statsDiff)}`);
+});
+
+test('photos larger than the statistics budget still blend without seams: two tilings agree', async () => {
+  // 800×560 is more than 512² pixels, so the statistics come from a shrunk copy; both tilings share them.
+  const photo = texturedPhoto(800, 560, 5);
+  const a = await translatePhoto(generator, photo, { tile: 256 });
+  const b = await translatePhoto(generator, photo, { tile: 320 });
+  const { max, mean } = differences(a, b);
+  assert.ok(max <= 8 && mean < 0.25, `tilings of 256 and 320 px differ by max ${max}, mean ${mean}`);
+});
+
+test('sizes off the stride grid come back at their own size, without a border', async () => {
+  const photo = texturedPhoto(203, 131, 2);
+  const out = await translatePhoto(generator, photo);
+  assert.equal(out.length, 203 * 131 * 3);
+  // The last column is as close to its neighbour as columns inside the photo are to theirs.
+  const columnStep = (x: number) => {
+    let sum = 0;
+    for (let y = 0; y < 131; y++) for (let c = 0; c < 3; c++) sum += Math.abs(out[(y * 203 + x) * 3 + c] - out[(y * 203 + x - 1) * 3 + c]);
+    return sum / (131 * 3);
+  };
+  const inner = (columnStep(100) + columnStep(150) + columnStep(60)) / 3;
+  assert.ok(columnStep(202) < 3 * inner + 2, `edge step ${columnStep(202)} vs inner ${inner}`);
+});
+
+test('16-bit photos come back 16-bit and agree with the 8-bit translation', async () => {
+  // The same values at both depths (v·257 / 65535 = v / 255), so only the output precision differs.
+  const shallow = texturedPhoto(160, 120, 4);
+  const deep: RgbPixels = { ...shallow, pixels: Uint16Array.from(shallow.pixels, (v) => v * 257) };
+  const out16 = await translatePhoto(generator, deep);
+  const out8 = await translatePhoto(generator, shallow);
+  assert.ok(out16 instanceof Uint16Array);
+  const scaled = Uint8Array.from(out16, (v) => Math.round(v / 257));
+  assert.ok(differences(scaled, out8).max <= 1, 'rounded to 8 bits, the 16-bit result is the 8-bit one');
+  // The extra precision is real: values that 8 bits cannot hold.
+  assert.ok(out16.some((v) => v % 257 !== 0));
+});
+
+test('a model from elsewhere without metadata: the range comes from --range, and is required', async () => {
+  const model = await openModel(negativeModelBytes(), { provider: 'cpu' });
+  try {
+    const photo = texturedPhoto(90, 70, 8);
+    const negative = await translatePhoto(model, photo, { range: '0,1' });
+    assert.ok(negative.every((v, i) => Math.abs(v - (255 - photo.pixels[i])) <= 1), '0..1: y = 1 − x is the photographic negative');
+    const wrong = await translatePhoto(model, photo, { range: '-1,1' });
+    assert.ok(differences(wrong, negative).mean > 50, 'the range changes the result');
+    await assert.rejects(translatePhoto(model, photo), (e: Error) => e instanceof UsageError && /--range -1,1/.test(e.message) && /darkroom\.range/.test(e.message));
+    await assert.rejects(translatePhoto(model, photo, { range: '0,255' }), /--range must be -1,1 or 0,1/);
+    // Stride probing: a 1×1 convolution takes any size, so no padding and no tiles beyond the photo.
+    const translator = await createTranslator(model);
+    assert.equal(translator.stride, 1);
+    await translator.dispose();
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('fixed-size models tile with their own size, and refuse a size too small to tile', async () => {
+  const fixed = await openModel(fixedSizeModelBytes(64), { provider: 'cpu' });
+  const tiny = await openModel(fixedSizeModelBytes(32), { provider: 'cpu' });
+  try {
+    let tiles = 0;
+    const out = await translatePhoto(fixed, texturedPhoto(150, 100, 3), { range: '-1,1', tile: 4096, onTile: (_, total) => (tiles = total) });
+    assert.equal(out.length, 150 * 100 * 3);
+    assert.ok(tiles > 1, 'the fixed 64 px input is the tile, whatever --tile says');
+    // A photo that fits is padded up to the fixed size and cropped back.
+    assert.equal((await translatePhoto(tiny, texturedPhoto(30, 20, 3), { range: '-1,1' })).length, 30 * 20 * 3);
+    await assert.rejects(
+      translatePhoto(tiny, texturedPhoto(150, 100, 3), { range: '-1,1' }),
+      (e: Error) => e instanceof OnnxModelError && /32×32/.test(e.message) && /too small/.test(e.message),
+    );
+  } finally {
+    await fixed.dispose();
+    await tiny.dispose();
+  }
+});
+
+test('--tile below the minimum is refused; an aborted signal stops between tiles', async () => {
+  const photo = texturedPhoto(300, 200, 1);
+  await assert.rejects(translatePhoto(generator, photo, { tile: 32 }), (e: Error) => e instanceof UsageError && /--tile/.test(e.message));
+  const controller = new AbortController();
+  let tilesRun = 0;
+  await assert.rejects(
+    translatePhoto(generator, photo, {
+      tile: 128,
+      signal: controller.signal,
+      onTile: (done) => {
+        tilesRun = done;
+        if (done === 2) controller.abort();
+      },
+    }),
+    { name: 'AbortError' },
+  );
+  assert.equal(tilesRun, 2);
+});

@@ -1,0 +1,327 @@
+// Full-resolution translation of one photo through an image-to-image ONNX model. Photos larger than a tile are
+// cut into overlapping tiles on the model's stride grid (tiling.ts), each tile runs through the model, and the
+// outputs are blended back with weights that sum to one, a band of tile rows at a time, so that working memory
+// follows the tile size rather than the photo size. Models with instance normalisation get their statistics
+// measured on the whole photo first (frozen-norm.ts), so that tiles agree with each other.
+//
+// Pixels in and out are image-io's: RGB, sRGB, 8- or 16-bit, interleaved. Alpha, EXIF and ICC never come
+// through here; image-io's writePhoto carries them from the source to the output.
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { prepareNormSurgery, type NormSurgery } from './frozen-norm.js';
+import { OnnxModelError, describeImageModel, openModel, parseRange, type ImageModelInfo, type OnnxModel, type RunResult } from './runtime.js';
+import { planTiles, reflect, roundUpTo, type TilePlan } from './tiling.js';
+
+/**
+ * Largest tile side by default. Measured with the standard CycleGAN generator (ngf 64, 9 blocks) in ONNX Runtime
+ * on the CPU: about 0.5 GiB above the process's own at 512², 2.2 GiB at 1024². 512 keeps a whole conversion,
+ * photo buffers included, within 2 GiB.
+ */
+export const DEFAULT_TILE = 512;
+/** Smaller tiles leave too little room for the overlap that hides seams. */
+export const MIN_TILE = 64;
+/** Strides tried when a model does not state its own (darkroom.stride). */
+const PROBE_STRIDES = [1, 2, 4, 8, 16, 32];
+
+/** RGB pixels, row-major and interleaved, as image-io's readPhoto gives them. */
+export interface RgbPixels {
+  width: number;
+  height: number;
+  pixels: Uint8Array | Uint16Array;
+}
+
+/** What the network's values mean: [-1, 1] (Darkroom, most GANs) or [0, 1] (many PyTorch exports). */
+export type ValueRange = readonly [number, number];
+
+export interface TranslateOptions {
+  /** Largest tile side in pixels (default DEFAULT_TILE); ignored by models with a fixed input size. */
+  tile?: number;
+  /** '-1,1' or '0,1': the model's value range, overriding its darkroom.range metadata (required when it has none). */
+  range?: string;
+  signal?: AbortSignal;
+  /** Called after each tile, e.g. for a progress bar on big photos. */
+  onTile?: (done: number, total: number) => void;
+}
+
+/** A model ready to translate photos, with what was learnt about it once (stride, range, surgery). */
+export interface Translator {
+  readonly model: OnnxModel;
+  readonly info: ImageModelInfo;
+  /** Input sizes that are multiples of this come back at the same size. */
+  readonly stride: number;
+  translate(photo: RgbPixels, options?: TranslateOptions): Promise<Uint8Array | Uint16Array>;
+  /** Releases what the translator opened (not `model`, which stays the caller's). */
+  dispose(): Promise<void>;
+}
+
+/** Translates one photo at its own size. For many photos, createTranslator once and reuse it. */
+export async function translatePhoto(model: OnnxModel, photo: RgbPixels, options: TranslateOptions = {}): Promise<Uint8Array | Uint16Array> {
+  const translator = await createTranslator(model);
+  try {
+    return await translator.translate(photo, options);
+  } finally {
+    await translator.dispose();
+  }
+}
+
+/**
+ * Checks the model (describeImageModel: throws OnnxModelError with the reason) and learns its stride. `modelBytes`
+ * defaults to the model's file; without either, instance-normalised models are tiled with per-tile statistics.
+ */
+export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array): Promise<Translator> {
+  const info = describeImageModel(model);
+  if (info.batch !== null && info.batch !== 1)
+    throw new OnnxModelError(`model ${model.source} takes batches of exactly ${info.batch} images; Darkroom runs one image at a time (export it with a dynamic or 1 batch size)`);
+  const fixedSize = info.height !== null || info.width !== null;
+  const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
+  const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
+  const surgery = bytes ? prepareNormSurgery(bytes) : null;
+  let statsModel: OnnxModel | undefined;
+
+  const translator: Translator = {
+    model,
+    info,
+    stride,
+    async translate(photo, options = {}) {
+      const range = resolveRange(model, info, options.range);
+      const geometry = tileGeometry(model, info, stride, photo, options.tile);
+      const plan = planTiles({ width: photo.width, height: photo.height, ...geometry });
+      const tiles = plan.rows.length * plan.columns.length;
+      if (tiles === 1 || !surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
+
+      statsModel ??= await openModel(surgery.statsModel(), { threads: model.threads });
+      const stats = await measureStatistics(statsModel, photo, plan, geometry, range);
+      options.signal?.throwIfAborted();
+      const frozen = await openModel(surgery.frozenModel(stats), { threads: model.threads });
+      try {
+        return await translatePixels((x, d) => frozen.run(x, d), photo, plan, range, options);
+      } finally {
+        await frozen.dispose();
+      }
+    },
+    async dispose() {
+      await statsModel?.dispose();
+      statsModel = undefined;
+    },
+  };
+  return translator;
+}
+
+/** The range to use: --range when given, else the model's darkroom.range; UsageError when neither says. */
+export function resolveRange(model: OnnxModel, info: ImageModelInfo, requested: string | undefined): ValueRange {
+  if (requested !== undefined) {
+    const range = parseRange(requested);
+    if ((requested !== '-1,1' && requested !== '0,1') || !range) throw new UsageError(`--range must be -1,1 or 0,1 (got "${requested}")`);
+    return range;
+  }
+  if (info.range) return info.range;
+  throw new UsageError(
+    `model ${model.source} does not say which value range it works in (no darkroom.range metadata); ` +
+      'pass --range -1,1 (tanh generators such as CycleGAN) or --range 0,1',
+  );
+}
+
+interface Geometry {
+  tileWidth: number;
+  tileHeight: number;
+  stride: number;
+  fixedSize: boolean;
+}
+
+function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, photo: RgbPixels, tile: number | undefined): Geometry {
+  if (info.height !== null || info.width !== null) {
+    const tileWidth = info.width ?? info.height!;
+    const tileHeight = info.height ?? info.width!;
+    const needsTiles = photo.width > tileWidth || photo.height > tileHeight;
+    if (needsTiles && Math.min(tileWidth, tileHeight) < MIN_TILE)
+      throw new OnnxModelError(
+        `model ${model.source} takes only ${tileWidth}×${tileHeight} inputs, too small to tile a ${photo.width}×${photo.height} photo ` +
+          `without seams (tiles need at least ${MIN_TILE}×${MIN_TILE}); use a model with a dynamic or larger input size`,
+      );
+    return { tileWidth, tileHeight, stride, fixedSize: true };
+  }
+  const side = tile ?? DEFAULT_TILE;
+  if (!Number.isInteger(side) || side < MIN_TILE) throw new UsageError(`--tile must be a whole number of at least ${MIN_TILE} pixels (got ${side})`);
+  // Round down to the stride so that tiles keep their size through the network.
+  const aligned = Math.max(stride, Math.floor(side / stride) * stride);
+  return { tileWidth: aligned, tileHeight: aligned, stride, fixedSize: false };
+}
+
+/** For fixed-size models without darkroom.stride: the largest power of two up to 16 that divides both sides. */
+function fixedSizeStride(info: ImageModelInfo): number {
+  const sides = [info.width, info.height].filter((v): v is number => v !== null);
+  let stride = 16;
+  while (stride > 1 && !sides.every((s) => s % stride === 0)) stride /= 2;
+  return stride;
+}
+
+/**
+ * The model's stride, found by running it on small inputs of 64 + s pixels: the smallest s whose input comes back
+ * at the same size. Refuses models that keep no size at all.
+ */
+async function probeStride(model: OnnxModel): Promise<number> {
+  for (const stride of PROBE_STRIDES) {
+    const side = 64 + stride;
+    try {
+      const { dims } = await model.run(new Float32Array(3 * side * side), [1, 3, side, side]);
+      if (dims[2] === side && dims[3] === side) return stride;
+    } catch {
+      // Some graphs (e.g. U-Nets concatenating skips) reject sizes off their grid: try the next stride.
+    }
+  }
+  throw new OnnxModelError(`model ${model.source} does not return images at the size it is given; Darkroom converts with image-to-image models that keep the size`);
+}
+
+/**
+ * Runs the statistics model on the whole photo padded as the tiles see it, or, when that is larger than a tile
+ * budget allows, on a copy shrunk (by area averaging) to fit. Returns the statistics vector.
+ */
+async function measureStatistics(statsModel: OnnxModel, photo: RgbPixels, plan: TilePlan, geometry: Geometry, range: ValueRange): Promise<Float32Array> {
+  let width = plan.paddedWidth;
+  let height = plan.paddedHeight;
+  let input: Float32Array;
+  const budget = Math.max(DEFAULT_TILE * DEFAULT_TILE, geometry.tileWidth * geometry.tileHeight);
+  if (geometry.fixedSize) {
+    width = geometry.tileWidth;
+    height = geometry.tileHeight;
+    input = shrinkToNchw(photo, width, height, range);
+  } else if (width * height <= budget) {
+    input = readTile(photo, 0, 0, width, height, range);
+  } else {
+    const scale = Math.sqrt(budget / (photo.width * photo.height));
+    width = roundUpTo(Math.max(geometry.stride, Math.floor(photo.width * scale)), geometry.stride);
+    height = roundUpTo(Math.max(geometry.stride, Math.floor(photo.height * scale)), geometry.stride);
+    input = shrinkToNchw(photo, width, height, range);
+  }
+  return (await statsModel.run(input, [1, 3, height, width])).data;
+}
+
+/** Translates `photo` tile by tile along `plan` with `run`. Throws signal.reason when aborted between tiles. */
+async function translatePixels(run: (input: Float32Array, dims: readonly number[]) => Promise<RunResult>, photo: RgbPixels, plan: TilePlan, range: ValueRange, options: TranslateOptions): Promise<Uint8Array | Uint16Array> {
+  const out = photo.pixels instanceof Uint16Array ? new Uint16Array(photo.width * photo.height * 3) : new Uint8Array(photo.width * photo.height * 3);
+  // The band accumulates weighted outputs for rows [bandStart, bandStart + bandRows) of the padded photo.
+  const bandRows = Math.max(...plan.rows.map((r) => r.size));
+  const rowLength = plan.paddedWidth * 3;
+  const band = new Float32Array(bandRows * rowLength);
+  let bandStart = 0;
+  const total = plan.rows.length * plan.columns.length;
+  let done = 0;
+  for (let r = 0; r < plan.rows.length; r++) {
+    const row = plan.rows[r];
+    // Rows above this tile row are final: no later tile covers them.
+    flushRows(band, bandStart, row.start, plan, out, range);
+    const shift = row.start - bandStart;
+    band.copyWithin(0, shift * rowLength);
+    band.fill(0, (bandRows - shift) * rowLength);
+    bandStart = row.start;
+    for (let c = 0; c < plan.columns.length; c++) {
+      options.signal?.throwIfAborted();
+      const column = plan.columns[c];
+      const result = await run(readTile(photo, column.start, row.start, column.size, row.size, range), [1, 3, row.size, column.size]);
+      const [n, channels, h, w] = result.dims;
+      if (result.dims.length !== 4 || n !== 1 || channels !== 3 || h !== row.size || w !== column.size)
+        throw new OnnxModelError(`the model turned a [1, 3, ${row.size}, ${column.size}] tile into [${result.dims.join(', ')}]; an image-to-image model must keep the size`);
+      accumulate(band, bandStart, result.data, plan, r, c);
+      options.onTile?.(++done, total);
+    }
+  }
+  flushRows(band, bandStart, plan.paddedHeight, plan, out, range);
+  return out;
+}
+
+/** A region as NCHW float32 in the model's range; coordinates past the photo's edge reflect back into it. */
+function readTile(photo: RgbPixels, left: number, top: number, width: number, height: number, [low, high]: ValueRange): Float32Array {
+  const { pixels } = photo;
+  const scale = (high - low) / (pixels instanceof Uint16Array ? 65535 : 255);
+  const plane = width * height;
+  const tile = new Float32Array(3 * plane);
+  const columns = Int32Array.from({ length: width }, (_, x) => reflect(left + x, photo.width) * 3);
+  for (let y = 0; y < height; y++) {
+    const rowOffset = reflect(top + y, photo.height) * photo.width * 3;
+    for (let x = 0; x < width; x++) {
+      const src = rowOffset + columns[x];
+      const dst = y * width + x;
+      tile[dst] = low + pixels[src] * scale;
+      tile[plane + dst] = low + pixels[src + 1] * scale;
+      tile[2 * plane + dst] = low + pixels[src + 2] * scale;
+    }
+  }
+  return tile;
+}
+
+/** The photo resized to width × height by area averaging, as NCHW float32 in the model's range. */
+function shrinkToNchw(photo: RgbPixels, width: number, height: number, [low, high]: ValueRange): Float32Array {
+  const scale = (high - low) / (photo.pixels instanceof Uint16Array ? 65535 : 255);
+  const xs = boxWeights(photo.width, width);
+  const ys = boxWeights(photo.height, height);
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  const row = new Float64Array(width * 3);
+  for (let y = 0; y < height; y++) {
+    row.fill(0);
+    for (const [sy, wy] of ys[y]) {
+      const base = sy * photo.width * 3;
+      for (let x = 0; x < width; x++)
+        for (const [sx, wx] of xs[x]) {
+          const w = wy * wx;
+          const src = base + sx * 3;
+          row[x * 3] += w * photo.pixels[src];
+          row[x * 3 + 1] += w * photo.pixels[src + 1];
+          row[x * 3 + 2] += w * photo.pixels[src + 2];
+        }
+    }
+    for (let x = 0; x < width; x++)
+      for (let c = 0; c < 3; c++) out[c * plane + y * width + x] = low + row[x * 3 + c] * scale;
+  }
+  return out;
+}
+
+/** For each output position, the source positions it covers and their weights (summing to one). */
+function boxWeights(from: number, to: number): [number, number][][] {
+  const ratio = from / to;
+  return Array.from({ length: to }, (_, i) => {
+    const start = i * ratio;
+    const end = Math.min(from, (i + 1) * ratio);
+    const taps: [number, number][] = [];
+    for (let s = Math.floor(start); s < end; s++) taps.push([Math.min(s, from - 1), (Math.min(end, s + 1) - Math.max(start, s)) / (end - start)]);
+    return taps;
+  });
+}
+
+/** Adds a tile's output, weighted by its column and row blend weights, into the band. */
+function accumulate(band: Float32Array, bandStart: number, output: Float32Array, plan: TilePlan, r: number, c: number): void {
+  const row = plan.rows[r];
+  const column = plan.columns[c];
+  const rowWeights = plan.rowWeights[r];
+  const columnWeights = plan.columnWeights[c];
+  const plane = row.size * column.size;
+  for (let y = 0; y < row.size; y++) {
+    const wy = rowWeights[y];
+    if (wy === 0) continue;
+    const bandRow = (row.start - bandStart + y) * plan.paddedWidth;
+    for (let x = 0; x < column.size; x++) {
+      const weight = wy * columnWeights[x];
+      if (weight === 0) continue;
+      const dst = (bandRow + column.start + x) * 3;
+      const src = y * column.size + x;
+      band[dst] += weight * output[src];
+      band[dst + 1] += weight * output[plane + src];
+      band[dst + 2] += weight * output[2 * plane + src];
+    }
+  }
+}
+
+/** Writes finished band rows [bandStart, until) that lie inside the photo into `out`, mapped from the model's range. */
+function flushRows(band: Float32Array, bandStart: number, until: number, plan: TilePlan, out: Uint8Array | Uint16Array, [low, high]: ValueRange): void {
+  const max = out instanceof Uint16Array ? 65535 : 255;
+  const scale = max / (high - low);
+  const last = Math.min(until, plan.height);
+  for (let y = bandStart; y < last; y++) {
+    const bandRow = (y - bandStart) * plan.paddedWidth * 3;
+    const outRow = y * plan.width * 3;
+    for (let i = 0; i < plan.width * 3; i++) {
+      const v = Math.round((band[bandRow + i] - low) * scale);
+      out[outRow + i] = v < 0 ? 0 : v > max ? max : v; // NaN becomes 0 in the typed array
+    }
+  }
+}
