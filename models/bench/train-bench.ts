@@ -1,0 +1,97 @@
+// npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
+// training backend available here, measured side by side in one run, with the ratio to `cpu`.
+//   options: --sizes 64,128  --backends wasm,wasm-1,cpu  --iterations N (timed iterations on fast backends)
+// The `cpu` backend needs minutes per iteration; it runs one timed iteration per size.
+import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
+import { initBackend, type BackendPreference } from '../backend/index.js';
+import { getFamily } from '../families/index.js';
+import { Rng } from '../rng.js';
+
+/** PyTorch 1.13 CPU, 2 threads, light CycleGAN at 128 px on this machine (shared/notes/tfjs-wasm-training.md). */
+const PYTORCH_128_SECONDS = 0.59;
+
+interface Setup {
+  label: string;
+  preference: BackendPreference;
+  threads?: number;
+}
+
+function parseFlag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const sizes = parseFlag('sizes', '64,128').split(',').map(Number);
+const timedIterations = Number(parseFlag('iterations', '3'));
+const cores = availableParallelism();
+const ALL_SETUPS: Record<string, Setup> = {
+  tensorflow: { label: 'tensorflow', preference: 'tensorflow' },
+  wasm: { label: `wasm ×${cores}`, preference: 'wasm', threads: cores },
+  'wasm-1': { label: 'wasm ×1', preference: 'wasm', threads: 1 },
+  cpu: { label: 'cpu', preference: 'cpu' },
+};
+const setups = parseFlag('backends', 'tensorflow,wasm,wasm-1,cpu').split(',').map((k) => {
+  const setup = ALL_SETUPS[k];
+  if (!setup) throw new Error(`unknown backend "${k}"; use ${Object.keys(ALL_SETUPS).join(', ')}`);
+  return setup;
+});
+
+/** Mean seconds per training iteration, after one untimed warm-up iteration on fast backends. */
+function secondsPerIteration(size: number, iterations: number, warmUp: boolean): number {
+  const cyclegan = getFamily('cyclegan');
+  const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
+  const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  // trainStep owns (and disposes) the batches it draws.
+  const next = () => ({ a: a.clone(), b: b.clone() });
+  try {
+    if (warmUp) model.trainStep(next, 1);
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) model.trainStep(next, 1);
+    return (performance.now() - start) / 1000 / iterations;
+  } finally {
+    model.dispose();
+    tf.dispose([a, b]);
+  }
+}
+
+const results = new Map<string, Map<number, number>>();
+for (const setup of setups) {
+  let report;
+  try {
+    report = await initBackend(setup.preference, { threads: setup.threads });
+  } catch (error) {
+    console.log(`${setup.label.padEnd(12)} unavailable: ${(error as Error).message.split('\n')[0]}`);
+    continue;
+  }
+  if (setup.threads && report.threads !== setup.threads) {
+    console.log(`${setup.label.padEnd(12)} skipped: got ${report.detail}`);
+    continue;
+  }
+  const row = new Map<number, number>();
+  results.set(setup.label, row);
+  for (const size of sizes) {
+    const slow = report.name === 'cpu';
+    const seconds = secondsPerIteration(size, slow ? 1 : timedIterations, !slow);
+    row.set(size, seconds);
+    console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration   (${report.detail})`);
+  }
+}
+
+console.log(`\nCycleGAN light, batch 1: seconds per iteration (×N = speed-up over cpu)`);
+console.log(['backend'.padEnd(12), ...sizes.map((s) => `${s} px`.padStart(20))].join(''));
+const cpu = results.get('cpu');
+for (const [label, row] of results) {
+  const cells = sizes.map((s) => {
+    const v = row.get(s);
+    const ratio = v !== undefined && cpu?.get(s) !== undefined ? ` (×${(cpu.get(s)! / v).toFixed(0)})` : '';
+    return (v === undefined ? '—' : `${v.toFixed(3)} s${ratio}`).padStart(20);
+  });
+  console.log([label.padEnd(12), ...cells].join(''));
+}
+const best = [...results.values()].map((r) => r.get(128)).filter((v): v is number => v !== undefined);
+if (best.length > 0) {
+  const fastest = Math.min(...best);
+  console.log(`\nAt 128 px the fastest backend takes ${(fastest / PYTORCH_128_SECONDS).toFixed(2)}× PyTorch's CPU time (${PYTORCH_128_SECONDS} s, from the team's note).`);
+}
