@@ -111,6 +111,28 @@ test('threads can be set; 2 threads run the threaded build, 1 the plain SIMD bui
   assert.deepEqual(wasmThreadPool(), { threads: 2, pthreadsRunning: 1 });
 });
 
+test('if the threaded build cannot start, wasm falls back to one thread and says why', async () => {
+  // Only the threaded build imports emscripten_num_logical_cores: make exactly its instantiation fail.
+  const instantiate = WebAssembly.instantiate;
+  const failing = (async (bytes: BufferSource, imports?: WebAssembly.Imports) => {
+    if (imports?.env !== undefined && 'emscripten_num_logical_cores' in imports.env) throw new Error('simulated failure');
+    return instantiate(bytes, imports);
+  }) as typeof WebAssembly.instantiate;
+  WebAssembly.instantiate = failing;
+  try {
+    const report = await initBackend('wasm', { threads: 3 });
+    assert.equal(report.name, 'wasm');
+    assert.equal(report.threads, 1);
+    assert.match(report.detail, /^wasm \(SIMD, 1 thread, patched for training\); multithreading unavailable: .*simulated failure/);
+    assert.equal(report.unavailable.at(-1)?.name, 'wasm (3 threads)');
+    assert.equal(wasmThreadPool(), null);
+    assert.deepEqual(Array.from(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), 1)).dataSync()), [2, 3]);
+  } finally {
+    WebAssembly.instantiate = instantiate;
+  }
+  assert.equal((await initBackend('wasm', { threads: 2 })).threads, 2);
+});
+
 test('wasm is deterministic: the same gradients twice are bit-identical, with 1 thread or 2', async () => {
   await initBackend('wasm', { threads: 2 });
   const a = convNetGradients(1);

@@ -83,6 +83,8 @@ export async function initBackend(preference: BackendPreference, options: { thre
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw new Error(`threads must be a whole number ≥ 1, got ${options.threads}.`);
   }
+  // Installed after the backend starts too: importing tfjs-node with its own copy of tfjs-core re-registers
+  // the stock gradients in the shared registry.
   installMirrorPadGradient();
   const threads = options.threads ?? availableParallelism();
   const key = `${preference}/${threads}`;
@@ -125,6 +127,7 @@ export async function initBackend(preference: BackendPreference, options: { thre
         }));
       break;
   }
+  installMirrorPadGradient();
   last = { key, report };
   return cloneReport(report);
 }

@@ -26,7 +26,7 @@ interface BackendWithRefs {
 
 /** The engine hands kernels Tensors; should it ever hand a bare TensorInfo, wrap it without stealing its data. */
 function asTensor(info: tf.TensorInfo | undefined, backend: unknown): tf.Tensor {
-  if (info === undefined) throw new Error('a conv kernel was called without one of its inputs');
+  if (info === undefined) throw new Error('a training kernel was called without one of its inputs');
   if (info instanceof tf.Tensor) return info;
   (backend as BackendWithRefs).incRef(info.dataId);
   return tf.engine().makeTensorFromTensorInfo(info);
@@ -145,7 +145,8 @@ function filterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterSh
   }
   const m = n * g.outH * g.outW;
   const cols = tf.reshape(windows.length === 1 ? windows[0] : tf.concat(windows, 3), [m, g.kh * g.kw * c]);
-  // dy is the smaller operand (O ≤ KH·KW·C), so it is the one transposed; no transpose flags (XNNPACK path).
+  // Transpose dy (usually the smaller operand: O ≤ KH·KW·C) rather than pass a transpose flag: only the
+  // flag-free BatchMatMul goes through XNNPACK.
   const dyT = tf.transpose(tf.reshape(dy, [m, o]));
   const w = tf.matMul(dyT, cols); // [O, KH·KW·C]
   return tf.transpose(tf.reshape(w, [o, g.kh, g.kw, c]), [1, 2, 3, 0]).reshape(filterShape) as tf.Tensor4D;

@@ -7,7 +7,7 @@
 // The C++ side caps its pool at (logical cores)/2, read once at start through the wasm import
 // `emscripten_num_logical_cores`; we instantiate the binary ourselves and answer 2×threads there.
 // These are internals of tfjs 4.22 and its emscripten build: the versions are pinned (PINNED_TFJS_VERSION)
-// and backend.test.ts fails if the loader stops giving more than one thread.
+// and index.test.ts fails if the loader stops giving more than one thread.
 
 import * as tf from '@tensorflow/tfjs';
 import * as wasmPkg from '@tensorflow/tfjs-backend-wasm';
@@ -21,7 +21,7 @@ import { installWasmTrainingKernels } from './wasm-kernels.js';
 
 /** The tfjs version whose wasm internals this loader relies on. */
 export const PINNED_TFJS_VERSION = '4.22.0';
-/** The C++ side never uses more than this many threads (it pre-creates 8 pthread workers). */
+/** The C++ side caps its thread pool at 8 (tfjs-backend-wasm backend.cc, max_num_threads). */
 export const MAX_WASM_THREADS = 8;
 const START_TIMEOUT_MS = 30_000;
 const WASM_PRIORITY = 2; // the stock registration's priority
