@@ -219,6 +219,7 @@ class ProgressPrinter implements Printer {
 
   print(event: TrainingEvent) {
     if (event.type === 'sample') return; // the grids are in RUN/samples; a line each would drown the progress
+    if (event.type === 'failed' && event.badInput) return this.note(`darkroom train: ${event.message}`);
     if (event.type === 'progress') {
       const line = formatProgress(event);
       if (this.live) {

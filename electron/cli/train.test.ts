@@ -1,0 +1,154 @@
+// The real `darkroom` CLI in child processes: exit codes, messages, Ctrl+C, and an exact resume after kill -9.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readMetrics, readRunInfo, runPaths } from '../../models/train/run-dir.js';
+import { checkpointDifference, makeScenes, makeTempDir } from '../../models/train/test-support.js';
+
+const BIN = fileURLToPath(new URL('../../bin/darkroom.js', import.meta.url));
+const TINY = ['--size', '16', '--batch', '2', '--latent', '8', '--nf', '4', '--backend', 'cpu', '--seed', '5'];
+
+interface Cli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stdout or stderr contains text matching the pattern. */
+  waitFor: (pattern: RegExp) => Promise<void>;
+}
+
+function cli(args: string[], options: { detached?: boolean } = {}): Cli {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
+  let out = '';
+  let err = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) if (w.pattern.test(out) || w.pattern.test(err)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  };
+  child.stdout!.on('data', (d: Buffer) => ((out += d.toString()), check()));
+  child.stderr!.on('data', (d: Buffer) => ((err += d.toString()), check()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (pattern: RegExp) =>
+    Promise.race([
+      new Promise<void>((resolve) => {
+        waiters.push({ pattern, resolve });
+        check();
+      }),
+      exit.then(() => {
+        if (!pattern.test(out) && !pattern.test(err)) throw new Error(`exited before ${pattern}:\n${out}\n${err}`);
+      }),
+    ]);
+  return { child, stdout: () => out, stderr: () => err, exit, waitFor };
+}
+
+async function runToEnd(args: string[]) {
+  const c = cli(args);
+  const { code } = await c.exit;
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
+}
+
+test('darkroom --help and train --help describe the commands and options', async () => {
+  const top = await runToEnd(['--help']);
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /train\s+train an ae, vae, gan or cyclegan/);
+  const train = await runToEnd(['train', '--help']);
+  assert.equal(train.code, 0);
+  for (const text of ['--resume RUN', '--checkpoint-every', '--lambda-cycle', '--preset light|standard', '--beta'])
+    assert.ok(train.stdout.includes(text), text);
+});
+
+test('bad command lines exit with 2 and say what is wrong', async (t) => {
+  const dir = await makeTempDir(t);
+  // One case per path to exit 2: the shared parser, the train command's own checks, the dispatcher.
+  // (args.test.ts covers the parser's messages in detail.)
+  const cases: [string[], RegExp][] = [
+    [['train', 'ae', '--data', dir, '--out', join(dir, 'r'), '--iterations', 'ten'], /--iterations needs a number/],
+    [['train', 'dcgan', '--data', dir, '--out', join(dir, 'r')], /unknown model family "dcgan"/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await runToEnd(args);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, pattern);
+    if (args[0] === 'train') assert.match(stderr, /darkroom train --help/);
+  }
+});
+
+test('a missing or empty data folder exits with 2 naming the folder, and makes no run', async (t) => {
+  const dir = await makeTempDir(t);
+  const empty = join(dir, 'empty-folder');
+  await mkdir(empty);
+  const missing = join(dir, 'no-such-folder');
+  const out = join(dir, 'run');
+  const first = await runToEnd(['train', 'ae', '--data', missing, '--out', out, ...TINY]);
+  assert.equal(first.code, 2, first.stderr);
+  assert.ok(first.stderr.includes(missing), first.stderr);
+  await assert.rejects(readdir(out));
+  const second = await runToEnd(['train', 'cyclegan', '--a', empty, '--b', missing, '--out', out, '--backend', 'cpu']);
+  assert.equal(second.code, 2, second.stderr);
+  assert.ok(second.stderr.includes(empty), second.stderr);
+  await assert.rejects(readdir(out));
+});
+
+test('an existing non-empty --out is refused without --resume', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 2, 16);
+  const out = join(dir, 'run');
+  await mkdir(out);
+  await writeFile(join(out, 'notes.txt'), 'mine');
+  const { code, stderr } = await runToEnd(['train', 'ae', '--data', day, '--out', out, ...TINY]);
+  assert.equal(code, 2);
+  assert.match(stderr, /not empty/);
+  assert.match(stderr, /--resume/);
+  assert.deepEqual(await readdir(out), ['notes.txt']);
+});
+
+test('Ctrl+C stops with a checkpoint, records "stopped" and prints the resume command', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 4, 16);
+  const out = join(dir, 'run');
+  const run = cli(['train', 'ae', '--data', day, '--out', out, ...TINY, '--iterations', '100000', '--checkpoint-every', '100000', '--log-every', '1'], { detached: true });
+  await run.waitFor(/it 3\//);
+  process.kill(-run.child.pid!, 'SIGINT'); // what a terminal's Ctrl+C does: the whole process group
+  const { code } = await run.exit;
+  assert.equal(code, 130, run.stderr());
+  assert.ok(run.stderr().includes(`darkroom train --resume ${out}`), run.stderr());
+  const info = await readRunInfo(out);
+  assert.equal(info.status, 'stopped');
+  assert.ok(info.iteration >= 3);
+  assert.deepEqual(await readdir(runPaths(out).checkpoints), [String(info.iteration).padStart(6, '0'), 'latest']);
+});
+
+test('a run killed with SIGKILL after its checkpoint resumes to the same weights as an uninterrupted run', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 5, 18);
+  const N = 15;
+  const args = ['--data', day, ...TINY, '--iterations', String(2 * N), '--checkpoint-every', String(N), '--sample-every', '5', '--log-every', '1'];
+
+  const straight = join(dir, 'straight');
+  const full = await runToEnd(['train', 'ae', '--out', straight, ...args]);
+  assert.equal(full.code, 0, full.stderr);
+
+  const killed = join(dir, 'killed');
+  const run = cli(['train', 'ae', '--out', killed, ...args, '--json'], { detached: true });
+  await run.waitFor(new RegExp(`"type":"checkpoint","iteration":${N}`));
+  process.kill(-run.child.pid!, 'SIGKILL'); // the CLI and its trainer, with no chance to clean up
+  await run.exit;
+  const events = run.stdout().trim().split('\n').map((line) => JSON.parse(line));
+  assert.equal(events[0].type, 'started', 'events stream as JSON lines');
+  assert.equal((await readRunInfo(killed)).status, 'running', 'killed mid-run, not finished');
+
+  const resumed = await runToEnd(['train', '--resume', killed]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`Resuming from iteration ${N}`));
+  const diff = await checkpointDifference(straight, killed);
+  assert.equal(diff.iteration, 2 * N);
+  assert.ok(diff.maxDiff <= 1e-5, `weights differ by up to ${diff.maxDiff}`);
+  assert.deepEqual((await readMetrics(killed)).map((m) => m.iteration), Array.from({ length: 2 * N }, (_, i) => i + 1));
+  assert.equal((await readRunInfo(killed)).status, 'done');
+});
