@@ -302,7 +302,7 @@ export class ApiError extends Error {
   }
 }
 
-/** HTTP body of every /api response. */
+/** Body of every /api response (HTTP 200 for answers and refusals alike; 401/403 only for a missing token or a foreign origin). */
 export type ApiReply<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 
 /** Turns anything a service threw into what the transports send. UsageError and data errors are the caller's to fix. */
@@ -314,14 +314,6 @@ export function toErrorBody(error: unknown): ApiErrorBody {
   }
   return { code: 'failed', message: String(error) };
 }
-
-export const HTTP_STATUS: Record<ApiErrorCode, number> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  'not-found': 404,
-  conflict: 409,
-  failed: 500,
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Validation: every request crossing a process or network boundary goes through these.

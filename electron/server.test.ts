@@ -83,12 +83,12 @@ test('API calls are validated and answered with the service message unchanged', 
   assert.ok(ok.result.families.every((f) => f.summary.length > 10));
 
   const bad = await api('training.start', { family: 'cyclegan', datasets: { a: 'x' }, size: 32, iterations: 5 });
-  assert.equal(bad.status, 400);
+  assert.deepEqual(JSON.parse(bad.text).error.code, 'bad-request');
   assert.match(JSON.parse(bad.text).error.message, /CycleGAN needs two datasets/);
-  assert.equal((await api('no.such.method', {})).status, 400);
-  const missing = await api('datasets.add', { path: join(root, 'nope') });
-  assert.equal(missing.status, 400);
-  assert.match(JSON.parse(missing.text).error.message, /does not exist/);
+  assert.match(JSON.parse((await api('no.such.method', {})).text).error.message, /unknown method/);
+  const missing = JSON.parse((await api('datasets.add', { path: join(root, 'nope') })).text);
+  assert.equal(missing.ok, false);
+  assert.match(missing.error.message, /does not exist/);
 });
 
 test('media stays inside the workspace', async () => {

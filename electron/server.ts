@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   ApiError,
-  HTTP_STATUS,
   TOKEN_COOKIE,
   TOKEN_HEADER,
   TOKEN_QUERY,
@@ -161,8 +160,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const result = await dispatch(studio.handlers, method, parsed);
       sendJson(res, 200, { ok: true, result });
     } catch (error) {
-      const body = toErrorBody(error);
-      sendJson(res, HTTP_STATUS[body.code], { ok: false, error: body });
+      // A service's refusal is an answer, not a transport failure: it travels in the body with HTTP 200 so
+      // that browsers do not log it as a failed request (only missing tokens and foreign origins get 4xx).
+      sendJson(res, 200, { ok: false, error: toErrorBody(error) });
     }
   }
 

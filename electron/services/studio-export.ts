@@ -1,6 +1,9 @@
-// Adapter from the studio's "Export to ONNX" to the run exporter behind `darkroom export`.
-import { ApiError, type Direction, type ExportPart } from '../api.js';
+// The studio's "Export to ONNX": the run exporter behind `darkroom export` (export.ts), writing into the run's
+// exports/ folder. A CycleGAN run gives both directions unless one is asked for.
+import { join } from 'node:path';
 import type { RunInfo } from '../../models/train/run-dir.js';
+import type { Direction, ExportPart } from '../api.js';
+import { exportRun } from './export.js';
 
 export interface ExportedFile {
   path: string;
@@ -8,6 +11,15 @@ export interface ExportedFile {
   label: string;
 }
 
-export async function exportRunModels(_runDir: string, _info: RunInfo, _options: { direction?: Direction; part?: ExportPart }): Promise<ExportedFile[]> {
-  throw new ApiError('failed', 'Exporting from the studio is not available yet; use `darkroom export RUN --out FILE.onnx` meanwhile.');
+export async function exportRunModels(runDir: string, info: RunInfo, options: { direction?: Direction; part?: ExportPart }): Promise<ExportedFile[]> {
+  const directions: (Direction | undefined)[] =
+    info.family === 'cyclegan' && !options.direction && (!options.part || options.part === 'generator') ? ['AtoB', 'BtoA'] : [options.direction];
+  const files: ExportedFile[] = [];
+  for (const direction of directions) {
+    const part = options.part ?? (info.family === 'cyclegan' || info.family === 'gan' ? 'generator' : 'decoder');
+    const stem = [info.family, part, direction].filter(Boolean).join('-');
+    const result = await exportRun({ runDir, out: join(runDir, 'exports', `${stem}.onnx`), direction, part: options.part });
+    files.push({ path: result.path, label: [result.direction, result.part].filter(Boolean).join(' ') });
+  }
+  return files;
 }

@@ -43,7 +43,7 @@ export class TrainState {
 
   /** Family options shown under "advanced" (the preset has its own control). */
   get advancedOptions() {
-    return (this.familyInfo?.options ?? []).filter((o) => o.name !== 'preset');
+    return (this.familyInfo?.options ?? []).filter((o) => o.name !== 'preset' && o.name !== 'size');
   }
 
   get hasPreset(): boolean {
