@@ -124,31 +124,73 @@ test('Ctrl+C stops with a checkpoint, records "stopped" and prints the resume co
   assert.deepEqual(await readdir(runPaths(out).checkpoints), [String(info.iteration).padStart(6, '0'), 'latest']);
 });
 
-test('a run killed with SIGKILL after its checkpoint resumes to the same weights as an uninterrupted run', async (t) => {
+test('a trainer whose parent dies checkpoints, records "stopped" and exits', async (t) => {
   const dir = await makeTempDir(t);
-  const { day } = await makeScenes(join(dir, 'data'), 5, 18);
-  const N = 15;
-  const args = ['--data', day, ...TINY, '--iterations', String(2 * N), '--checkpoint-every', String(N), '--sample-every', '5', '--log-every', '1'];
-
-  const straight = join(dir, 'straight');
-  const full = await runToEnd(['train', 'ae', '--out', straight, ...args]);
-  assert.equal(full.code, 0, full.stderr);
-
-  const killed = join(dir, 'killed');
-  const run = cli(['train', 'ae', '--out', killed, ...args, '--json'], { detached: true });
-  await run.waitFor(new RegExp(`"type":"checkpoint","iteration":${N}`));
-  process.kill(-run.child.pid!, 'SIGKILL'); // the CLI and its trainer, with no chance to clean up
+  const { day } = await makeScenes(join(dir, 'data'), 3, 16);
+  const out = join(dir, 'run');
+  const run = cli(['train', 'ae', '--data', day, '--out', out, ...TINY, '--iterations', '100000', '--checkpoint-every', '100000', '--log-every', '1']);
+  await run.waitFor(/it 2\//);
+  const trainerPid = (await readRunInfo(out)).pid!;
+  run.child.kill('SIGKILL'); // only the CLI: the trainer loses its parent
   await run.exit;
-  const events = run.stdout().trim().split('\n').map((line) => JSON.parse(line));
-  assert.equal(events[0].type, 'started', 'events stream as JSON lines');
-  assert.equal((await readRunInfo(killed)).status, 'running', 'killed mid-run, not finished');
-
-  const resumed = await runToEnd(['train', '--resume', killed]);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`Resuming from iteration ${N}`));
-  const diff = await checkpointDifference(straight, killed);
-  assert.equal(diff.iteration, 2 * N);
-  assert.ok(diff.maxDiff <= 1e-5, `weights differ by up to ${diff.maxDiff}`);
-  assert.deepEqual((await readMetrics(killed)).map((m) => m.iteration), Array.from({ length: 2 * N }, (_, i) => i + 1));
-  assert.equal((await readRunInfo(killed)).status, 'done');
+  const deadline = Date.now() + 60_000;
+  let info = await readRunInfo(out);
+  while (info.status === 'running' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    info = await readRunInfo(out);
+  }
+  assert.equal(info.status, 'stopped');
+  assert.deepEqual(await readdir(runPaths(out).checkpoints), [String(info.iteration).padStart(6, '0'), 'latest']);
+  while (Date.now() < deadline && isAlive(trainerPid)) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(isAlive(trainerPid), false, 'the trainer exits');
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const KILL_CASES = [
+  { family: 'ae', n: 15, extra: TINY, data: (d: { day: string }) => ['--data', d.day] },
+  // CycleGAN also checkpoints its image pools and its own random stream; wasm with one thread is deterministic.
+  {
+    family: 'cyclegan',
+    n: 4,
+    extra: ['--size', '32', '--ngf', '4', '--ndf', '4', '--blocks', '1', '--pool-size', '3', '--backend', 'wasm', '--threads', '1', '--seed', '9'],
+    data: (d: { day: string; night: string }) => ['--a', d.day, '--b', d.night],
+  },
+];
+
+for (const { family, n: N, extra, data } of KILL_CASES) {
+  test(`${family}: a run killed with SIGKILL after its checkpoint resumes to the same weights as an uninterrupted run`, async (t) => {
+    const dir = await makeTempDir(t);
+    const scenes = await makeScenes(join(dir, 'data'), 5, family === 'cyclegan' ? 36 : 18);
+    const args = [...data(scenes), ...extra, '--iterations', String(2 * N), '--checkpoint-every', String(N), '--sample-every', '2', '--log-every', '1'];
+
+    const straight = join(dir, 'straight');
+    const full = await runToEnd(['train', family, '--out', straight, ...args]);
+    assert.equal(full.code, 0, full.stderr);
+
+    const killed = join(dir, 'killed');
+    const run = cli(['train', family, '--out', killed, ...args, '--json'], { detached: true });
+    await run.waitFor(new RegExp(`"type":"checkpoint","iteration":${N}`));
+    process.kill(-run.child.pid!, 'SIGKILL'); // the CLI and its trainer, with no chance to clean up
+    await run.exit;
+    const events = run.stdout().trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(events[0].type, 'started', 'events stream as JSON lines');
+    assert.equal((await readRunInfo(killed)).status, 'running', 'killed mid-run, not finished');
+
+    const resumed = await runToEnd(['train', '--resume', killed]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`Resuming from iteration ${N}`));
+    const diff = await checkpointDifference(straight, killed);
+    assert.equal(diff.iteration, 2 * N);
+    assert.ok(diff.maxDiff <= 1e-5, `weights differ by up to ${diff.maxDiff}`);
+    assert.deepEqual((await readMetrics(killed)).map((m) => m.iteration), Array.from({ length: 2 * N }, (_, i) => i + 1));
+    assert.equal((await readRunInfo(killed)).status, 'done');
+  });
+}
