@@ -96,7 +96,7 @@ test('initBackend is idempotent and cheap when nothing changes', async () => {
   const instance = tf.backend();
   const t0 = performance.now();
   const again = await initBackend('wasm');
-  assert.ok(performance.now() - t0 < 50, 'a repeated call should not restart anything');
+  assert.ok(performance.now() - t0 < 200, 'a repeated call should not restart anything');
   assert.deepEqual(again, first);
   assert.equal(tf.backend(), instance);
 });

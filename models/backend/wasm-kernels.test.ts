@@ -33,6 +33,9 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 9, 10, 3], k: [3, 5], o: 2, strides: [2, 1], pad: 'same' },
   { x: [1, 10, 10, 3], k: [3, 3], o: 2, strides: 2, pad: 'valid' }, // the last input row is never read
   { x: [1, 6, 6, 64], k: [3, 3], o: 4, strides: 1, pad: 'same' }, // 'auto' takes im2col here
+  // Padding wider than the kernel: some output rows/columns see only zeros.
+  { x: [1, 6, 7, 2], k: [2, 3], o: 3, strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
+  { x: [2, 5, 6, 2], k: [3, 3], o: 2, strides: 2, pad: [[0, 0], [4, 4], [3, 3], [0, 0]] },
 ];
 
 interface TransposeCase {
