@@ -1,9 +1,8 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
 import { FAMILY_IDS } from '../../models/families/family.js';
-import type { TrainingEvent } from '../../models/train/events.js';
 import { resumeRun, startRun, type RunHandle, type RunOutcome, type TrainRequest } from '../services/training.js';
-import { formatEvent, formatProgress } from '../services/progress.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
+import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
 
 export const name = 'train';
 export const summary = 'train an ae, vae, gan or cyclegan on folders of images, or resume a run';
@@ -95,7 +94,7 @@ async function familyUsage(): Promise<string> {
     lines.push(`  ${family}:`);
     for (const o of options) {
       if (o.name === 'size') continue;
-      const flag = `--${kebab(o.name)}${o.choices ? ` ${o.choices.join('|')}` : ' X'}`;
+      const flag = `--${kebab(o.name)}${o.choices ? ` ${o.choices.join('|')}` : ' N'}`;
       lines.push(`    ${flag.padEnd(26)}${o.help}${o.default !== null && !o.help.includes('default') ? ` (default ${o.default})` : ''}`);
     }
   }
@@ -187,58 +186,3 @@ async function follow(handle: RunHandle, json: boolean): Promise<number> {
 
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-interface Printer {
-  print(event: TrainingEvent): void;
-  note(text: string): void;
-  finish(): void;
-}
-
-class JsonPrinter implements Printer {
-  print(event: TrainingEvent) {
-    process.stdout.write(JSON.stringify(event) + '\n');
-  }
-  note(text: string) {
-    process.stderr.write(text + '\n');
-  }
-  finish() {}
-}
-
-/** One updating status line on a terminal; a plain line per update otherwise (logs, CI). */
-class ProgressPrinter implements Printer {
-  private statusShown = false;
-  constructor(private readonly out: NodeJS.WriteStream) {}
-
-  private get live() {
-    return this.out.isTTY === true;
-  }
-
-  private clearStatus() {
-    if (this.live && this.statusShown) this.out.write('\r\x1b[2K');
-    this.statusShown = false;
-  }
-
-  print(event: TrainingEvent) {
-    if (event.type === 'sample') return; // the grids are in RUN/samples; a line each would drown the progress
-    if (event.type === 'failed' && event.badInput) return this.note(`darkroom train: ${event.message}`);
-    if (event.type === 'progress') {
-      const line = formatProgress(event);
-      if (this.live) {
-        const width = this.out.columns ?? 120;
-        this.out.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`);
-        this.statusShown = true;
-      } else this.out.write(line + '\n');
-      return;
-    }
-    this.note(formatEvent(event));
-  }
-
-  note(text: string) {
-    this.clearStatus();
-    this.out.write(text + '\n');
-  }
-
-  finish() {
-    if (this.live && this.statusShown) this.out.write('\n');
-    this.statusShown = false;
-  }
-}
