@@ -6,4 +6,6 @@ export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
   () => import('./train.js'),
   () => import('./sample.js'),
   () => import('./export.js'),
+  () => import('./serve.js'),
+  () => import('./convert.js'),
 ];

@@ -1,0 +1,154 @@
+// `darkroom convert --model FILE.onnx INPUT... --out DIR`: translate photos and folders at full resolution
+// through the batch service. Progress goes to stderr, --json events to stdout.
+import { basename } from 'node:path';
+import { parseArgs, usageError } from './args.js';
+import { formatDuration } from '../services/progress.js';
+import type { BatchEvent, BatchFormat } from '../services/batch.js';
+
+export const name = 'convert';
+export const summary = 'translate photos and folders at full resolution with an ONNX model';
+export const usage = `Usage:
+  darkroom convert --model FILE.onnx INPUT... --out DIR [options]
+
+Translates every photo given (files and folders) at its own resolution and writes the results under DIR,
+mirroring the folders and keeping the file names. Outputs that already exist are skipped, so running the
+same command again after an interruption or a crash finishes the job. Files that cannot be converted are
+listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
+
+  --model FILE.onnx   an image-to-image model (a Darkroom export, or NCHW float32 from elsewhere)
+  --out DIR           output folder (created if needed; must not be inside an input folder)
+  --recursive         also convert the images in subfolders
+  --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
+  --quality Q         1–100 for jpg, webp and avif
+  --tile N            largest tile side in pixels (default 512; smaller uses less memory)
+  --overwrite         replace outputs that already exist
+  --range R           -1,1 or 0,1: the model's value range, for models whose metadata does not say
+  --json              print progress events as JSON lines on stdout
+
+EXIF, ICC profiles and alpha are kept; 16-bit photos stay 16-bit in png and tiff.
+Ctrl-C stops after the current image (a second Ctrl-C quits at once; nothing partial is left either way).
+
+Exit codes: 0 all converted, 1 failed, 2 bad usage or input, 3 finished with some files failed,
+130 interrupted.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(name, joinRangeValue(argv), {
+    model: { kind: 'string' },
+    out: { kind: 'string' },
+    recursive: { kind: 'boolean' },
+    format: { kind: 'string', choices: ['same', 'jpg', 'png', 'webp', 'tiff', 'avif'] },
+    quality: { kind: 'int', min: 1 },
+    tile: { kind: 'int', min: 64 },
+    overwrite: { kind: 'boolean' },
+    range: { kind: 'string', choices: ['-1,1', '0,1'] },
+    json: { kind: 'boolean' },
+  });
+  if (args.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  const model = args.options.model as string | undefined;
+  const out = args.options.out as string | undefined;
+  if (model === undefined) throw usageError(name, '--model FILE.onnx is required');
+  if (out === undefined) throw usageError(name, '--out DIR is required');
+  if (args.positionals.length === 0) throw usageError(name, 'give the photos or folders to convert');
+  const quality = args.options.quality as number | undefined;
+  if (quality !== undefined && quality > 100) throw usageError(name, `--quality must be at most 100 (got ${quality})`);
+  const json = args.options.json === true;
+
+  const { runBatch } = await import('../services/batch.js');
+  const printer = new ProgressPrinter(json);
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nQuitting now. Finished images are complete; run the same command again to convert the rest.\n');
+      process.exit(130);
+    }
+    controller.abort();
+    printer.note('Stopping after the current image… (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    const { report } = await runBatch({
+      model,
+      inputs: args.positionals,
+      out,
+      recursive: args.options.recursive === true,
+      format: args.options.format as BatchFormat | undefined,
+      quality,
+      tile: args.options.tile as number | undefined,
+      overwrite: args.options.overwrite === true,
+      range: args.options.range as string | undefined,
+      signal: controller.signal,
+      onEvent: (event) => printer.print(event),
+    });
+    if (report.status === 'cancelled') return 130;
+    return report.counts.failed > 0 ? 3 : 0;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+/** `--range -1,1`: the shared parser would take "-1,1" for an option, so glue it to its flag. */
+function joinRangeValue(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--range' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) out.push(`--range=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+/** Human progress on stderr (one updating line on a terminal, a line per image otherwise); --json events on stdout. */
+class ProgressPrinter {
+  private readonly tty = process.stderr.isTTY === true;
+  private statusLine = '';
+
+  constructor(private readonly json: boolean) {}
+
+  print(event: BatchEvent): void {
+    if (this.json) process.stdout.write(JSON.stringify(event) + '\n');
+    switch (event.type) {
+      case 'started':
+        this.line(`Converting ${event.toConvert} of ${event.total} images into ${event.out}${event.total > event.toConvert ? ` (${event.total - event.toConvert} already done or not convertible)` : ''}`);
+        break;
+      case 'progress': {
+        const speed = event.imagesPerMinute > 0 ? `${event.imagesPerMinute.toFixed(1)} images/min` : '– images/min';
+        const eta = event.etaSeconds === null ? '?' : formatDuration(event.etaSeconds);
+        const current = event.current ? `  ${basename(event.current)}` : '';
+        const text = `[${event.done}/${event.total}]${current}  ${speed}  ETA ${eta}`;
+        // On a terminal one line keeps updating; in a log, a line when an image starts.
+        if (this.tty) this.status(text);
+        else if (event.current) process.stderr.write(text + '\n');
+        break;
+      }
+      case 'item':
+        // Failures always get a line of their own; in a log (no terminal), so does every converted image.
+        if (event.status === 'failed') this.line(`failed: ${event.path}: ${event.reason}`);
+        else if (!this.tty && event.status === 'done') this.line(`done: ${event.path} → ${event.output}`);
+        break;
+      case 'finished': {
+        const c = event.counts;
+        this.line(`${event.cancelled ? 'Interrupted' : 'Finished'}: ${c.done} converted, ${c.skipped} skipped, ${c.failed} failed${c.pending > 0 ? `, ${c.pending} not started` : ''} (${formatDuration(event.elapsedMs / 1000)}). Report: ${event.report}`);
+        if (event.cancelled) this.line('Run the same command again to convert the rest: images already converted are skipped.');
+        if (c.failed > 0) this.line(`${c.failed} file${c.failed === 1 ? '' : 's'} could not be converted; the reasons are above and in the report.`);
+        break;
+      }
+    }
+  }
+
+  note(text: string): void {
+    this.line(text);
+  }
+
+  private status(text: string): void {
+    process.stderr.write(`\r${text.padEnd(this.statusLine.length)}`);
+    this.statusLine = text;
+  }
+
+  private line(text: string): void {
+    if (this.tty && this.statusLine) process.stderr.write(`\r${' '.repeat(this.statusLine.length)}\r`);
+    process.stderr.write(text + '\n');
+    if (this.tty && this.statusLine) process.stderr.write(this.statusLine);
+  }
+}

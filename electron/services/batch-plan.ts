@@ -1,0 +1,167 @@
+// Which files a batch converts and where each result goes, decided before any pixel is read: the inputs'
+// folder trees are mirrored under the output folder, names are kept (with the extension of the output format),
+// and nothing is ever planned over an input. Outputs that already exist are skipped, which is what makes a
+// rerun after a crash resume where it stopped.
+import { promises as fs } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../../models/errors.js';
+import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
+
+export type BatchFormat = 'same' | OutputFormat;
+
+export type JobStatus = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface BatchJob {
+  /** Absolute path of the image to convert. */
+  input: string;
+  /** Absolute path of the file to write. */
+  output: string;
+  format: OutputFormat;
+  status: JobStatus;
+  reason?: string;
+}
+
+export interface PlanOptions {
+  inputs: string[];
+  out: string;
+  recursive: boolean;
+  format: BatchFormat;
+  overwrite: boolean;
+}
+
+/** Formats that 'same' keeps, by extension; other images (gif, heic…) become PNG. */
+const SAME_FORMAT: Record<string, OutputFormat> = { jpg: 'jpg', jpeg: 'jpg', png: 'png', webp: 'webp', tif: 'tiff', tiff: 'tiff', avif: 'avif' };
+
+/** The format a file name's extension stands for, or null for other extensions. */
+export function formatOfExtension(file: string): OutputFormat | null {
+  return SAME_FORMAT[extname(file).slice(1).toLowerCase()] ?? null;
+}
+
+/** The output file name and format for an input name. */
+export function outputNameFor(file: string, format: BatchFormat): { name: string; format: OutputFormat } {
+  const extension = extname(file);
+  const stem = basename(file, extension);
+  if (format === 'same') {
+    const same = formatOfExtension(file);
+    return same ? { name: basename(file), format: same } : { name: `${stem}.png`, format: 'png' };
+  }
+  return { name: `${stem}.${extensionFor(format)}`, format };
+}
+
+const isInside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+
+/**
+ * Lists the jobs for `inputs` (files and folders). Folders are mirrored directly under `out`; files given by name
+ * go straight into `out`. Throws UsageError, before any work, for inputs that do not exist, an output folder
+ * inside an input folder, and inputs with no images at all.
+ */
+export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
+  if (o.inputs.length === 0) throw new UsageError('give at least one input photo or folder');
+  const out = resolve(o.out);
+  const realOut = await fs.realpath(out).catch(() => out);
+  const found: { input: string; relativeOut: string }[] = [];
+  for (const given of o.inputs) {
+    const input = resolve(given);
+    const info = await fs.stat(input).catch(() => null);
+    if (!info) throw new UsageError(`input ${given} does not exist`);
+    if (info.isDirectory()) {
+      const real = await fs.realpath(input);
+      if (isInside(out, input) || isInside(realOut, real))
+        throw new UsageError(
+          `the output folder ${o.out} is inside the input folder ${given}; choose an output folder outside the inputs, so that converted images are never mixed with the originals`,
+        );
+      const files = await listImages(input, o.recursive);
+      if (files.length === 0)
+        throw new UsageError(`no images in ${given} (looked for .${IMAGE_EXTENSIONS.join(', .')}${o.recursive ? ' in it and its subfolders' : '; add --recursive to look in subfolders'})`);
+      for (const file of files) found.push({ input: join(input, file), relativeOut: file });
+    } else {
+      found.push({ input, relativeOut: basename(input) });
+    }
+  }
+
+  const inputs = new Set(found.map((f) => f.input));
+  const taken = new Map<string, string>();
+  const jobs: BatchJob[] = [];
+  const planned = new Set<string>();
+  for (const { input, relativeOut } of found) {
+    if (planned.has(input)) continue; // the same file reached twice
+    planned.add(input);
+    const { name, format } = outputNameFor(relativeOut, o.format);
+    const output = join(out, dirname(relativeOut), name);
+    const job: BatchJob = { input, output, format, status: 'pending' };
+    if (!isImagePath(input)) fail(job, `not an image file (${extname(input) || 'no extension'}); Darkroom converts .${IMAGE_EXTENSIONS.join(', .')}`);
+    else if (inputs.has(output)) fail(job, `its output ${output} would be an input file; choose another --out or --format`);
+    else if (taken.has(output)) fail(job, `${taken.get(output)} is converted to the same output ${output}; convert one of them separately or choose another --format`);
+    else if (!o.overwrite && (await exists(output))) {
+      job.status = 'skipped';
+      job.reason = `${output} already exists (converted before); --overwrite replaces it`;
+    }
+    if (job.status !== 'failed') taken.set(output, input);
+    jobs.push(job);
+  }
+  return jobs;
+}
+
+function fail(job: BatchJob, reason: string): void {
+  job.status = 'failed';
+  job.reason = reason;
+}
+
+const exists = (path: string) =>
+  fs.access(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Image files under `dir` as paths relative to it, sorted; hidden files and folders are left out. */
+async function listImages(dir: string, recursive: boolean): Promise<string[]> {
+  const files: string[] = [];
+  const seen = new Set<string>();
+  const walk = async (folder: string) => {
+    const real = await fs.realpath(folder);
+    if (seen.has(real)) return; // a symbolic link loop
+    seen.add(real);
+    const entries = await fs.readdir(folder, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && (await fs.stat(path).catch(() => null))?.isDirectory());
+      if (isDirectory) {
+        if (recursive) await walk(path);
+      } else if (isImagePath(entry.name)) files.push(relative(dir, path));
+    }
+  };
+  await walk(dir);
+  return files.sort();
+}
+
+/**
+ * Removes temporary files that an interrupted batch (killed while writing) left in the output folders, so that
+ * after a rerun no partial file remains anywhere. Only files of processes that are no longer running are removed.
+ */
+export async function removeStaleTemporaries(folders: Iterable<string>): Promise<number> {
+  // image-io's writeFileAtomic: .<name>.<pid>.<8 hex>.tmp; train/atomic-fs (the report): .<name>.tmp-<pid>-<8 hex>
+  const patterns = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/];
+  let removed = 0;
+  for (const folder of new Set(folders)) {
+    const names = await fs.readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      const pid = patterns.map((p) => p.exec(name)?.[1]).find(Boolean);
+      if (pid && !isRunning(Number(pid))) {
+        await fs.rm(join(folder, name), { force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
