@@ -5,6 +5,7 @@
 // does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
 import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 import type { FamilyId } from '../models/families/family.js';
+import type { BatchEvent } from './services/batch.js';
 
 export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
@@ -213,22 +214,8 @@ export interface GeneratedImages {
 // ---------------------------------------------------------------------------------------------------
 // Events: one union keyed by `type` and job id. Training jobs use the run id as job id.
 
-export type BatchItemStatus = 'done' | 'skipped' | 'failed';
-
-/** Batch/convert progress, as the batch service reports it (keyed by type). */
-export type BatchEvent =
-  | { type: 'started'; total: number; input: string; output: string }
-  | { type: 'progress'; done: number; total: number; current: string | null; itemsPerSec: number; etaSeconds: number }
-  | { type: 'item'; file: string; status: BatchItemStatus; output?: string; reason?: string }
-  | {
-      type: 'finished';
-      done: number;
-      skipped: number;
-      failed: { file: string; reason: string }[];
-      cancelled: boolean;
-      report: string | null;
-      elapsedMs: number;
-    };
+/** Batch progress exactly as the batch service reports it (keyed by type: started, progress, item, finished). */
+export type { BatchEvent, BatchCounts, BatchItemStatus } from './services/batch.js';
 
 export type StudioEvent =
   /** `media`: for sample events, the sample image as a workspace file. */

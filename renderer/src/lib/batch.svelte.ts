@@ -72,6 +72,12 @@ export class BatchState {
     if (this.jobId) await this.#app.call('batch.cancel', { jobId: this.jobId }).catch(() => {});
   }
 
+  /** Paths inside the input folder are shown relative to it. */
+  #relative(path: string): string {
+    const base = this.input.trim().replace(/[\\/]+$/, '');
+    return path.startsWith(base + '/') || path.startsWith(base + '\\') ? path.slice(base.length + 1) : path;
+  }
+
   onBatchEvent(jobId: string, event: BatchEvent): void {
     if (this.jobId !== null && jobId !== this.jobId) return;
     this.jobId = jobId;
@@ -81,15 +87,15 @@ export class BatchState {
         this.progress = { done: 0, total: event.total, current: null, itemsPerSec: 0, etaSeconds: NaN };
         break;
       case 'progress':
-        this.progress = { done: event.done, total: event.total, current: event.current, itemsPerSec: event.itemsPerSec, etaSeconds: event.etaSeconds };
+        this.progress = { done: event.done, total: event.total, current: event.current, itemsPerSec: event.imagesPerMinute / 60, etaSeconds: event.etaSeconds ?? NaN };
         break;
       case 'item':
-        if (event.status === 'failed') this.failures = [...this.failures, { file: event.file, reason: event.reason ?? 'failed' }];
+        if (event.status === 'failed') this.failures = [...this.failures, { file: this.#relative(event.path), reason: event.reason ?? 'failed' }];
         break;
       case 'finished':
         this.running = false;
         this.finished = event;
-        this.failures = event.failed;
+        this.failures = event.failed.map((f) => ({ file: this.#relative(f.path), reason: f.reason }));
         if (this.progress) this.progress = { ...this.progress, done: this.progress.total, current: null };
         break;
     }
