@@ -222,3 +222,16 @@ test('stopping saves a checkpoint and records "stopped"; resuming a finished run
   assert.equal(again.outcome.status, 'done');
   assert.deepEqual(again.events, [{ type: 'stopped', iteration: 50, reason: 'done' }]);
 });
+
+test('a run that another live trainer owns is not resumed, and its run.json is left alone', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 2, 16);
+  const runDir = join(dir, 'run');
+  await train({ runDir, config: aeRequest(day, { iterations: 2 }) });
+  const owned = await updateRunInfo(runDir, { status: 'running', pid: process.ppid });
+  const { outcome } = await train({ runDir, resume: true });
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.badInput, true);
+  assert.match(outcome.message ?? '', /being trained right now/);
+  assert.deepEqual(await readRunInfo(runDir), owned);
+});

@@ -65,8 +65,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunOutco
   } catch (error) {
     const message = (error as Error).message;
     onEvent({ type: 'failed', message, badInput: isBadInput(error) });
-    // A resumed run whose data or backend is now missing stays as it was, except that it is not running.
-    if (options.resume) await updateRunInfo(runDir, { status: 'failed', lastError: message, pid: null }).catch(() => undefined);
+    // Setup claims a run only as its last step, so a refused resume leaves run.json as it was (it may even
+    // belong to a trainer that is running right now).
     return { runDir, status: 'failed', iteration: 0, totalIterations: 0, message, badInput: isBadInput(error) };
   }
   try {
