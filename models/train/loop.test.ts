@@ -235,3 +235,25 @@ test('a run that another live trainer owns is not resumed, and its run.json is l
   assert.match(outcome.message ?? '', /being trained right now/);
   assert.deepEqual(await readRunInfo(runDir), owned);
 });
+
+test('resume skips a damaged newest checkpoint with a warning and still ends exactly like an uninterrupted run', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 4, 16);
+  const straight = join(dir, 'straight');
+  await train({ runDir: straight, config: aeRequest(day, { iterations: 8, checkpointEvery: 4 }) });
+  const damaged = join(dir, 'damaged');
+  await cp(straight, damaged, { recursive: true });
+  const newest = join(runPaths(damaged).checkpoints, '000008');
+  await writeFile(join(newest, 'tensors.bin'), (await readFile(join(newest, 'tensors.bin'))).subarray(0, 100));
+  await updateRunInfo(damaged, { status: 'stopped', iteration: 8 });
+
+  const { outcome, events } = await train({ runDir: damaged, resume: true });
+  assert.equal(outcome.status, 'done');
+  const warning = events.find((e) => e.type === 'warning');
+  assert.match(warning?.type === 'warning' ? warning.message : '', /000008 is damaged/);
+  const started = events.find((e) => e.type === 'started');
+  assert.equal(started?.type === 'started' && started.resumedFrom, 4);
+  const diff = await checkpointDifference(straight, damaged);
+  assert.equal(diff.iteration, 8);
+  assert.ok(diff.maxDiff <= 1e-5, `max difference ${diff.maxDiff}`);
+});
