@@ -1,0 +1,100 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNet, disposeNet } from '../../models/nets/net.js';
+import type { NetSpec } from '../../models/nets/spec.js';
+import { exportNet } from '../../models/onnx/export.js';
+import { encodePng, readImageInfo } from '../../models/data/image-io.js';
+import { Rng } from '../../models/rng.js';
+import { dispatch, type BatchEvent, type StudioEvent } from '../api.js';
+import { createStudio, type StudioBackend } from './studio.js';
+
+let root: string;
+let studio: StudioBackend;
+const events: StudioEvent[] = [];
+
+const translatorSpec: NetSpec = {
+  name: 'tiny_translator',
+  input: { kind: 'image', channels: 3 },
+  layers: [
+    { op: 'conv', name: 'c', filters: 3, kernel: 3, stride: 1, pad: 1, bias: true },
+    { op: 'act', fn: 'tanh' },
+  ],
+};
+
+async function photo(width: number, height: number): Promise<Buffer> {
+  const pixels = new Uint8Array(width * height * 3).map((_, i) => (i * 29) % 256);
+  return encodePng(pixels, width, height, 3);
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'darkroom-studio-'));
+  studio = await createStudio({ workspaceDir: join(root, 'ws'), sample: { count: 3, size: 32 } });
+  studio.subscribe((event) => events.push(event));
+  const net = createNet(translatorSpec, new Rng(5), 0.3);
+  await writeFile(join(root, 'night.onnx'), await exportNet(net, { metadata: { 'darkroom.family': 'cyclegan', 'darkroom.range': '-1,1', 'darkroom.direction': 'AtoB' } }));
+  disposeNet(net);
+});
+
+after(async () => {
+  await studio.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const call = (method: string, request: unknown) => dispatch(studio.handlers, method, request) as Promise<any>;
+
+test('the first start makes the sample project: day and night scenes as two datasets', async () => {
+  const info = await call('app.info', {});
+  assert.equal(info.firstStart, true);
+  assert.ok(info.sample);
+  const datasets = await call('datasets.list', {});
+  assert.deepEqual(datasets.map((d: { name: string; count: number }) => [d.name, d.count]), [['Sample: day scenes', 3], ['Sample: night scenes', 3]]);
+  assert.equal(datasets[0].id, info.sample.dayDatasetId);
+  const reopened = await createStudio({ workspaceDir: join(root, 'ws'), sample: { count: 3, size: 32 } });
+  assert.equal((await dispatch(reopened.handlers, 'app.info', {}) as { firstStart: boolean }).firstStart, false);
+  assert.equal((await dispatch(reopened.handlers, 'datasets.list', {}) as unknown[]).length, 2, 'no second sample project');
+  await reopened.close();
+});
+
+test('a dropped photo comes back translated at its own size, and saves in another format', async () => {
+  const model = await call('models.import', { path: join(root, 'night.onnx') });
+  const result = await call('convert.image', { modelId: model.id, image: { name: 'street.png', base64: (await photo(50, 30)).toString('base64') } });
+  assert.deepEqual([result.width, result.height], [50, 30]);
+  const output = await readImageInfo(await studio.resolveMedia(result.output));
+  assert.deepEqual([output.width, output.height], [50, 30]);
+  const saved = await call('convert.save', { resultId: result.id, format: 'jpg', quality: 80 });
+  assert.equal(saved.fileName, 'street-translated.jpg');
+  const jpeg = await readImageInfo(await studio.resolveMedia(saved.media));
+  assert.deepEqual([jpeg.format, jpeg.width, jpeg.height], ['jpeg', 50, 30]);
+  const chosen = join(root, 'chosen.webp');
+  await call('convert.save', { resultId: result.id, format: 'webp', path: chosen });
+  assert.equal((await readImageInfo(chosen)).format, 'webp');
+  await assert.rejects(call('convert.image', { modelId: model.id, image: { name: 'notes.txt', base64: 'aGVsbG8=' } }), /not an image file/);
+});
+
+test('a folder batch reports its progress and the file it could not read', async () => {
+  const input = join(root, 'batch-in');
+  await mkdir(join(input, 'sub'), { recursive: true });
+  await writeFile(join(input, 'a.png'), await photo(24, 20));
+  await writeFile(join(input, 'sub', 'b.png'), await photo(20, 24));
+  await writeFile(join(input, 'bad.jpg'), 'not a jpeg');
+  const model = (await call('models.list', {})).find((m: { name: string }) => m.name === 'night');
+  const { jobId } = await call('batch.start', { modelId: model.id, input, output: join(root, 'batch-out'), format: 'png' });
+  const finished = await new Promise<Extract<BatchEvent, { type: 'finished' }>>((resolve) => {
+    const check = () => {
+      const found = events.find((e) => e.type === 'batch' && e.jobId === jobId && e.event.type === 'finished');
+      if (found && found.type === 'batch') resolve(found.event as Extract<BatchEvent, { type: 'finished' }>);
+      else setTimeout(check, 50);
+    };
+    check();
+  });
+  assert.equal(finished.counts.done, 2);
+  assert.equal(finished.counts.failed, 1);
+  assert.match(finished.failed[0].path, /bad\.jpg$/);
+  assert.ok(events.some((e) => e.type === 'batch' && e.jobId === jobId && e.event.type === 'started'));
+  assert.equal((await readImageInfo(join(root, 'batch-out', 'sub', 'b.png'))).width, 20);
+  assert.ok((await readFile(join(root, 'batch-out', 'darkroom-report.json'), 'utf8')).includes('bad.jpg'));
+  await assert.rejects(call('batch.start', { modelId: model.id, input: join(root, 'nope'), output: join(root, 'out2') }));
+});
