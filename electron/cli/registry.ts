@@ -8,4 +8,5 @@ export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
   () => import('./export.js'),
   () => import('./serve.js'),
   () => import('./convert.js'),
+  () => import('./info.js'),
 ];
