@@ -1,26 +1,26 @@
-// The studio's Convert and Batch: one photo translated at full resolution for the before/after view (kept in
-// the workspace cache), saved in a chosen format with its metadata; whole folders through the batch service.
+// The studio's Convert and Batch: one photo translated at full resolution by the convert service for the
+// before/after view (kept in the workspace cache) and again, in the chosen format, when saved; whole folders
+// through the batch service.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { decodeImageFile, encodePng, isImagePath, readPhoto, writePhoto, type OutputFormat, type Photo } from '../../models/data/image-io.js';
+import { decodeImageFile, encodePng, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/train/atomic-fs.js';
-import { openModel } from '../../models/onnx/runtime.js';
-import { createTranslator } from '../../models/onnx/translate.js';
+import { convertPhoto } from './convert.js';
 import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import type { ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
 
-/** Converted photos whose pixels stay in memory for a quick save; older ones are read back from disk. */
-const KEEP_IN_MEMORY = 3;
+/** Converted photos remembered for saving (their files stay in the workspace cache). */
+const KEEP_RESULTS = 50;
 
 interface Kept {
   result: ConvertResult;
   dir: string;
   original: string;
-  translated: string;
-  pixels?: Uint8Array | Uint16Array;
+  modelFile: string;
+  range: string;
 }
 
 export class ConvertJobs {
@@ -51,11 +51,9 @@ export class ConvertJobs {
     });
     else await writeFileAtomic(original, Buffer.from(image.base64!, 'base64'));
 
-    const started = Date.now();
-    const photo = await readPhoto(original);
-    const pixels = await this.#translate(await this.#models.fileOf(modelId), model.range, photo);
+    const modelFile = await this.#models.fileOf(modelId);
     const translated = join(dir, 'translated.png');
-    await writePhoto(translated, pixels, photo, { format: 'png' });
+    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range: model.range });
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
     const decoded = await decodeImageFile(original);
@@ -67,45 +65,25 @@ export class ConvertJobs {
       inputName,
       input: mediaRef(this.#workspace, preview),
       output: mediaRef(this.#workspace, translated),
-      width: photo.width,
-      height: photo.height,
-      elapsedMs: Date.now() - started,
+      width: converted.width,
+      height: converted.height,
+      elapsedMs: Math.round(converted.elapsedMs),
     };
-    this.#keep({ result, dir, original, translated, pixels });
+    this.#results.set(id, { result, dir, original, modelFile, range: model.range });
+    for (const old of [...this.#results.keys()].slice(0, Math.max(0, this.#results.size - KEEP_RESULTS))) this.#results.delete(old);
     return result;
   }
 
-  async #translate(file: string, range: string, photo: Photo): Promise<Uint8Array | Uint16Array> {
-    const model = await openModel(file);
-    try {
-      const translator = await createTranslator(model);
-      try {
-        return await translator.translate(photo, { range });
-      } finally {
-        await translator.dispose();
-      }
-    } finally {
-      await model.dispose();
-    }
-  }
-
-  #keep(kept: Kept): void {
-    this.#results.set(kept.result.id, kept);
-    const inMemory = [...this.#results.values()].filter((k) => k.pixels);
-    for (const old of inMemory.slice(0, Math.max(0, inMemory.length - KEEP_IN_MEMORY))) delete old.pixels;
-  }
-
+  /** Converts the photo again straight into the chosen format, so it is exactly what a batch would write. */
   async save(request: { resultId: string; format: OutputFormat; quality?: number; path?: string }): Promise<SavedImage> {
     const kept = this.#results.get(request.resultId);
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
-    const meta = await readPhoto(kept.original);
-    const pixels = kept.pixels ?? (await readPhoto(kept.translated)).pixels;
     const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${request.format === 'tiff' ? 'tif' : request.format}`;
     const target = request.path ?? join(kept.dir, fileName);
-    await writePhoto(target, pixels, meta, { format: request.format, quality: request.quality, overwrite: true });
+    await convertPhoto(kept.modelFile, kept.original, target, { format: request.format, quality: request.quality, range: kept.range, overwrite: true });
     const stat = await fs.stat(target);
     return {
-      media: request.path ? mediaRef(this.#workspace, kept.translated) : mediaRef(this.#workspace, target),
+      media: request.path ? kept.result.output : mediaRef(this.#workspace, target),
       path: request.path ?? null,
       fileName,
       bytes: stat.size,
