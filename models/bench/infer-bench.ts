@@ -1,0 +1,209 @@
+// npm run bench:infer — inference speed and memory, side by side in one run:
+//   1. the light and standard CycleGAN generators' forward pass at 256² and 512², in ONNX Runtime (onnxruntime-node)
+//      and in TensorFlow.js on the best backend here (models/backend initBackend('auto'));
+//   2. one 4000×3000 photo translated with tiles (translate.ts), against the bare forward time of the same area;
+//   3. a folder of 50 photos through the batch service (decode, translate, encode pipelined), in photos per
+//      minute, against 50 × the bare forward time of one photo.
+// Each measurement runs in its own child process, so its peak memory (max RSS) is its own.
+//   options: --presets light,standard  --sizes 256,512  --engines onnx,tfjs  --runs N
+//            --photo 4000x3000  --photo-preset light  --folder 50  --folder-size 512x384  --skip photo,folder
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CycleGanPreset } from '../families/cyclegan.js';
+
+type Case =
+  | { kind: 'forward'; engine: 'onnx' | 'tfjs'; preset: CycleGanPreset; size: number; runs: number; modelFile: string }
+  | { kind: 'photo'; preset: CycleGanPreset; width: number; height: number; modelFile: string }
+  | { kind: 'folder'; preset: CycleGanPreset; count: number; width: number; height: number; modelFile: string };
+
+interface Result {
+  seconds: number;
+  peakMiB: number;
+  detail: string;
+  /** Seconds of one bare forward pass over the same area (photo and folder cases). */
+  bareSeconds?: number;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const size2 = (text: string) => text.split('x').map(Number) as [number, number];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+
+// ─────────────────────────────────────────── child: one measurement
+
+async function measure(c: Case): Promise<Result> {
+  const { openModel } = await import('../onnx/runtime.js');
+  if (c.kind === 'forward' && c.engine === 'tfjs') return measureTfjs(c);
+  const model = await openModel(c.modelFile);
+  try {
+    const bareForward = async (width: number, height: number, runs: number) => {
+      const input = new Float32Array(3 * width * height).map((_, i) => Math.sin(i) * 0.5);
+      await model.run(input, [1, 3, height, width]); // warm-up: ONNX Runtime plans memory on the first run
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const start = performance.now();
+        await model.run(input, [1, 3, height, width]);
+        times.push((performance.now() - start) / 1000);
+      }
+      return median(times);
+    };
+    if (c.kind === 'forward') {
+      const seconds = await bareForward(c.size, c.size, c.runs);
+      return { seconds, peakMiB: peakMiB(), detail: `ONNX Runtime, ${model.provider}, ${model.threads} threads` };
+    }
+    const { texturedPhoto } = await import('../onnx/convert-fixtures.js');
+    const { DEFAULT_TILE, createTranslator } = await import('../onnx/translate.js');
+    if (c.kind === 'photo') {
+      const bareSeconds = (await bareForward(DEFAULT_TILE, DEFAULT_TILE, 1)) * ((c.width * c.height) / DEFAULT_TILE ** 2);
+      const photo = texturedPhoto(c.width, c.height, 1);
+      const translator = await createTranslator(model);
+      let tiles = 0;
+      const start = performance.now();
+      await translator.translate(photo, { onTile: (_, total) => (tiles = total) });
+      const seconds = (performance.now() - start) / 1000;
+      await translator.dispose();
+      return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tiles of ${DEFAULT_TILE} px, whole-photo statistics` };
+    }
+    // Folder: JPEGs written with sharp, converted by the batch service into another folder.
+    const sharp = (await import('sharp')).default;
+    const { runBatch } = await import('../../electron/services/batch.js');
+    const dir = await fs.mkdtemp(join(tmpdir(), 'darkroom-bench-'));
+    try {
+      await fs.mkdir(join(dir, 'in'));
+      for (let i = 0; i < c.count; i++) {
+        const p = texturedPhoto(c.width, c.height, i);
+        await sharp(p.pixels, { raw: { width: c.width, height: c.height, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(dir, 'in', `photo-${i}.jpg`));
+      }
+      const bare = await bareForward(Math.ceil(c.width / 4) * 4, Math.ceil(c.height / 4) * 4, 3);
+      const start = performance.now();
+      const { report } = await runBatch({ model, inputs: [join(dir, 'in')], out: join(dir, 'out') });
+      const seconds = (performance.now() - start) / 1000;
+      if (report.counts.done !== c.count) throw new Error(`folder bench: ${report.counts.done} of ${c.count} converted`);
+      return { seconds, peakMiB: peakMiB(), bareSeconds: bare * c.count, detail: `${((c.count / seconds) * 60).toFixed(1)} photos/min` };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function measureTfjs(c: Extract<Case, { kind: 'forward' }>): Promise<Result> {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../backend/index.js');
+  const { applyNet, createNet } = await import('../nets/net.js');
+  const { buildResnetGenerator } = await import('../nets/resnet-generator.js');
+  const { CYCLEGAN_PRESETS } = await import('../families/cyclegan.js');
+  const { Rng } = await import('../rng.js');
+  const backend = await initBackend('auto');
+  const { ngf, blocks } = CYCLEGAN_PRESETS[c.preset];
+  const net = createNet(buildResnetGenerator({ name: 'G', ngf, blocks }), new Rng(1));
+  const x = tf.randomUniform([1, c.size, c.size, 3], -1, 1);
+  const forward = async () => {
+    const y = tf.tidy(() => applyNet(net, x));
+    await y.data();
+    y.dispose();
+  };
+  await forward(); // warm-up: kernels compile, memory is reserved
+  const times: number[] = [];
+  for (let r = 0; r < c.runs; r++) {
+    const start = performance.now();
+    await forward();
+    times.push((performance.now() - start) / 1000);
+  }
+  return { seconds: median(times), peakMiB: peakMiB(), detail: `TensorFlow.js ${backend.detail}` };
+}
+
+// ─────────────────────────────────────────── parent: every measurement, then the table
+
+function runCase(c: Case): Result {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--case', JSON.stringify(c)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) throw new Error(`bench case ${JSON.stringify(c)} failed:\n${child.stderr}`);
+  return JSON.parse(line) as Result;
+}
+
+async function exportGenerators(presets: CycleGanPreset[], dir: string): Promise<Record<string, string>> {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const { createNet, disposeNet } = await import('../nets/net.js');
+  const { buildResnetGenerator } = await import('../nets/resnet-generator.js');
+  const { CYCLEGAN_PRESETS } = await import('../families/cyclegan.js');
+  const { exportNet } = await import('../onnx/export.js');
+  const { Rng } = await import('../rng.js');
+  const files: Record<string, string> = {};
+  for (const preset of presets) {
+    const { ngf, blocks } = CYCLEGAN_PRESETS[preset];
+    const net = createNet(buildResnetGenerator({ name: 'G_AB', ngf, blocks }), new Rng(1));
+    files[preset] = join(dir, `${preset}.onnx`);
+    const metadata = { 'darkroom.family': 'cyclegan', 'darkroom.range': '-1,1', 'darkroom.stride': '4', 'darkroom.direction': 'AtoB' };
+    await fs.writeFile(files[preset], await exportNet(net, { metadata }));
+    disposeNet(net);
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const presets = flag('presets', 'light,standard').split(',') as CycleGanPreset[];
+  const sizes = flag('sizes', '256,512').split(',').map(Number);
+  const engines = flag('engines', 'onnx,tfjs').split(',') as ('onnx' | 'tfjs')[];
+  const runs = Number(flag('runs', '3'));
+  const skip = new Set(flag('skip', '').split(','));
+  const [photoWidth, photoHeight] = size2(flag('photo', '4000x3000'));
+  const photoPreset = flag('photo-preset', 'light') as CycleGanPreset;
+  const folderCount = Number(flag('folder', '50'));
+  const [folderWidth, folderHeight] = size2(flag('folder-size', '512x384'));
+
+  const dir = await fs.mkdtemp(join(tmpdir(), 'darkroom-bench-models-'));
+  try {
+    const files = await exportGenerators([...new Set([...presets, photoPreset])], dir);
+    process.stdout.write(`Inference bench on ${availableParallelism()} cores (random-weight generators; times are medians of ${runs} runs)\n\n`);
+    const row = (label: string, r: Result, extra = '') =>
+      process.stdout.write(`${label.padEnd(34)} ${r.seconds.toFixed(3).padStart(9)} s  ${r.peakMiB.toFixed(0).padStart(6)} MiB peak  ${extra}${r.detail}\n`);
+
+    for (const preset of presets) {
+      for (const size of sizes) {
+        const byEngine = new Map<string, Result>();
+        for (const engine of engines) {
+          const r = runCase({ kind: 'forward', engine, preset, size, runs, modelFile: files[preset] });
+          byEngine.set(engine, r);
+          row(`forward ${preset} ${size}² ${engine === 'onnx' ? 'onnxruntime' : 'tfjs'}`, r);
+        }
+        const onnx = byEngine.get('onnx');
+        const tfjs = byEngine.get('tfjs');
+        if (onnx && tfjs)
+          process.stdout.write(`  → onnxruntime is ${(tfjs.seconds / onnx.seconds).toFixed(2)}× the speed of tfjs, with ${(onnx.peakMiB / tfjs.peakMiB).toFixed(2)}× its peak memory\n`);
+      }
+    }
+    if (!skip.has('photo')) {
+      const r = runCase({ kind: 'photo', preset: photoPreset, width: photoWidth, height: photoHeight, modelFile: files[photoPreset] });
+      row(`photo ${photoWidth}×${photoHeight} ${photoPreset}, tiled`, r);
+      process.stdout.write(`  → ${(r.seconds / r.bareSeconds!).toFixed(2)}× the bare forward time of the same area (${r.bareSeconds!.toFixed(1)} s)\n`);
+    }
+    if (!skip.has('folder')) {
+      const r = runCase({ kind: 'folder', preset: photoPreset, count: folderCount, width: folderWidth, height: folderHeight, modelFile: files[photoPreset] });
+      row(`folder ${folderCount} × ${folderWidth}×${folderHeight} ${photoPreset}`, r);
+      process.stdout.write(`  → ${(r.seconds / r.bareSeconds!).toFixed(2)}× ${folderCount} bare forward passes (${r.bareSeconds!.toFixed(1)} s): ` +
+        `${((folderCount / r.seconds) * 60).toFixed(1)} vs ${((folderCount / r.bareSeconds!) * 60).toFixed(1)} photos/min\n`);
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--case') {
+  const result = await measure(JSON.parse(process.argv[3]) as Case);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0); // wasm worker threads would otherwise keep the child alive
+} else {
+  await main();
+}
