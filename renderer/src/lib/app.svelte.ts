@@ -84,7 +84,7 @@ export class AppState {
     }
     await Promise.all([this.datasets.refresh(), this.runs.refresh(), this.models.refresh()]);
     // First start opens the sample project: CycleGAN from the day scenes to the night scenes.
-    if (this.info.firstStart && this.info.sample) {
+    if (this.info.firstStart && this.info.sample && this.runs.list.length === 0) {
       this.train.useSample(this.info.sample);
       this.notify('info', 'Welcome to Darkroom. A sample project is ready: procedural day and night scenes for a CycleGAN. Press Start training to try it.');
     } else {

@@ -25,6 +25,7 @@ export function formatBytes(bytes: number): string {
 
 export function formatLoss(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
   const abs = Math.abs(value);
   return abs !== 0 && (abs < 0.001 || abs >= 1000) ? value.toExponential(2) : value.toFixed(abs < 1 ? 4 : 3);
 }
