@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError, METHOD_NAMES, dispatch, toErrorBody, validateRequest, type StudioHandlers } from './api.js';
+
+test('every method has a validator, and unknown methods are refused by name', () => {
+  assert.ok(METHOD_NAMES.includes('training.start'));
+  assert.ok(METHOD_NAMES.includes('batch.cancel'));
+  assert.throws(() => validateRequest('shell.exec', {}), /unknown method "shell.exec"/);
+});
+
+test('requests are checked field by field with messages that say what to fix', () => {
+  const train = { family: 'cyclegan', datasets: { a: 'day', b: 'night' }, size: 64, iterations: 100 };
+  assert.deepEqual(validateRequest('training.start', train), train);
+  const cases: [string, unknown, RegExp][] = [
+    ['training.start', { ...train, size: 30 }, /multiple of 4/],
+    ['training.start', { ...train, iterations: 0 }, /"iterations" must be a whole number from 1/],
+    ['training.start', { ...train, family: 'diffusion' }, /"family" must be one of ae, vae, gan, cyclegan/],
+    ['training.start', { ...train, datasets: { a: 'day' } }, /CycleGAN needs two datasets/],
+    ['training.start', { ...train, family: 'vae' }, /vae trains on one dataset/],
+    ['training.start', { ...train, advanced: { 'bad key': 1 } }, /not a valid name/],
+    ['training.start', { ...train, extra: true }, /unknown field "extra"/],
+    ['runs.get', { runId: '../etc' }, /not a valid id/],
+    ['runs.get', {}, /"runId" must be a non-empty string/],
+    ['datasets.add', { path: 'a\0b' }, /NUL/],
+    ['convert.image', { modelId: 'm', image: { path: '/x.png', base64: 'AA' } }, /either as "path" or as "name" \+ "base64"/],
+    ['convert.image', { modelId: 'm', image: { name: '../x.png', base64: 'AA' } }, /file name, not a path/],
+    ['batch.start', { modelId: 'm', input: '/in', output: '/out', format: 'bmp' }, /"format" must be one of same, jpg/],
+    ['models.generate', { id: 'm', count: 1000 }, /"count" must be a whole number from 1 to 64/],
+    ['app.info', [], /must be an object/],
+  ];
+  for (const [method, request, message] of cases) assert.throws(() => validateRequest(method, request), message, `${method} ${JSON.stringify(request)}`);
+});
+
+test('dispatch validates before calling the handler and carries service errors unchanged', async () => {
+  const seen: unknown[] = [];
+  const handlers = new Proxy({} as StudioHandlers, {
+    get: (_target, method) => async (request: unknown) => {
+      seen.push([method, request]);
+      if (method === 'runs.delete') throw new ApiError('conflict', 'Run "x" is training: stop it before deleting it.');
+      return { ok: true };
+    },
+  });
+  await assert.rejects(dispatch(handlers, 'runs.get', { runId: '../x' }), /not a valid id/);
+  assert.deepEqual(seen, [], 'an invalid request never reaches the handler');
+  assert.deepEqual(await dispatch(handlers, 'runs.get', { runId: 'x' }), { ok: true });
+  const error = await dispatch(handlers, 'runs.delete', { runId: 'x' }).catch((e: unknown) => toErrorBody(e));
+  assert.deepEqual(error, { code: 'conflict', message: 'Run "x" is training: stop it before deleting it.' });
+  const usage = Object.assign(new Error('--size must be at least 8'), { name: 'UsageError' });
+  assert.deepEqual(toErrorBody(usage), { code: 'bad-request', message: '--size must be at least 8' });
+  assert.equal(toErrorBody(new TypeError('boom')).code, 'failed');
+});
