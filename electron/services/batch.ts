@@ -117,7 +117,10 @@ class BatchRun {
   private readonly reportPath: string;
   private readonly timings = new Map<BatchJob, number>();
   private conversionStart = 0;
+  /** Items finished by this run (converted or failed while converting). */
   private processed = 0;
+  /** Items not finished yet. */
+  private remaining: number;
   private reportWritten = 0;
   private reportChain: Promise<void> = Promise.resolve();
 
@@ -129,6 +132,7 @@ class BatchRun {
     private readonly jobs: BatchJob[],
   ) {
     this.reportPath = join(resolve(o.out), REPORT_NAME);
+    this.remaining = jobs.filter((j) => j.status === 'pending').length;
   }
 
   async run(): Promise<BatchResult> {
@@ -201,6 +205,7 @@ class BatchRun {
     job.status = status;
     if (reason !== undefined) job.reason = reason;
     this.processed++;
+    this.remaining--;
     this.emitItem(job);
     this.emitProgress(null);
     void this.writeReport('running', false);
@@ -213,7 +218,7 @@ class BatchRun {
   private emitProgress(current: string | null): void {
     const minutes = (performance.now() - this.conversionStart) / 60000;
     const imagesPerMinute = this.processed > 0 && minutes > 0 ? this.processed / minutes : 0;
-    const remaining = this.jobs.filter((j) => j.status === 'pending').length;
+    const remaining = this.remaining;
     this.emit({
       type: 'progress',
       done: this.jobs.length - remaining,
@@ -229,14 +234,16 @@ class BatchRun {
   }
 
   /** Writes the report atomically; while running, at most once a REPORT_INTERVAL_MS unless `force`. */
-  private writeReport(status: BatchReport['status'], force: boolean): Promise<BatchReport> {
+  private writeReport(status: BatchReport['status'], force: true): Promise<BatchReport>;
+  private writeReport(status: BatchReport['status'], force: false): Promise<void>;
+  private writeReport(status: BatchReport['status'], force: boolean): Promise<BatchReport | void> {
     const now = Date.now();
-    const report = this.report(status, now);
-    if (!force && now - this.reportWritten < REPORT_INTERVAL_MS) return Promise.resolve(report);
+    if (!force && now - this.reportWritten < REPORT_INTERVAL_MS) return Promise.resolve();
     this.reportWritten = now;
+    const report = this.report(status, now);
     const write = this.reportChain.then(() => writeJsonAtomic(this.reportPath, report));
     this.reportChain = write.catch(() => {}); // a failed interim write is retried by the next one
-    return force ? write.then(() => report) : Promise.resolve(report);
+    return force ? write.then(() => report) : Promise.resolve();
   }
 
   private report(status: BatchReport['status'], now: number): BatchReport {

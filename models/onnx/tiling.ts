@@ -101,7 +101,8 @@ export function planTiles(o: TileOptions): TilePlan {
   for (const [name, v] of [['tile width', o.tileWidth], ['tile height', o.tileHeight]] as const) {
     if (!Number.isInteger(v) || v <= 0 || v % o.stride !== 0) throw new Error(`${name} ${v} must be a positive multiple of the stride ${o.stride}`);
   }
-  const pad = (n: number, tile: number) => Math.max(roundUpTo(n, o.stride), o.fixedSize ? tile : 0);
+  // At least four strides, so that the deepest feature map still has room for the network's own reflection padding.
+  const pad = (n: number, tile: number) => Math.max(roundUpTo(n, o.stride), o.fixedSize ? tile : 4 * o.stride);
   const paddedWidth = pad(o.width, o.tileWidth);
   const paddedHeight = pad(o.height, o.tileHeight);
   const overlap = o.overlap ?? chooseOverlap(Math.min(o.tileWidth, o.tileHeight), o.stride);

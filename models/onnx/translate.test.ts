@@ -100,6 +100,8 @@ test('sizes off the stride grid come back at their own size, without a border', 
   };
   const inner = (columnStep(100) + columnStep(150) + columnStep(60)) / 3;
   assert.ok(columnStep(202) < 3 * inner + 2, `edge step ${columnStep(202)} vs inner ${inner}`);
+  // Even photos smaller than the network's own padding allows.
+  for (const [width, height] of [[1, 1], [3, 2], [7, 5]]) assert.equal((await translatePhoto(generator, texturedPhoto(width, height, 3))).length, width * height * 3);
 });
 
 test('16-bit photos come back 16-bit and agree with the 8-bit translation', async () => {
