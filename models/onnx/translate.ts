@@ -76,6 +76,8 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
   const surgery = bytes ? prepareNormSurgery(bytes) : null;
+  // The rewritten graphs run where the model runs.
+  const sessionOptions = { threads: model.threads, provider: model.provider === 'cpu' ? ('cpu' as const) : ('auto' as const) };
   let statsModel: OnnxModel | undefined;
 
   const translator: Translator = {
@@ -89,10 +91,10 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       const tiles = plan.rows.length * plan.columns.length;
       if (tiles === 1 || !surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
 
-      statsModel ??= await openModel(surgery.statsModel(), { threads: model.threads });
+      statsModel ??= await openModel(surgery.statsModel(), sessionOptions);
       const stats = await measureStatistics(statsModel, photo, plan, geometry, range);
       options.signal?.throwIfAborted();
-      const frozen = await openModel(surgery.frozenModel(stats), { threads: model.threads });
+      const frozen = await openModel(surgery.frozenModel(stats), sessionOptions);
       try {
         return await translatePixels((x, d) => frozen.run(x, d), photo, plan, range, options);
       } finally {
