@@ -78,7 +78,7 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   const surgery = bytes ? prepareNormSurgery(bytes) : null;
   // The rewritten graphs run where the model runs.
   const sessionOptions = { threads: model.threads, provider: model.provider === 'cpu' ? ('cpu' as const) : ('auto' as const) };
-  let statsModel: OnnxModel | undefined;
+  let statsBytes: Uint8Array | undefined;
 
   const translator: Translator = {
     model,
@@ -91,8 +91,15 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       const tiles = plan.rows.length * plan.columns.length;
       if (tiles === 1 || !surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
 
-      statsModel ??= await openModel(surgery.statsModel(), sessionOptions);
-      const stats = await measureStatistics(statsModel, photo, plan, geometry, range);
+      // Opened per photo and closed at once: ONNX Runtime keeps a session's working memory until it is released,
+      // and the statistics pass needs as much as a tile.
+      const statsModel = await openModel(statsBytes ??= surgery.statsModel(), sessionOptions);
+      let stats: Float32Array;
+      try {
+        stats = await measureStatistics(statsModel, photo, plan, geometry, range);
+      } finally {
+        await statsModel.dispose();
+      }
       options.signal?.throwIfAborted();
       const frozen = await openModel(surgery.frozenModel(stats), sessionOptions);
       try {
@@ -102,8 +109,7 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       }
     },
     async dispose() {
-      await statsModel?.dispose();
-      statsModel = undefined;
+      statsBytes = undefined;
     },
   };
   return translator;
