@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
+import { exists } from '../../models/train/atomic-fs.js';
 
 export type BatchFormat = 'same' | OutputFormat;
 
@@ -106,12 +107,6 @@ function fail(job: BatchJob, reason: string): void {
   job.status = 'failed';
   job.reason = reason;
 }
-
-const exists = (path: string) =>
-  fs.access(path).then(
-    () => true,
-    () => false,
-  );
 
 /** Image files under `dir` as paths relative to it, sorted; hidden files and folders are left out. */
 async function listImages(dir: string, recursive: boolean): Promise<string[]> {
