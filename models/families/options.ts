@@ -51,15 +51,16 @@ export function intOption(family: FamilyId, given: Map<string, unknown>, name: s
   if (rule.powerOfTwo) wants.push('a power of two');
   else if (rule.multipleOf) wants.push(`a multiple of ${rule.multipleOf}`);
   else wants.push('a whole number');
-  if (rule.min !== undefined) wants.push(`at least ${rule.min}`);
-  if (rule.max !== undefined) wants.push(`at most ${rule.max}`);
+  if (rule.min !== undefined && rule.max !== undefined) wants.push(`from ${rule.min} to ${rule.max}`);
+  else if (rule.min !== undefined) wants.push(`at least ${rule.min}`);
+  else if (rule.max !== undefined) wants.push(`at most ${rule.max}`);
   const ok =
     Number.isInteger(n) &&
     (rule.min === undefined || n >= rule.min) &&
     (rule.max === undefined || n <= rule.max) &&
     (!rule.powerOfTwo || (n & (n - 1)) === 0) &&
     (!rule.multipleOf || n % rule.multipleOf === 0);
-  if (!ok) throw new UsageError(`${family} option ${name} must be ${wants.join(', ')}; got ${given.get(name)}`);
+  if (!ok) throw new UsageError(`${family} option ${name} must be ${wants.join(' ')}; got ${given.get(name)}`);
   return n;
 }
 

@@ -44,6 +44,21 @@ export const VAE_OPTIONS: readonly OptionInfo[] = [
 /** Prior noise vectors kept for the sample grid, so grids at different iterations show the same z. */
 export const FIXED_SAMPLES = 64;
 
+/** Initial log σ² of every latent dimension (σ ≈ 0.05). */
+export const INITIAL_LOG_VAR = -6;
+
+/**
+ * Sets the log σ² half of the encoder's output bias to INITIAL_LOG_VAR. With the usual σ ≈ 1 at the start,
+ * z = μ + σ·ε is almost pure noise (μ is small), the decoder learns to ignore z, and the KL term then
+ * closes the posterior for good (posterior collapse: every reconstruction is the mean image). Starting
+ * nearly deterministic lets the decoder learn to use z first; the KL term then widens σ where it can.
+ */
+function startNearlyDeterministic(encoder: Net, latent: number): void {
+  const bias = encoder.params.get('out.b');
+  if (!bias) throw new Error(`${encoder.spec.name}: expected an output bias out.b`);
+  bias.assign(tf.tidy(() => tf.concat([tf.zeros([latent]), tf.fill([latent], INITIAL_LOG_VAR)])));
+}
+
 export class VaeModel implements FamilyModel {
   readonly family = 'vae' as const;
   readonly nets: { encoder: Net; decoder: Net };
@@ -60,6 +75,7 @@ export class VaeModel implements FamilyModel {
       encoder: createHeNet(buildConvEncoder({ name: 'vae_encoder', size, nf, outputs: 2 * latent }), rng),
       decoder: createHeNet(buildConvDecoder({ name: 'vae_decoder', size, nf, latent }), rng),
     };
+    startNearlyDeterministic(this.nets.encoder, latent);
     this.adam = new Adam(trainableVariables(this.nets.encoder, this.nets.decoder), { learningRate: config.lr });
     this.rng = rng.fork();
     this.fixedNoise = tf.tensor2d(this.rng.normals(FIXED_SAMPLES * latent), [FIXED_SAMPLES, latent]);
@@ -130,7 +146,10 @@ export class VaeModel implements FamilyModel {
       { label: 'reconstruction (μ)', images: tf.tidy(() => this.decode(this.encode(inputs).mu)) },
       { label: 'samples from the prior', images: tf.tidy(() => this.decode(this.fixedNoise.slice(0, n))) },
     ];
-    if (n >= 2) rows.push({ label: 'interpolation: first → second input', images: this.interpolate(inputs.slice(0, 1), inputs.slice(1, 1), n) });
+    if (n >= 2) {
+      const between = tf.tidy(() => this.interpolate(inputs.slice(0, 1), inputs.slice(1, 1), n));
+      rows.push({ label: 'interpolation: first → second input', images: between });
+    }
     return { rows };
   }
 
