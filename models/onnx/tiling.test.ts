@@ -15,19 +15,32 @@ test('tiles cover the whole axis, start on the stride grid and share at least th
     const spans = planAxis(length, tile, overlap, stride);
     assert.equal(spans[0].start, 0);
     assert.equal(spans.at(-1)!.start + spans.at(-1)!.size, length, `last tile ends at the end of ${length}`);
+    const size = spans[0].size;
+    assert.ok(size <= tile);
     for (const [i, span] of spans.entries()) {
-      assert.equal(span.size, tile);
+      assert.equal(span.size, size, 'all tiles of one size');
       assert.equal(span.start % stride, 0, `tile ${i} of ${length} starts on the stride grid`);
       if (i > 0) {
-        const shared = spans[i - 1].start + tile - span.start;
+        const shared = spans[i - 1].start + size - span.start;
         assert.ok(shared >= overlap, `tiles ${i - 1} and ${i} of ${length} share ${shared} px, fewer than ${overlap}`);
-        assert.ok(shared < tile, 'tiles advance');
+        assert.ok(shared < size, 'tiles advance');
       }
     }
     // Evenly spread: no gap between starts is more than a stride away from another.
     const steps = spans.slice(1).map((s, i) => s.start - spans[i].start);
     if (steps.length > 0) assert.ok(Math.max(...steps) - Math.min(...steps) <= stride, `uneven steps ${steps.join(',')}`);
+    // As few tiles as the overlap allows, and no more pixels than those tiles need (up to the stride rounding).
+    const fewest = Math.ceil((length - overlap) / (tile - overlap));
+    assert.equal(spans.length, fewest, `${length} in ${tile} px tiles`);
+    assert.ok(size <= Math.ceil((length + (fewest - 1) * overlap) / fewest) + 2 * stride, `tiles of ${size} px for ${length}`);
   }
+});
+
+test('a photo slightly wider than two tiles gets three smaller tiles, not three full ones; fixed sizes stay', () => {
+  const spans = planAxis(1000, 512, 64, 4);
+  assert.equal(spans.length, 3);
+  assert.ok(spans[0].size < 400, `tiles of ${spans[0].size} px`);
+  assert.ok(planAxis(1000, 512, 64, 4, true).every((s) => s.size === 512));
 });
 
 test('an axis that fits in one tile is one tile of its own length', () => {

@@ -30,18 +30,21 @@ export function reflect(i: number, n: number): number {
 }
 
 /**
- * Tiles of `tile` px covering [0, length) with at least `overlap` px shared by neighbours, spread evenly,
- * starts on multiples of `stride`. `length` and `tile` must be multiples of `stride`. A length that fits in
- * one tile gets one tile of exactly that length.
+ * Tiles of at most `tile` px covering [0, length), with at least `overlap` px shared by neighbours, spread evenly,
+ * starting on multiples of `stride`. As few tiles as possible, each only as large as that many tiles need (so a
+ * photo slightly wider than two tiles does not pay for three full ones), all of one size; `fixed` keeps exactly
+ * `tile` (models with a fixed input size). `length` and `tile` must be multiples of `stride`. A length that fits
+ * in one tile gets one tile of exactly that length.
  */
-export function planAxis(length: number, tile: number, overlap: number, stride: number): Span[] {
+export function planAxis(length: number, tile: number, overlap: number, stride: number, fixed = false): Span[] {
   if (length % stride !== 0 || tile % stride !== 0) throw new Error(`planAxis: length ${length} and tile ${tile} must be multiples of the stride ${stride}`);
   if (length <= tile) return [{ start: 0, size: length }];
   if (overlap * 2 > tile - stride) throw new Error(`planAxis: overlap ${overlap} is too large for tiles of ${tile} px`);
   for (let count = 2; ; count++) {
-    const starts = Array.from({ length: count }, (_, i) => Math.floor((i * (length - tile)) / (count - 1) / stride) * stride);
-    const sharesEnough = starts.every((s, i) => i === 0 || starts[i - 1] + tile - s >= overlap);
-    if (sharesEnough) return starts.map((start) => ({ start, size: tile }));
+    const size = fixed ? tile : Math.min(tile, roundUpTo(Math.ceil((length + (count - 1) * overlap) / count), stride));
+    const starts = Array.from({ length: count }, (_, i) => Math.floor((i * (length - size)) / (count - 1) / stride) * stride);
+    const sharesEnough = starts.every((s, i) => i === 0 || starts[i - 1] + size - s >= overlap);
+    if (sharesEnough) return starts.map((start) => ({ start, size }));
   }
 }
 
@@ -106,8 +109,8 @@ export function planTiles(o: TileOptions): TilePlan {
   const paddedWidth = pad(o.width, o.tileWidth);
   const paddedHeight = pad(o.height, o.tileHeight);
   const overlap = o.overlap ?? chooseOverlap(Math.min(o.tileWidth, o.tileHeight), o.stride);
-  const columns = planAxis(paddedWidth, o.tileWidth, overlap, o.stride);
-  const rows = planAxis(paddedHeight, o.tileHeight, overlap, o.stride);
+  const columns = planAxis(paddedWidth, o.tileWidth, overlap, o.stride, o.fixedSize);
+  const rows = planAxis(paddedHeight, o.tileHeight, overlap, o.stride, o.fixedSize);
   return {
     width: o.width,
     height: o.height,
