@@ -147,6 +147,9 @@ export class CycleGanModel implements FamilyModel {
   sampleGrid(fixed: Batches): SampleGrid {
     const a = checkImages(fixed.a, 'domain A sample images', null, this.family);
     const b = checkImages(fixed.b, 'domain B sample images', null, this.family);
+    for (const [h, w] of [a.shape.slice(1, 3), b.shape.slice(1, 3)]) {
+      if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`cyclegan: sample images must have height and width multiples of 4, got ${h}×${w}`);
+    }
     const n = Math.min(a.shape[0], b.shape[0]);
     return tf.tidy(() => {
       const realA = a.slice(0, n);

@@ -143,8 +143,8 @@ export class GanModel implements FamilyModel {
   }
 
   setState(state: FamilyState): void {
-    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
     this.rng = restoreCommonState(this.trainables(), state)!;
+    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
     this.fixedNoise.dispose();
     this.fixedNoise = fixed;
   }

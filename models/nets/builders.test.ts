@@ -7,6 +7,7 @@ import { isFullyConvolutional, netOutputShape, netParams, netStride, type Featur
 import { buildConvDecoder, buildConvEncoder, pyramidDepth } from './pyramid.js';
 import { buildResnetGenerator } from './resnet-generator.js';
 import { buildPatchDiscriminator } from './patchgan.js';
+import { createHeNet } from './init.js';
 
 /** Runs the net on a batch of 2 and returns the shape tfjs produced next to the one spec.ts predicts. */
 function runShapes(spec: NetSpec, input: number[]): { actual: number[]; predicted: FeatureShape } {
@@ -73,4 +74,26 @@ test('the PatchGAN discriminator maps an image to a grid of patch scores', async
   const withSize: NetSpec = { ...spec, input: { kind: 'image', channels: 3, height: 256, width: 256 } };
   assert.deepEqual(netOutputShape(withSize), { kind: 'image', height: 30, width: 30, channels: 1 });
   assert.deepEqual(netParams(spec).map((p) => p.shape.at(-1)), [4, 4, 8, 8, 16, 16, 32, 32, 1, 1]);
+});
+
+test('He initialisation scales each weight to gain/√fan-in and leaves biases at zero', async () => {
+  await tf.setBackend('cpu');
+  const spec = buildConvEncoder({ name: 'enc', size: 32, nf: 16, outputs: 64 });
+  const net = createHeNet(spec, new Rng(3));
+  const std = (name: string) => {
+    const values = net.params.get(name)!.dataSync();
+    return Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
+  };
+  const leaky = Math.sqrt(2 / (1 + 0.2 ** 2));
+  // down1: 4×4 kernel over 16 channels, followed by leakyRelu 0.2; out: dense over 4·4·64 inputs, no activation.
+  assert.ok(Math.abs(std('down1.w') / (leaky / Math.sqrt(4 * 4 * 16)) - 1) < 0.05, `down1 std ${std('down1.w')}`);
+  assert.ok(Math.abs(std('out.w') / (1 / Math.sqrt(4 * 4 * 64)) - 1) < 0.05, `out std ${std('out.w')}`);
+  assert.equal(std('down1.b'), 0);
+  // Transposed convs count the inputs each output actually sees: in·k²/stride².
+  const dec = createHeNet(buildConvDecoder({ name: 'dec', size: 16, nf: 16, latent: 4 }), new Rng(4));
+  const w = dec.params.get('up0.w')!.dataSync();
+  const decStd = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+  assert.ok(Math.abs(decStd / (Math.SQRT2 / Math.sqrt((32 * 16) / 4)) - 1) < 0.05, `up0 std ${decStd}`);
+  disposeNet(net);
+  disposeNet(dec);
 });
