@@ -81,7 +81,7 @@ test('He initialisation scales each weight to gain/√fan-in and leaves biases a
   const spec = buildConvEncoder({ name: 'enc', size: 32, nf: 16, outputs: 64 });
   const net = createHeNet(spec, new Rng(3));
   const std = (name: string) => {
-    const values = net.params.get(name)!.dataSync();
+    const values = Array.from(net.params.get(name)!.dataSync());
     return Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
   };
   const leaky = Math.sqrt(2 / (1 + 0.2 ** 2));
@@ -91,7 +91,7 @@ test('He initialisation scales each weight to gain/√fan-in and leaves biases a
   assert.equal(std('down1.b'), 0);
   // Transposed convs count the inputs each output actually sees: in·k²/stride².
   const dec = createHeNet(buildConvDecoder({ name: 'dec', size: 16, nf: 16, latent: 4 }), new Rng(4));
-  const w = dec.params.get('up0.w')!.dataSync();
+  const w = Array.from(dec.params.get('up0.w')!.dataSync());
   const decStd = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   assert.ok(Math.abs(decStd / (Math.SQRT2 / Math.sqrt((32 * 16) / 4)) - 1) < 0.05, `up0 std ${decStd}`);
   disposeNet(net);
