@@ -33,6 +33,9 @@ test('values, switches, --flag=value, positionals and negative numbers parse', (
   assert.equal(parsed.help, false);
   assert.equal(parse('-h').help, true);
   assert.deepEqual(parse('--', '--data').positionals, ['--data']);
+  // A value that starts with a minus and a digit, like convert's `--range -1,1`, is a value, not a flag.
+  assert.equal(parseArgs('convert', ['--range', '-1,1'], { range: { kind: 'string' } }).options.range, '-1,1');
+  rejects(['--data', '-x'], /--data needs a value/);
 });
 
 test('mistakes are usage errors that say what is wrong', () => {

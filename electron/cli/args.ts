@@ -76,8 +76,8 @@ export function parseArgs(command: string, argv: readonly string[], specs: Optio
     if (eq !== -1) raw = arg.slice(eq + 1);
     else {
       const next = argv[i + 1];
-      // A following "--x" is the next flag, not this one's value; a negative number still counts as a value.
-      if (next !== undefined && !(next.startsWith('--') || (next.startsWith('-') && Number.isNaN(Number(next))))) {
+      // A following "--x" is the next flag, not this one's value; "-1" or "-1,1" (a minus then a digit) is a value.
+      if (next !== undefined && !(next.startsWith('--') || (next.startsWith('-') && !/^-\d/.test(next)))) {
         raw = next;
         i++;
       }

@@ -32,7 +32,7 @@ Exit codes: 0 all converted, 1 failed, 2 bad usage or input, 3 finished with som
 130 interrupted.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(name, joinRangeValue(argv), {
+  const args = parseArgs(name, argv, {
     model: { kind: 'string' },
     out: { kind: 'string' },
     recursive: { kind: 'boolean' },
@@ -87,16 +87,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onInterrupt);
   }
-}
-
-/** `--range -1,1`: the shared parser would take "-1,1" for an option, so glue it to its flag. */
-function joinRangeValue(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--range' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) out.push(`--range=${argv[++i]}`);
-    else out.push(argv[i]);
-  }
-  return out;
 }
 
 /** Human progress on stderr (one updating line on a terminal, a line per image otherwise); --json events on stdout. */
