@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMetrics, readRunInfo, runPaths } from '../../models/train/run-dir.js';
 import { checkpointDifference, makeScenes, makeTempDir } from '../../models/train/test-support.js';
+import { isProcessAlive } from '../../models/process-alive.js';
 
 const BIN = fileURLToPath(new URL('../../bin/darkroom.js', import.meta.url));
 const TINY = ['--size', '16', '--batch', '2', '--latent', '8', '--nf', '4', '--backend', 'cpu', '--seed', '5'];
@@ -141,18 +142,9 @@ test('a trainer whose parent dies checkpoints, records "stopped" and exits', asy
   }
   assert.equal(info.status, 'stopped');
   assert.deepEqual(await readdir(runPaths(out).checkpoints), [String(info.iteration).padStart(6, '0'), 'latest']);
-  while (Date.now() < deadline && isAlive(trainerPid)) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(isAlive(trainerPid), false, 'the trainer exits');
+  while (Date.now() < deadline && isProcessAlive(trainerPid)) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(isProcessAlive(trainerPid), false, 'the trainer exits');
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const KILL_CASES = [
   { family: 'ae', n: 15, extra: TINY, data: (d: { day: string }) => ['--data', d.day] },

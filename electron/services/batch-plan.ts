@@ -7,6 +7,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import { UsageError } from '../../models/errors.js';
 import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { exists } from '../../models/train/atomic-fs.js';
+import { isProcessAlive } from '../../models/process-alive.js';
 
 export type BatchFormat = 'same' | OutputFormat;
 
@@ -142,7 +143,7 @@ export async function removeStaleTemporaries(folders: Iterable<string>): Promise
     const names = await fs.readdir(folder).catch(() => [] as string[]);
     for (const name of names) {
       const pid = patterns.map((p) => p.exec(name)?.[1]).find(Boolean);
-      if (pid && !isRunning(Number(pid))) {
+      if (pid && Number(pid) !== process.pid && !isProcessAlive(Number(pid))) {
         await fs.rm(join(folder, name), { force: true });
         removed++;
       }
@@ -151,12 +152,3 @@ export async function removeStaleTemporaries(folders: Iterable<string>): Promise
   return removed;
 }
 
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -23,6 +23,7 @@ import type { ModelStore } from './models.js';
 import { exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { mediaRef, slugId, type Workspace } from './workspace.js';
+import { isProcessAlive } from '../../models/process-alive.js';
 
 /** The chart needs the shape of the curve, not every logged point. */
 const MAX_METRIC_POINTS = 400;
@@ -39,16 +40,6 @@ interface StudioRunNote {
 function trainerRuntime(): ServiceOptions {
   if (!process.versions.electron) return {};
   return { execPath: process.execPath, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
-}
-
-function isAlive(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function thinMetrics<T>(points: T[], max = MAX_METRIC_POINTS): T[] {
@@ -193,7 +184,7 @@ export class RunManager {
     const active = this.#handles.has(runId);
     // A run.json left 'running' by a trainer that is gone (a crash, a killed studio) can be resumed.
     let status: RunStatus = info.status;
-    if (status === 'running' && !active && !isAlive((info as RunInfo & { pid?: number | null }).pid)) status = 'stopped';
+    if (status === 'running' && !active && !isProcessAlive((info as RunInfo & { pid?: number | null }).pid)) status = 'stopped';
     const exportsDir = join(this.#runDir(runId), 'exports');
     const exports = (await fs.readdir(exportsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.onnx')).sort();
     return {

@@ -23,6 +23,7 @@ import {
   type RunInfo,
   type TrainSettings,
 } from './run-dir.js';
+import { isProcessAlive } from '../process-alive.js';
 
 export interface Session {
   runDir: string;
@@ -117,15 +118,6 @@ export async function prepareFresh(runDir: string, request: TrainRequest, warn: 
   return { runDir, info, family, model, feed, datasetSizes, backend, startIteration: 0, elapsedMsBefore: 0 };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface ResumeOverrides {
   backend?: string;
   threads?: number;
@@ -133,7 +125,7 @@ export interface ResumeOverrides {
 
 export async function prepareResume(runDir: string, overrides: ResumeOverrides, warn: Warn): Promise<Session | { alreadyDone: RunInfo }> {
   const previous = await readRunInfo(runDir);
-  if (previous.status === 'running' && previous.pid && previous.pid !== process.pid && processAlive(previous.pid))
+  if (previous.status === 'running' && previous.pid && previous.pid !== process.pid && isProcessAlive(previous.pid))
     throw new UsageError(`${runDir} is being trained right now (process ${previous.pid}). Stop that one first.`);
   if (previous.status === 'done' && previous.iteration >= previous.totalIterations) return { alreadyDone: previous };
   const family = getFamily(previous.family);
