@@ -1,25 +1,51 @@
-// Atomic file writes: write a sibling temp file, flush it, then rename over the target, so a reader (or a
-// resumed run after a crash) sees either the old file or the new one, never half of one.
-import { promises as fs } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+// Atomic file writes, the one implementation in Darkroom: write a sibling temporary file, flush it, then
+// rename it over the target, so a reader (or a resumed run after a crash) sees the old file or the new
+// one, never half of one. Temporary names carry the writer's pid so leftovers of dead writers can be
+// told apart from a live writer's and cleaned up.
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** A fresh temporary path beside `path`: `.<name>.tmp-<pid>-<8 hex>`. */
 export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** The pid that wrote a temporary file named by tempSibling, or null for any other name. */
+export function tempSiblingWriter(name: string): number | null {
+  const match = TEMP_NAME.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+export interface AtomicWriteOptions {
+  /** false: never replace an existing file; throws an error with code 'EEXIST' instead. Default true. */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes `data` to `path` atomically. On failure the temporary file is removed and `path` is untouched.
+ * The folder must exist.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const temp = tempSibling(path);
-  const handle = await fs.open(temp, 'w');
+  let handle: fs.FileHandle | null = null;
   try {
+    handle = await fs.open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o644);
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
     await handle.close();
-  }
-  try {
-    await fs.rename(temp, path);
+    handle = null;
+    if (options.overwrite === false) {
+      // link() fails when the target exists: an atomic "create only".
+      await fs.link(temp, path);
+      await fs.unlink(temp).catch(() => {});
+    } else {
+      await fs.rename(temp, path);
+    }
   } catch (error) {
+    if (handle) await handle.close().catch(() => {});
     await fs.rm(temp, { force: true });
     throw error;
   }

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
-import { exists } from '../../models/train/atomic-fs.js';
+import { exists, tempSiblingWriter } from '../../models/atomic-fs.js';
 import { isProcessAlive } from '../../models/process-alive.js';
 
 export type BatchFormat = 'same' | OutputFormat;
@@ -136,14 +136,12 @@ async function listImages(dir: string, recursive: boolean): Promise<string[]> {
  * after a rerun no partial file remains anywhere. Only files of processes that are no longer running are removed.
  */
 export async function removeStaleTemporaries(folders: Iterable<string>): Promise<number> {
-  // image-io's writeFileAtomic: .<name>.<pid>.<8 hex>.tmp; train/atomic-fs (the report): .<name>.tmp-<pid>-<8 hex>
-  const patterns = [/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/, /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/];
   let removed = 0;
   for (const folder of new Set(folders)) {
     const names = await fs.readdir(folder).catch(() => [] as string[]);
     for (const name of names) {
-      const pid = patterns.map((p) => p.exec(name)?.[1]).find(Boolean);
-      if (pid && Number(pid) !== process.pid && !isProcessAlive(Number(pid))) {
+      const pid = tempSiblingWriter(name);
+      if (pid !== null && pid !== process.pid && !isProcessAlive(pid)) {
         await fs.rm(join(folder, name), { force: true });
         removed++;
       }

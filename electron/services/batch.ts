@@ -12,7 +12,7 @@ import { UsageError } from '../../models/errors.js';
 import { ImageReadError, OUTPUT_FORMATS, readPhoto, writePhoto, type Photo } from '../../models/data/image-io.js';
 import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
-import { writeJsonAtomic } from '../../models/train/atomic-fs.js';
+import { writeJsonAtomic } from '../../models/atomic-fs.js';
 import { planBatch, removeStaleTemporaries, type BatchFormat, type BatchJob, type JobStatus } from './batch-plan.js';
 
 export { outputNameFor, type BatchFormat, type BatchJob } from './batch-plan.js';

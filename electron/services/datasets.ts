@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo } from '../../models/data/image-io.js';
-import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/train/atomic-fs.js';
+import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
 import { ApiError, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
 import { mediaRef, slugId, type Workspace } from './workspace.js';
 

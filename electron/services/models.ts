@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import { encodePng } from '../../models/data/image-io.js';
 import { describeImageModel, openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { Rng } from '../../models/rng.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/train/atomic-fs.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
 import { mediaRef, slugId, type Workspace } from './workspace.js';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { decodeImageFile, encodePng, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
-import { writeFileAtomic } from '../../models/train/atomic-fs.js';
+import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { convertPhoto } from './convert.js';
 import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainRequest as LoopRequest } from '../../models/train/options.js';
 import type { RunInfo } from '../../models/train/run-dir.js';
-import { readJson, writeJsonAtomic } from '../../models/train/atomic-fs.js';
+import { readJson, writeJsonAtomic } from '../../models/atomic-fs.js';
 import {
   ApiError,
   type Direction,

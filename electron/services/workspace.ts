@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { writeJsonAtomic, readJson, exists } from '../../models/train/atomic-fs.js';
+import { writeJsonAtomic, readJson, exists } from '../../models/atomic-fs.js';
 import { ApiError, type MediaRef } from '../api.js';
 
 export interface WorkspacePaths {

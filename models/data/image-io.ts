@@ -18,11 +18,11 @@
 
 import sharp from 'sharp';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { writeFileAtomic as writeAtomic, type AtomicWriteOptions } from '../atomic-fs.js';
 
 // We never reprocess the same pipeline, and libvips' file cache keeps files open (on Windows that blocks
 // renames and deletes), so switch the cache off. Inputs are read into buffers by us anyway.
@@ -619,37 +619,14 @@ export async function rasterizeSvg(svg: string): Promise<Buffer> {
 // ───────────────────────────────────────────── atomic files
 
 /**
- * Writes `data` to `path` atomically: a temporary file in the same folder is written and flushed, then renamed
- * over `path`. On failure the temporary file is removed and `path` is untouched.
- * With `overwrite: false` an existing `path` is never replaced (ImageWriteError code 'EXISTS').
+ * Writes `data` to `path` atomically (see models/atomic-fs.ts). With `overwrite: false` an existing `path`
+ * is never replaced (ImageWriteError code 'EXISTS').
  */
-export async function writeFileAtomic(path: string, data: Uint8Array, options: { overwrite?: boolean } = {}): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle: FileHandle | null = null;
+export async function writeFileAtomic(path: string, data: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   try {
-    handle = await fsp.open(tmp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o644);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    if (options.overwrite === false) {
-      // link() fails if the target exists: an atomic "create only".
-      try {
-        await fsp.link(tmp, path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new ImageWriteError(path, 'EXISTS', 'the file already exists', { cause: err });
-        }
-        throw err;
-      }
-      await fsp.unlink(tmp).catch(() => {});
-    } else {
-      await fsp.rename(tmp, path);
-    }
+    await writeAtomic(path, data, options);
   } catch (err) {
-    if (handle) await handle.close().catch(() => {});
-    await fsp.unlink(tmp).catch(() => {});
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ImageWriteError(path, 'EXISTS', 'the file already exists', { cause: err });
     throw err;
   }
 }

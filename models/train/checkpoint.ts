@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-fs.js';
+import { writeFileAtomic } from '../atomic-fs.js';
 
 const FORMAT = 'darkroom-checkpoint';
 const VERSION = 1;

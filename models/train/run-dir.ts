@@ -6,7 +6,7 @@ import type { FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import type { BackendInfo } from './events.js';
 import type { LrSchedule } from './schedule.js';
-import { exists, readJson, writeFileAtomic, writeJsonAtomic } from './atomic-fs.js';
+import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
