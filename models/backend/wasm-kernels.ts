@@ -219,16 +219,21 @@ function insertZeros(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   return tf.reshape(t, [n, oh * sh, ow * sw, o]);
 }
 
-/** filter [KH,KW,C,O] → [KH,KW,O,C] reversed in both spatial axes, by a gather on the flattened KH·KW axis. */
+/**
+ * filter [KH,KW,C,O] → [KH,KW,O,C] reversed in both spatial axes. The reversal of the flattened KH·KW axis is a
+ * BatchMatMul with the anti-identity (exact: every output is one weight times 1 plus zeros), which runs through
+ * XNNPACK; wasm's GatherV2 and Reverse are scalar loops that took a quarter of a CycleGAN iteration.
+ */
 function flippedTransposedFilter(filter: tf.Tensor4D): tf.Tensor4D {
   const [kh, kw, c, o] = filter.shape;
-  const swapped = tf.transpose(filter, [0, 1, 3, 2]);
-  if (kh * kw === 1) return swapped;
-  const reversed = tf.tensor1d(
-    Array.from({ length: kh * kw }, (_, i) => kh * kw - 1 - i),
-    'int32',
-  );
-  return tf.reshape(tf.gather(tf.reshape(swapped, [kh * kw, o * c]), reversed), [kh, kw, o, c]);
+  const taps = kh * kw;
+  if (taps === 1) return tf.transpose(filter, [0, 1, 3, 2]);
+  const antiIdentity = new Float32Array(taps * taps);
+  for (let i = 0; i < taps; i++) antiIdentity[i * taps + (taps - 1 - i)] = 1;
+  // The small anti-identity is the right operand, the one XNNPACK packs on every call.
+  const tapsLast = tf.reshape(tf.transpose(tf.reshape(filter, [taps, c, o]), [2, 1, 0]), [o * c, taps]);
+  const reversed = tf.reshape(tf.matMul(tapsLast, tf.tensor2d(antiIdentity, [taps, taps])), [o, c, taps]);
+  return tf.reshape(tf.transpose(reversed, [2, 0, 1]), [kh, kw, o, c]);
 }
 
 function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
