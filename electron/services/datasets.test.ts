@@ -85,3 +85,23 @@ test('the store remembers datasets across opens, with thumbnails served from the
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('two datasets added at once with the same name get their own ids and thumbnails', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-ds-'));
+  try {
+    const first = await makeFolder(join(root, 'one'));
+    const second = await makeFolder(join(root, 'two'));
+    const store = await DatasetStore.open(await openWorkspace(join(root, 'ws')));
+    const [a, b, same] = await Promise.allSettled([store.add(first, 'Trip'), store.add(second, 'Trip'), store.add(first, 'Again')]);
+    assert.equal(same.status, 'rejected', 'the same folder twice at once is refused');
+    assert.match(String((same as PromiseRejectedResult).reason), /being added already/);
+    assert.ok(a.status === 'fulfilled' && b.status === 'fulfilled');
+    assert.deepEqual([a.value.id, b.value.id].sort(), ['trip', 'trip-2']);
+    assert.equal(a.value.thumbnails.length, 5);
+    assert.equal(b.value.thumbnails.length, 5);
+    assert.ok(a.value.thumbnails.every((t) => !b.value.thumbnails.includes(t)));
+    assert.deepEqual(store.list().map((d) => d.id).sort(), ['trip', 'trip-2']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -7,7 +7,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo } from '../../models/data/image-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
 import { ApiError, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
-import { mediaRef, slugId, type Workspace } from './workspace.js';
+import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 
 /** Shorter sides below this are reported as too small to train on. */
 export const TINY_SIDE = 32;
@@ -134,6 +134,8 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
 export class DatasetStore {
   readonly #workspace: Workspace;
   #datasets: StoredDataset[];
+  /** Folders being checked right now (an add takes a while; a second add of the same folder is refused). */
+  readonly #adding = new Set<string>();
 
   private constructor(workspace: Workspace, datasets: StoredDataset[]) {
     this.#workspace = workspace;
@@ -169,10 +171,27 @@ export class DatasetStore {
     const folder = resolve(path);
     const already = this.#datasets.find((d) => d.path === folder);
     if (already) throw new ApiError('conflict', `${folder} is already a dataset (“${already.name}”).`);
+    if (this.#adding.has(folder)) throw new ApiError('conflict', `${folder} is being added already; wait for its check to finish.`);
+    this.#adding.add(folder);
+    try {
+      return await this.#add(folder, name);
+    } finally {
+      this.#adding.delete(folder);
+    }
+  }
+
+  async #add(folder: string, name: string | undefined): Promise<DatasetReport> {
     const inspection = await inspectFolder(folder);
     const displayName = name?.trim() || basename(folder) || folder;
-    const id = slugId(displayName, (candidate) => this.#datasets.some((d) => d.id === candidate));
-    const thumbnails = await this.#writeThumbnails(id, inspection.readable.slice(0, THUMBNAILS_PER_DATASET));
+    // The thumbnail folder claims the id: a second add at the same time gets the next one.
+    const id = await reserveId(displayName, (candidate) => claimFolder(this.#thumbnailDir(candidate)), (candidate) => this.#datasets.some((d) => d.id === candidate));
+    let thumbnails: string[];
+    try {
+      thumbnails = await this.#writeThumbnails(id, inspection.readable.slice(0, THUMBNAILS_PER_DATASET));
+    } catch (error) {
+      await fs.rm(this.#thumbnailDir(id), { recursive: true, force: true });
+      throw error;
+    }
     const stored: StoredDataset = {
       id,
       name: displayName,
@@ -194,7 +213,11 @@ export class DatasetStore {
     this.#find(id);
     this.#datasets = this.#datasets.filter((d) => d.id !== id);
     await this.#save();
-    await fs.rm(join(this.#workspace.paths.thumbnails, id), { recursive: true, force: true });
+    await fs.rm(this.#thumbnailDir(id), { recursive: true, force: true });
+  }
+
+  #thumbnailDir(id: string): string {
+    return join(this.#workspace.paths.thumbnails, id);
   }
 
   #find(id: string): StoredDataset {
@@ -216,9 +239,8 @@ export class DatasetStore {
   }
 
   async #writeThumbnails(id: string, files: string[]): Promise<string[]> {
-    const dir = join(this.#workspace.paths.thumbnails, id);
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.mkdir(dir, { recursive: true });
+    // The folder was just claimed for this id (reserveId), so it is empty.
+    const dir = this.#thumbnailDir(id);
     const refs = await mapLimited(files, 4, async (file, i) => {
       const target = join(dir, `${String(i).padStart(3, '0')}.jpg`);
       try {

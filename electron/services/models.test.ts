@@ -102,3 +102,18 @@ test('spherical interpolation starts and ends at its endpoints', () => {
   const mid = slerp(a, b, 0.5);
   assert.ok(Math.abs(Math.hypot(...mid) - 1) < 1e-6, 'keeps the norm between unit vectors');
 });
+
+test('models imported at once under one name get their own ids and files', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-models-'));
+  try {
+    const workspace = await openWorkspace(join(root, 'ws'));
+    const store = new ModelStore(workspace);
+    const bytes = await exportSpec(translatorSpec, { 'darkroom.range': '-1,1' });
+    const models = await Promise.all([1, 2, 3].map(() => store.import({ bytes, name: 'night.onnx' })));
+    assert.deepEqual(models.map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);
+    assert.deepEqual((await store.list()).map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);
+    for (const m of models) assert.equal((await readFile(await resolveMedia(workspace, m.media))).length, bytes.length);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

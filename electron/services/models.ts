@@ -2,14 +2,14 @@
 // workspace's models/ folder as <id>.onnx beside <id>.json (what we learnt about it). Importing checks the file
 // with ONNX Runtime first. VAE decoders and GAN generators (latent → image) draw new images and latent
 // interpolation strips.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { encodePng } from '../../models/data/image-io.js';
 import { describeImageModel, openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
-import { mediaRef, slugId, type Workspace } from './workspace.js';
+import { claimFile, mediaRef, reserveId, type Workspace } from './workspace.js';
 
 const FAMILIES = new Set(['ae', 'vae', 'gan', 'cyclegan']);
 const PARTS = new Set(['generator', 'encoder', 'decoder']);
@@ -98,13 +98,19 @@ export class ModelStore {
     }
     const described = await describeModelFile(bytes, fileName);
     const name = options.name ?? basename(fileName, extname(fileName));
-    const existing = new Set((await fs.readdir(this.#workspace.paths.models).catch(() => [] as string[])).map((n) => n.replace(/\.(onnx|json)$/, '')));
-    const id = slugId(name, (candidate) => existing.has(candidate));
+    // An empty <id>.onnx claims the id (a model is listed by its .json, so the claim is never shown);
+    // an id with a .json left over from a lost .onnx is not reused either.
+    const id = await reserveId(name, (candidate) => claimFile(this.#paths(candidate).onnx), (candidate) => existsSync(this.#paths(candidate).json));
     const paths = this.#paths(id);
-    await writeFileAtomic(paths.onnx, bytes);
     const stored: StoredModel = { id, name, ...described, sourceRun: options.sourceRun ?? null, createdAt: new Date().toISOString(), bytes: bytes.length };
-    // The .json is written last: a model is listed only once both files are complete.
-    await writeJsonAtomic(paths.json, stored);
+    try {
+      await writeFileAtomic(paths.onnx, bytes);
+      // The .json is written last: a model is listed only once both files are complete.
+      await writeJsonAtomic(paths.json, stored);
+    } catch (error) {
+      await fs.rm(paths.onnx, { force: true });
+      throw error;
+    }
     return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
   }
 

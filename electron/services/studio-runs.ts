@@ -22,7 +22,7 @@ import type { DatasetStore } from './datasets.js';
 import type { ModelStore } from './models.js';
 import { exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
-import { mediaRef, slugId, type Workspace } from './workspace.js';
+import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
 
 /** The chart needs the shape of the curve, not every logged point. */
@@ -79,8 +79,8 @@ export class RunManager {
     const a = this.#datasets.pathOf(request.datasets.a);
     const b = request.datasets.b ? this.#datasets.pathOf(request.datasets.b) : undefined;
     const name = request.name ?? `${request.family} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
-    const existing = new Set(await fs.readdir(this.#workspace.paths.runs).catch(() => [] as string[]));
-    const runId = slugId(name, (id) => existing.has(id));
+    // Creating the run folder claims the id (mkdir fails when it exists), so two starts at once get two folders.
+    const runId = await reserveId(name, (id) => claimFolder(this.#runDir(id)));
     const familyOptions: Record<string, unknown> = { ...request.advanced };
     if (request.preset) familyOptions.preset = request.preset;
     const loopRequest: LoopRequest = {
@@ -95,15 +95,25 @@ export class RunManager {
       backend: request.backend,
       familyOptions,
     };
-    const handle = startRun({ ...loopRequest, runDir: this.#runDir(runId) }, trainerRuntime());
+    let handle: RunHandle;
+    try {
+      handle = startRun({ ...loopRequest, runDir: this.#runDir(runId) }, trainerRuntime());
+    } catch (error) {
+      await fs.rm(this.#runDir(runId), { recursive: true, force: true });
+      throw error;
+    }
     await this.#attach(runId, handle, { name, datasets: request.datasets });
     return this.summary(runId);
   }
 
   async resume(runId: string): Promise<RunSummary> {
-    const previous = this.#handles.get(runId);
-    if (previous) await previous.done;
+    const refuseIfTraining = () => {
+      if (this.#handles.has(runId)) throw new ApiError('conflict', `Run "${runId}" is already training.`);
+    };
+    refuseIfTraining();
     await this.#info(runId);
+    // Checked again with no await before #attach registers the new trainer: two resumes at once start one.
+    refuseIfTraining();
     await this.#attach(runId, resumeRun(this.#runDir(runId), {}, trainerRuntime()), null);
     return this.summary(runId);
   }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultWorkspaceDir, mediaRef, openWorkspace, resolveMedia, slugId } from './workspace.js';
+import { claimFolder, defaultWorkspaceDir, mediaRef, openWorkspace, reserveId, resolveMedia, slugId } from './workspace.js';
 
 test('the workspace folder follows --workspace, then DARKROOM_WORKSPACE, then the platform', () => {
   assert.equal(defaultWorkspaceDir({ DARKROOM_WORKSPACE: '/tmp/ws' }, 'linux', '/home/u'), '/tmp/ws');
@@ -48,4 +48,17 @@ test('ids are readable and unique', () => {
   assert.equal(slugId('Day scenes', (id) => taken.has(id)), 'day-scenes-2');
   assert.equal(slugId('Été à Paris!', () => false), 'ete-a-paris');
   assert.equal(slugId('***', () => false), 'item');
+});
+
+test('ids reserved at the same time never collide, and existing folders are skipped', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-ws-'));
+  try {
+    await claimFolder(join(root, 'day-night'));
+    const ids = await Promise.all(Array.from({ length: 5 }, () => reserveId('Day → Night', (id) => claimFolder(join(root, id)))));
+    assert.deepEqual([...ids].sort(), ['day-night-2', 'day-night-3', 'day-night-4', 'day-night-5', 'day-night-6']);
+    assert.equal((await readdir(root)).length, 6, 'each id has its folder');
+    assert.equal(await reserveId('other', (id) => claimFolder(join(root, id)), (id) => id === 'other'), 'other-2');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

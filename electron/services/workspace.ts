@@ -120,3 +120,39 @@ export function slugId(name: string, taken: (id: string) => boolean): string {
   if (!taken(base)) return base;
   for (let n = 2; ; n++) if (!taken(`${base}-${n}`)) return `${base}-${n}`;
 }
+
+/**
+ * Picks an id from a name (as slugId) and claims it with `claim` before anyone else can, so two requests at once
+ * never get the same id: `claim` must fail atomically when the id is already in use (claimFolder, claimFile) and
+ * resolve false then; the next candidate is tried. `taken` rules out ids known to be in use without touching disk.
+ */
+export async function reserveId(name: string, claim: (id: string) => Promise<boolean>, taken: (id: string) => boolean = () => false): Promise<string> {
+  const refused = new Set<string>();
+  for (;;) {
+    const id = slugId(name, (candidate) => refused.has(candidate) || taken(candidate));
+    if (await claim(id)) return id;
+    refused.add(id);
+  }
+}
+
+/** Creates a folder that must not exist yet (its parent must); false when it already does. */
+export async function claimFolder(path: string): Promise<boolean> {
+  try {
+    await fs.mkdir(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** Creates an empty file that must not exist yet; false when it already does. */
+export async function claimFile(path: string): Promise<boolean> {
+  try {
+    await (await fs.open(path, 'wx')).close();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
