@@ -9,7 +9,7 @@ import { ModelStore } from './models.js';
 import { RunManager } from './studio-runs.js';
 import { openWorkspace } from './workspace.js';
 
-test('two runs started at once get their own folders; a training run is not resumed twice', async (t) => {
+test('two runs started at once get their own folders; a training run is neither resumed twice nor deleted', async (t) => {
   const dir = await makeTempDir(t, 'darkroom-studio-runs-');
   const { day } = await makeScenes(join(dir, 'data'), 4, 16);
   const workspace = await openWorkspace(join(dir, 'ws'));
@@ -29,4 +29,15 @@ test('two runs started at once get their own folders; a training run is not resu
   await runs.stop('twin-2');
   assert.deepEqual(runs.activeRunIds(), []);
 
+  // As if `darkroom train --resume` were training it in another process (this one: alive).
+  const runJson = join(workspace.paths.runs, 'twin', 'run.json');
+  const info = await readJson<Record<string, unknown>>(runJson);
+  await writeJsonAtomic(runJson, { ...info, status: 'running', pid: process.pid });
+  await assert.rejects(runs.delete('twin'), (e: Error & { code?: string }) => e.code === 'conflict' && /another process/.test(e.message));
+  assert.equal((await runs.summary('twin')).status, 'running');
+  // Once that trainer is gone, the run is stopped and can go.
+  await writeJsonAtomic(runJson, { ...info, status: 'running', pid: 2 ** 22 + 12345 });
+  assert.equal((await runs.summary('twin')).status, 'stopped');
+  await runs.delete('twin');
+  assert.deepEqual((await runs.list()).map((r) => r.id), ['twin-2']);
 });

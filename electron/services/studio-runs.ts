@@ -194,7 +194,7 @@ export class RunManager {
     const active = this.#handles.has(runId);
     // A run.json left 'running' by a trainer that is gone (a crash, a killed studio) can be resumed.
     let status: RunStatus = info.status;
-    if (status === 'running' && !active && !isProcessAlive((info as RunInfo & { pid?: number | null }).pid)) status = 'stopped';
+    if (status === 'running' && !active && !isProcessAlive(info.pid)) status = 'stopped';
     const exportsDir = join(this.#runDir(runId), 'exports');
     const exports = (await fs.readdir(exportsDir).catch(() => [] as string[])).filter((n) => n.endsWith('.onnx')).sort();
     return {
@@ -252,7 +252,10 @@ export class RunManager {
 
   async delete(runId: string): Promise<void> {
     if (this.#handles.has(runId)) throw new ApiError('conflict', `Run "${runId}" is training: stop it before deleting it.`);
-    await this.#info(runId);
+    const info = await this.#info(runId);
+    // A trainer started elsewhere (`darkroom train`, another studio) still writes into the folder.
+    if (info.status === 'running' && isProcessAlive(info.pid))
+      throw new ApiError('conflict', `Run "${runId}" is being trained by another process (pid ${info.pid}): stop that trainer before deleting the run.`);
     await fs.rm(this.#runDir(runId), { recursive: true, force: true });
     this.#emit({ type: 'changed', jobId: null, what: 'runs' });
   }
