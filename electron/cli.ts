@@ -1,6 +1,8 @@
 // The `darkroom` command: dispatches to the command modules listed in cli/registry.ts.
-// Exit codes: 0 done, 1 failed, 2 bad usage or bad input before any work, 3 finished with some items failed.
-import { UsageError } from '../models/errors.js';
+// Exit codes: 0 done, 1 failed, 2 bad usage or bad input before any work, 3 finished with some items failed,
+// 130 interrupted (Ctrl-C; the command saved its work and said how to resume).
+import { toErrorBody } from './api.js';
+import { DARKROOM_VERSION } from './services/version.js';
 import type { CliCommand } from './cli/command.js';
 import { COMMAND_MODULES } from './cli/registry.js';
 
@@ -19,7 +21,7 @@ function overview(commands: CliCommand[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `darkroom <command> --help` for its options.',
-    'Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 finished with some items failed.',
+    'Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 finished with some items failed, 130 interrupted.',
   ].join('\n');
 }
 
@@ -33,8 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    const { createRequire } = await import('node:module');
-    process.stdout.write(createRequire(import.meta.url)('../package.json').version + '\n');
+    process.stdout.write(DARKROOM_VERSION + '\n');
     return 0;
   }
   const commands = await loadCommands();
@@ -46,11 +47,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError || (error as Error).name === 'DatasetError') {
-      process.stderr.write(`darkroom ${name}: ${(error as Error).message}\n`);
-      return 2;
-    }
-    process.stderr.write(`darkroom ${name}: ${(error as Error).stack ?? String(error)}\n`);
-    return 1;
+    // The same classification as every other transport: what the user can fix is bad input (exit 2).
+    const { code, message } = toErrorBody(error);
+    const detail = process.env.DARKROOM_DEBUG && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+    process.stderr.write(`darkroom ${name}: ${message}${detail}\n`);
+    return code === 'bad-request' ? 2 : 1;
   }
 }

@@ -1,13 +1,13 @@
 // Exporting a trained run's networks to ONNX: the one implementation behind `darkroom export` and the
 // studio's "Export to ONNX". Loads the run's newest good checkpoint, picks the part, writes atomically.
-import { createRequire } from 'node:module';
 import { UsageError } from '../../models/errors.js';
 import type { Direction, ExportPart, ExportPartName } from '../../models/families/family.js';
 import { initBackend } from '../../models/backend/index.js';
 import { loadRunModel } from '../../models/train/load-run.js';
 import { exportPartToFile } from '../../models/onnx/export.js';
+import { DARKROOM_VERSION } from './version.js';
 
-export const DARKROOM_VERSION: string = createRequire(import.meta.url)('../../package.json').version;
+export { DARKROOM_VERSION };
 
 export interface ExportRequest {
   runDir: string;

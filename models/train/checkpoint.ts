@@ -184,17 +184,23 @@ export async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoin
   if (sha256(data) !== manifest.dataSha256) throw new Error(`${manifest.dataFile} checksum mismatch`);
 
   const tensors: Record<string, tf.Tensor> = {};
-  for (const entry of manifest.tensors) {
-    // Copy out of the file buffer: typed arrays need aligned offsets, the file packs tensors back to back.
-    const bytes = data.subarray(entry.offset, entry.offset + entry.byteLength);
-    const copy = new Uint8Array(bytes);
-    const values =
-      entry.dtype === 'float32'
-        ? new Float32Array(copy.buffer)
-        : entry.dtype === 'int32'
-          ? new Int32Array(copy.buffer)
-          : Array.from(copy, (v) => v !== 0);
-    tensors[entry.name] = tf.tensor(values, entry.shape, entry.dtype);
+  try {
+    for (const entry of manifest.tensors) {
+      // Copy out of the file buffer: typed arrays need aligned offsets, the file packs tensors back to back.
+      const bytes = data.subarray(entry.offset, entry.offset + entry.byteLength);
+      const copy = new Uint8Array(bytes);
+      const values =
+        entry.dtype === 'float32'
+          ? new Float32Array(copy.buffer)
+          : entry.dtype === 'int32'
+            ? new Int32Array(copy.buffer)
+            : Array.from(copy, (v) => v !== 0);
+      tensors[entry.name] = tf.tensor(values, entry.shape, entry.dtype);
+    }
+  } catch (error) {
+    // A bad entry (e.g. a shape that does not match its bytes): free what was already made.
+    tf.dispose(Object.values(tensors));
+    throw error;
   }
   return { iteration: manifest.iteration, path, tensors, json: manifest.json };
 }

@@ -27,7 +27,8 @@ async function run(message: Extract<ToTrainer, { type: 'start' | 'resume' }>): P
     });
   } catch (error) {
     // runTraining records its own failures; this is for the ones it could not even record.
-    const text = (error as Error).stack ?? String(error);
+    // The message is shown to the user; the stack only when debugging.
+    const text = error instanceof Error ? (process.env.DARKROOM_DEBUG && error.stack) || error.message : String(error);
     await send({ type: 'event', event: { type: 'failed', message: text } });
     outcome = { runDir: message.runDir, status: 'failed', iteration: 0, totalIterations: 0, message: text };
   }
