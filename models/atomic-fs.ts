@@ -38,9 +38,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await handle.close();
     handle = null;
     if (options.overwrite === false) {
-      // link() fails when the target exists: an atomic "create only".
-      await fs.link(temp, path);
-      await fs.unlink(temp).catch(() => {});
+      await createOnly(temp, path);
     } else {
       await fs.rename(temp, path);
     }
@@ -50,6 +48,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     throw error;
   }
 }
+
+/** Moves `temp` to `path` unless `path` exists (then throws code 'EEXIST'). */
+async function createOnly(temp: string, path: string): Promise<void> {
+  try {
+    // link() fails when the target exists: an atomic "create only".
+    await fs.link(temp, path);
+    await fs.unlink(temp).catch(() => {});
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || !LINK_UNSUPPORTED.has(code ?? '')) throw error;
+    // Drives without hard links (FAT32/exFAT cards, some network shares): check, then rename. Only another
+    // writer creating `path` in between could be replaced, and its content would be the same conversion.
+    if (await exists(path)) throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
+    await fs.rename(temp, path);
+  }
+}
+
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');

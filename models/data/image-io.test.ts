@@ -19,7 +19,7 @@ import {
   readImageInfo,
   readPhoto,
   resolveOutputFormat,
-  writeFileAtomic,
+  writeImageFileAtomic,
   writePhoto,
   writePngAtomic,
 } from './image-io.js';
@@ -319,10 +319,10 @@ test('encodePng and atomic writes leave no temporary files', async () => {
   assert.deepEqual(Array.from(await sharp(join(sub, 'grid.png')).raw().toBuffer()), [9, 9, 9, 9, 9, 9]);
 
   // A refused write (overwrite: false onto an existing file) and a failed one leave nothing behind.
-  await assert.rejects(writeFileAtomic(join(sub, 'grid.png'), Buffer.from('x'), { overwrite: false }), (err: unknown) => {
+  await assert.rejects(writeImageFileAtomic(join(sub, 'grid.png'), Buffer.from('x'), { overwrite: false }), (err: unknown) => {
     return err instanceof ImageWriteError && err.code === 'EXISTS';
   });
-  await assert.rejects(writeFileAtomic(join(sub, 'no-such-dir', 'a.png'), Buffer.from('x')));
+  await assert.rejects(writeImageFileAtomic(join(sub, 'no-such-dir', 'a.png'), Buffer.from('x')));
   const photo = await readPhoto(join(sub, 'grid.png'));
   await assert.rejects(writePhoto(join(sub, 'bad.png'), new Uint8Array(5), photo), (err: unknown) => err instanceof ImageWriteError && err.code === 'BAD_PIXELS');
   await writePhoto(join(sub, 'ok.webp'), photo.pixels, photo, { format: 'webp' });

@@ -501,7 +501,8 @@ function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
+/** One PNG chunk (length, type, data, CRC): for adding metadata chunks, and for test fixtures. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -608,7 +609,7 @@ export async function writePngAtomic(
   channels: 1 | 3 | 4 = 3,
   options: EncodePngOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, await encodePng(pixels, width, height, channels, options));
+  await writeImageFileAtomic(path, await encodePng(pixels, width, height, channels, options));
 }
 
 /** Renders an SVG document to an RGB PNG (alpha dropped) at the SVG's own width/height. */
@@ -622,7 +623,7 @@ export async function rasterizeSvg(svg: string): Promise<Buffer> {
  * Writes `data` to `path` atomically (see models/atomic-fs.ts). With `overwrite: false` an existing `path`
  * is never replaced (ImageWriteError code 'EXISTS').
  */
-export async function writeFileAtomic(path: string, data: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeImageFileAtomic(path: string, data: Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   try {
     await writeAtomic(path, data, options);
   } catch (err) {
@@ -818,7 +819,7 @@ export async function writePhoto(
       throw new ImageWriteError(path, 'ENCODE', shortSharpMessage(err), { cause: err });
     }
     try {
-      await writeFileAtomic(path, encoded, { overwrite: options.overwrite });
+      await writeImageFileAtomic(path, encoded, { overwrite: options.overwrite });
     } catch (err) {
       if (err instanceof ImageWriteError) throw err;
       throw new ImageWriteError(path, 'IO', (err as Error).message, { cause: err });

@@ -8,7 +8,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../rng.js';
-import { rasterizeSvg, writeFileAtomic } from './image-io.js';
+import { rasterizeSvg } from './image-io.js';
+import { writeFileAtomic } from '../atomic-fs.js';
 
 export type TimeOfDay = 'day' | 'night';
 
