@@ -5,6 +5,7 @@ import { deflateSync } from 'node:zlib';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { texturedPhoto } from '../../models/onnx/convert-fixtures.js';
+import { pngChunk } from '../../models/data/image-io.js';
 
 function raw(width: number, height: number, seed: number) {
   const p = texturedPhoto(width, height, seed);
@@ -65,30 +66,13 @@ export async function writeBadFiles(dir: string): Promise<void> {
 
 /** A small PNG that declares width × height pixels: what a decompression bomb looks like before decoding. */
 export function bombPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = 2; // RGB
   const rows = deflateSync(Buffer.alloc((width * 3 + 1) * 4)); // the first rows only
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const byte of data) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', rows), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Every file under `dir`, relative, sorted (hidden ones included: that is where partial files would hide). */

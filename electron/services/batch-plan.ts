@@ -50,6 +50,14 @@ export function outputNameFor(file: string, format: BatchFormat): { name: string
   return { name: `${stem}.${extensionFor(format)}`, format };
 }
 
+/** The real path of `path`, resolving symlinks in the part that exists (the output folder may not exist yet). */
+async function realPathAllowingMissing(path: string): Promise<string> {
+  const real = await fs.realpath(path).catch(() => null);
+  if (real !== null) return real;
+  const parent = dirname(path);
+  return parent === path ? path : join(await realPathAllowingMissing(parent), basename(path));
+}
+
 const isInside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 /**
@@ -60,7 +68,7 @@ const isInside = (child: string, parent: string) => child === parent || child.st
 export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
   if (o.inputs.length === 0) throw new UsageError('give at least one input photo or folder');
   const out = resolve(o.out);
-  const realOut = await fs.realpath(out).catch(() => out);
+  const realOut = await realPathAllowingMissing(out);
   const found: { input: string; relativeOut: string }[] = [];
   for (const given of o.inputs) {
     const input = resolve(given);
@@ -77,11 +85,14 @@ export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
         throw new UsageError(`no images in ${given} (looked for .${IMAGE_EXTENSIONS.join(', .')}${o.recursive ? ' in it and its subfolders' : '; add --recursive to look in subfolders'})`);
       for (const file of files) found.push({ input: join(input, file), relativeOut: file });
     } else {
+      if ((await fs.realpath(dirname(input))) === realOut)
+        throw new UsageError(
+          `the output folder ${o.out} is the folder of the input ${given}; choose another output folder, so that converted images never replace or mix with the originals`,
+        );
       found.push({ input, relativeOut: basename(input) });
     }
   }
 
-  const inputs = new Set(found.map((f) => f.input));
   const taken = new Map<string, string>();
   const jobs: BatchJob[] = [];
   const planned = new Set<string>();
@@ -92,7 +103,6 @@ export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
     const output = join(out, dirname(relativeOut), name);
     const job: BatchJob = { input, output, format, status: 'pending' };
     if (!isImagePath(input)) fail(job, `not an image file (${extname(input) || 'no extension'}); Darkroom converts .${IMAGE_EXTENSIONS.join(', .')}`);
-    else if (inputs.has(output)) fail(job, `its output ${output} would be an input file; choose another --out or --format`);
     else if (taken.has(output)) fail(job, `${taken.get(output)} is converted to the same output ${output}; convert one of them separately or choose another --format`);
     else if (!o.overwrite && (await exists(output))) {
       job.status = 'skipped';

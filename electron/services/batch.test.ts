@@ -140,15 +140,18 @@ test('planning never writes over an input, and reports name clashes instead of o
   await writeGoodPhotos(input);
   await fs.copyFile(join(input, 'p3.png'), join(input, 'p3.jpg'));
   await fs.writeFile(join(input, 'notes.txt'), 'not an image');
-  const jobs = await planBatch({ inputs: [join(input, 'p3.png'), join(input, 'p3.jpg'), join(input, 'notes.txt'), join(input, 'alpha.png')], out: input, recursive: false, format: 'png', overwrite: false });
-  const byName = Object.fromEntries(jobs.map((j) => [j.input.slice(input.length + 1), j]));
-  assert.match(byName['p3.png'].reason ?? '', /would be an input file/);
-  assert.match(byName['p3.jpg'].reason ?? '', /would be an input file/, 'p3.jpg → p3.png, which is an input');
-  assert.match(byName['notes.txt'].reason ?? '', /not an image file \(\.txt\)/);
-  assert.match(byName['alpha.png'].reason ?? '', /would be an input file/);
-  const elsewhere = await planBatch({ inputs: [join(input, 'p3.png'), join(input, 'p3.jpg')], out: join(dir, 'clash-out'), recursive: false, format: 'webp', overwrite: false });
-  assert.deepEqual(elsewhere.map((j) => j.status), ['pending', 'failed']);
+  // Into the photos' own folder: refused before any work, so no original can be replaced or mixed in.
+  const intoOwnFolder = planBatch({ inputs: [join(input, 'p3.png'), join(input, 'p3.jpg')], out: input, recursive: false, format: 'png', overwrite: true });
+  await assert.rejects(intoOwnFolder, (e: Error) => e instanceof UsageError && /is the folder of the input/.test(e.message));
+  // Through a symlink to that folder, and when the output does not exist yet under such a link: refused too.
+  await fs.symlink(input, join(dir, 'clash-link'));
+  await assert.rejects(planBatch({ inputs: [join(input, 'p3.png')], out: join(dir, 'clash-link'), recursive: false, format: 'png', overwrite: false }), /is the folder of the input/);
+  await assert.rejects(planBatch({ inputs: [input], out: join(dir, 'clash-link', 'new', 'deeper'), recursive: false, format: 'png', overwrite: false }), /inside the input folder/);
+
+  const elsewhere = await planBatch({ inputs: [join(input, 'p3.png'), join(input, 'p3.jpg'), join(input, 'notes.txt')], out: join(dir, 'clash-out'), recursive: false, format: 'webp', overwrite: false });
+  assert.deepEqual(elsewhere.map((j) => j.status), ['pending', 'failed', 'failed']);
   assert.match(elsewhere[1].reason!, /p3\.png is converted to the same output .*p3\.webp/);
+  assert.match(elsewhere[2].reason ?? '', /not an image file \(\.txt\)/);
 });
 
 test('bad options are refused before any work', async () => {
