@@ -32,7 +32,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 10, 12, 3], k: [7, 7], o: 2, strides: 2, pad: 'same' },
   { x: [1, 9, 10, 3], k: [3, 5], o: 2, strides: [2, 1], pad: 'same' },
   { x: [1, 10, 10, 3], k: [3, 3], o: 2, strides: 2, pad: 'valid' }, // the last input row is never read
-  { x: [1, 6, 6, 64], k: [3, 3], o: 4, strides: 1, pad: 'same' }, // 'auto' takes im2col here
+  { x: [1, 6, 6, 64], k: [3, 3], o: 4, strides: 1, pad: 'same' }, // 'auto' takes the columns here
+  { x: [2, 9, 8, 64], k: [4, 4], o: 3, strides: 2, pad: 1 }, // columns with phases, odd sizes, two images
   // Padding wider than the kernel: some output rows/columns see only zeros.
   { x: [1, 6, 7, 2], k: [2, 3], o: 3, strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
   { x: [2, 5, 6, 2], k: [3, 3], o: 2, strides: 2, pad: [[0, 0], [4, 4], [3, 3], [0, 0]] },
@@ -138,7 +139,7 @@ describe('conv2d gradients on wasm', () => {
     for (const { c, inputs, v } of data) {
       const loss = (x: tf.Tensor, w: tf.Tensor) => quadraticLoss(forward(c)(x, w), v);
       const ref = await onBackend('cpu', () => gradients(loss, inputs));
-      for (const method of ['auto', 'im2col', 'dilated-conv'] as FilterGradMethod[]) {
+      for (const method of ['auto', 'im2col', 'columns', 'dilated-conv'] as FilterGradMethod[]) {
         setFilterGradMethod(method);
         const [dx, dw] = gradients(loss, inputs);
         assertClose(dx, ref[0], REL, `dx ${label(c)}`);

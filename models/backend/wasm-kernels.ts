@@ -12,7 +12,7 @@ type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type DataFormat = 'NHWC' | 'NCHW';
 
 /** How Conv2DBackpropFilter is computed; 'auto' picks by shape (see chooseFilterMethod). */
-export type FilterGradMethod = 'auto' | 'im2col' | 'dilated-conv';
+export type FilterGradMethod = 'auto' | 'im2col' | 'columns' | 'dilated-conv';
 let filterGradMethod: FilterGradMethod = 'auto';
 
 /** For benchmarks and tests: force one way of computing the weight gradient. */
@@ -153,6 +153,44 @@ function filterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterSh
 }
 
 /**
+ * Channels-first columns, built from long contiguous copies only (wasm's Slice copies one run per row in
+ * JavaScript, so windows of an NHWC tensor cost H·W short copies each).
+ * Stride s is undone by splitting the padded input into s×s phases, P[pa, pb, c, n, h, w] = xp[n, s·h+pa, s·w+pb, c]
+ * (one reshape and one transpose); tap (a, b) then reads phase (a mod s, b mod s) at offset (⌊a/s⌋, ⌊b/s⌋) with
+ * stride 1. Flattening (n, h, w) with row width Wp, that window is ONE contiguous range per channel, of length
+ * L = (N·Hp − Hp + OH − 1)·Wp + OW; it also covers positions that are not outputs (row wrap-around, rows between
+ * images), which meet zeros inserted into dy at the same places. colsT [KH·KW·C, L] (one slice per tap,
+ * concatenated on the leading axis) times dyW [L, O] is one flag-free BatchMatMul whose product is already
+ * [KH,KW,C,O]; XNNPACK packs only dyW, the small right operand.
+ */
+function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[]): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const o = dy.shape[3];
+  const hp = g.outH - 1 + Math.ceil(g.kh / g.sh);
+  const wp = g.outW - 1 + Math.ceil(g.kw / g.sw);
+  const { inner, pad } = window2d(x, -g.top, hp * g.sh, -g.left, wp * g.sw);
+  const xp = isZeroPad(pad) ? inner : tf.pad(inner, explicit(pad));
+  const phases = tf.reshape(
+    tf.transpose(tf.reshape(xp, [n * hp, g.sh, wp, g.sw * c]), [1, 3, 0, 2]), // [sh, sw·C, N·Hp, Wp]
+    [g.sh * g.sw * c, n * hp * wp],
+  );
+  const length = ((n - 1) * hp + g.outH - 1) * wp + g.outW;
+  const windows: tf.Tensor[] = [];
+  for (let a = 0; a < g.kh; a++) {
+    for (let b = 0; b < g.kw; b++) {
+      const phase = (a % g.sh) * g.sw + (b % g.sw);
+      const offset = Math.floor(a / g.sh) * wp + Math.floor(b / g.sw);
+      windows.push(tf.slice(phases, [phase * c, offset], [c, length]));
+    }
+  }
+  const colsT = windows.length === 1 ? windows[0] : tf.concat(windows, 0);
+  // dy placed on the same (n, h, w) grid: row (n·Hp + i)·Wp + j holds dy[n, i, j], every other row is 0.
+  const grid = tf.pad(dy, [[0, 0], [0, hp - g.outH], [0, wp - g.outW], [0, 0]]);
+  const dyW = tf.slice(tf.reshape(grid, [n * hp * wp, o]), [0, 0], [length, o]);
+  return tf.reshape(tf.matMul(colsT, dyW), filterShape);
+}
+
+/**
  * Dilated convolution: with channels as the batch and the batch as the reduction,
  * dW[c,a,b,o] = Σ_{i,j,n} X[c, a + i·sh, b + j·sw, n] · D[i,j,n,o], X = xpᵀ [C,H,W,N], D = dy [OH,OW,N,O],
  * which is an XNNPACK Conv2D of X with filter D, stride 1, dilation (sh, sw).
@@ -169,16 +207,16 @@ function filterGradDilatedConv(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, fil
 }
 
 /**
- * Measured on this machine (bench-kernels.ts and a sweep over N, H, C, stride): the convolution form wins almost
- * everywhere, by 2–30× at stride 2 (wasm's Slice/StridedSlice that build the columns are scalar loops). im2col
- * wins only at stride 1 on tiny maps with many channels (8×8×128: 1.5 against 2.0 ms), where the convolution
- * form's "filter" (dy) has very few taps per output and XNNPACK's reduction is one input channel deep.
+ * Measured on this machine (.scratch sweeps over the light CycleGAN's layers at 64 and 128 px, 2 threads, best of
+ * 15): the channels-first columns win whenever the input has ≥ 64 channels, at any stride (ResNet blocks 3×3
+ * 128 → 128: 2.3 against 3.3 ms at 16×16, 8.0 against 12.6 ms at 32×32; stride-2 layers from 64 channels by
+ * 10–25%). With fewer channels the GEMM is too thin and its columns too long (the 7×7 head, 32 → 3: 17 against
+ * 53 ms at 128 px), and the dilated convolution wins. The older im2col (dy as the left operand, columns built
+ * from NHWC windows) never won and stays for benchmarks and tests.
  */
-function chooseFilterMethod(x: tf.Tensor4D, g: Geometry): 'im2col' | 'dilated-conv' {
+function chooseFilterMethod(x: tf.Tensor4D): Exclude<FilterGradMethod, 'auto'> {
   if (filterGradMethod !== 'auto') return filterGradMethod;
-  const [n, , , c] = x.shape;
-  const tinyStride1 = g.sh === 1 && g.sw === 1 && n * g.outH * g.outW <= 64 && c >= 64;
-  return tinyStride1 ? 'im2col' : 'dilated-conv';
+  return x.shape[3] >= 64 ? 'columns' : 'dilated-conv';
 }
 
 function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
@@ -196,9 +234,10 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: un
     const g = geometry(x0.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
     const x = toNHWC(x0, attrs.dataFormat);
     const dy = toNHWC(dy0, attrs.dataFormat);
-    return chooseFilterMethod(x, g) === 'im2col'
-      ? filterGradIm2col(x, dy, g, attrs.filterShape)
-      : filterGradDilatedConv(x, dy, g, attrs.filterShape);
+    const method = chooseFilterMethod(x);
+    if (method === 'im2col') return filterGradIm2col(x, dy, g, attrs.filterShape);
+    if (method === 'columns') return filterGradColumns(x, dy, g, attrs.filterShape);
+    return filterGradDilatedConv(x, dy, g, attrs.filterShape);
   });
 }
 
