@@ -217,10 +217,13 @@ export interface GeneratedImages {
 /** Batch progress exactly as the batch service reports it (keyed by type: started, progress, item, finished). */
 export type { BatchEvent, BatchCounts, BatchItemStatus } from './services/batch.js';
 
+/** A batch's events, and 'failed' when it stopped on an error after 'started' (no 'finished' follows). */
+export type StudioBatchEvent = BatchEvent | { type: 'failed'; message: string };
+
 export type StudioEvent =
   /** `media`: for sample events, the sample image as a workspace file. */
   | { type: 'training'; jobId: string; event: TrainingEvent; media?: MediaRef }
-  | { type: 'batch'; jobId: string; event: BatchEvent }
+  | { type: 'batch'; jobId: string; event: StudioBatchEvent }
   /** The list of runs, datasets or models changed (another window, a finished export…): refetch. */
   | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
 

@@ -1,7 +1,7 @@
 // Adapter from the studio's Batch view to the batch service (batch.ts): one folder in, one folder out,
-// cancellable, every event relayed unchanged.
-import { runBatch, type BatchEvent } from './batch.js';
-import type { BatchRequest } from '../api.js';
+// cancellable, every event relayed unchanged, and an error after 'started' relayed as a 'failed' event.
+import { runBatch } from './batch.js';
+import { toErrorBody, type BatchRequest, type StudioBatchEvent } from '../api.js';
 
 export interface BatchJob {
   cancel(): void;
@@ -9,8 +9,9 @@ export interface BatchJob {
   done: Promise<void>;
 }
 
-export async function startBatchJob(request: BatchRequest & { modelFile: string; range: string }, onEvent: (event: BatchEvent) => void): Promise<BatchJob> {
+export async function startBatchJob(request: BatchRequest & { modelFile: string; range?: string }, onEvent: (event: StudioBatchEvent) => void): Promise<BatchJob> {
   const controller = new AbortController();
+  let hasStarted = false;
   let startedResolve!: () => void;
   let startedReject!: (error: unknown) => void;
   const started = new Promise<void>((resolve, reject) => ((startedResolve = resolve), (startedReject = reject)));
@@ -25,14 +26,21 @@ export async function startBatchJob(request: BatchRequest & { modelFile: string;
     range: request.range,
     signal: controller.signal,
     onEvent: (event) => {
-      if (event.type === 'started') startedResolve();
+      if (event.type === 'started') {
+        hasStarted = true;
+        startedResolve();
+      }
       onEvent(event);
     },
   }).then(
     () => startedResolve(),
-    // Bad options and unusable folders fail before 'started': they are the request's error.
-    (error: unknown) => startedReject(error),
+    (error: unknown) => {
+      // Bad options and unusable folders fail before 'started': they are the request's error. Later, the
+      // request has been answered, so the Batch view hears of it as an event.
+      if (hasStarted) onEvent({ type: 'failed', message: toErrorBody(error).message });
+      else startedReject(error);
+    },
   );
   await started;
-  return { cancel: () => controller.abort(), done: done.catch(() => {}) };
+  return { cancel: () => controller.abort(), done };
 }

@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNet, disposeNet } from '../../models/nets/net.js';
@@ -97,4 +98,34 @@ test('a folder batch reports its progress and the file it could not read', async
   assert.equal((await readImageInfo(join(root, 'batch-out', 'sub', 'b.png'))).width, 20);
   assert.ok((await readFile(join(root, 'batch-out', 'darkroom-report.json'), 'utf8')).includes('bad.jpg'));
   await assert.rejects(call('batch.start', { modelId: model.id, input: join(root, 'nope'), output: join(root, 'out2') }));
+});
+
+test('a batch that breaks after it started says so instead of leaving the Batch view waiting', async () => {
+  const input = join(root, 'broken-in');
+  const out = join(root, 'broken-out');
+  await mkdir(input, { recursive: true });
+  await writeFile(join(input, 'a.png'), await photo(24, 20));
+  const model = (await call('models.list', {})).find((m: { name: string }) => m.name === 'night');
+  // Once started, a folder where the final report goes makes the batch fail as a whole.
+  const sabotage = studio.subscribe((e) => {
+    if (e.type === 'batch' && e.event.type === 'started' && e.event.out === out) {
+      rmSync(join(out, 'darkroom-report.json'), { recursive: true, force: true });
+      mkdirSync(join(out, 'darkroom-report.json', 'blocked'), { recursive: true });
+    }
+  });
+  try {
+    const { jobId } = await call('batch.start', { modelId: model.id, input, output: out, format: 'png' });
+    const ending = await new Promise<StudioEvent>((resolve) => {
+      const check = () => {
+        const found = events.find((e) => e.type === 'batch' && e.jobId === jobId && (e.event.type === 'failed' || e.event.type === 'finished'));
+        if (found) resolve(found);
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+    assert.ok(ending.type === 'batch' && ending.event.type === 'failed', 'a failed event, not a finished one');
+    assert.match(ending.event.message, /darkroom-report\.json/);
+  } finally {
+    sabotage();
+  }
 });

@@ -1,5 +1,5 @@
 // Batch view logic: a folder in, a folder out, one model; progress, cancel and the failures report.
-import type { BatchEvent, OutputFormat } from '../../../electron/api.js';
+import type { BatchEvent, OutputFormat, StudioBatchEvent } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
 
 export interface BatchProgress {
@@ -22,6 +22,8 @@ export class BatchState {
   running = $state(false);
   progress = $state.raw<BatchProgress | null>(null);
   finished = $state.raw<Extract<BatchEvent, { type: 'finished' }> | null>(null);
+  /** Why the batch stopped, when it failed as a whole after starting (no report follows). */
+  error = $state<string | null>(null);
   /** Failures as they happen, before the final report. */
   failures = $state.raw<{ file: string; reason: string }[]>([]);
   readonly #app: AppState;
@@ -49,6 +51,7 @@ export class BatchState {
       return;
     }
     this.finished = null;
+    this.error = null;
     this.failures = [];
     this.progress = null;
     try {
@@ -78,7 +81,7 @@ export class BatchState {
     return path.startsWith(base + '/') || path.startsWith(base + '\\') ? path.slice(base.length + 1) : path;
   }
 
-  onBatchEvent(jobId: string, event: BatchEvent): void {
+  onBatchEvent(jobId: string, event: StudioBatchEvent): void {
     if (this.jobId !== null && jobId !== this.jobId) return;
     this.jobId = jobId;
     switch (event.type) {
@@ -97,6 +100,12 @@ export class BatchState {
         this.finished = event;
         this.failures = event.failed.map((f) => ({ file: this.#relative(f.path), reason: f.reason }));
         if (this.progress) this.progress = { ...this.progress, done: this.progress.total, current: null };
+        break;
+      case 'failed':
+        this.running = false;
+        this.error = event.message;
+        if (this.progress) this.progress = { ...this.progress, current: null };
+        this.#app.notify('error', `The batch stopped: ${event.message}`);
         break;
     }
   }
