@@ -154,8 +154,8 @@ export interface ModelInfo {
   family: FamilyId | 'external';
   part: ExportPart | 'unknown';
   direction: Direction | null;
-  /** The pixel range the model works in: '-1,1' or '0,1'. */
-  range: '-1,1' | '0,1';
+  /** The pixel range the model works in ("-1,1", "0,1"…), from its metadata or chosen at import; null when unknown (ask). */
+  range: string | null;
   trainSize: number | null;
   /** What it takes: an image, or a latent vector of `latentSize`. */
   input: 'image' | 'latent';
@@ -254,7 +254,8 @@ export interface StudioMethods {
   'runs.delete': Method<{ runId: string }, Empty>;
   'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPart }, ModelInfo[]>;
   'models.list': Method<Empty, ModelInfo[]>;
-  'models.import': Method<{ path?: string; name?: string; base64?: string }, ModelInfo>;
+  /** `range`: for a model whose metadata does not say which pixel range it works in. */
+  'models.import': Method<{ path?: string; name?: string; base64?: string; range?: '-1,1' | '0,1' }, ModelInfo>;
   'models.delete': Method<{ id: string }, Empty>;
   'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
   'models.interpolate': Method<{ id: string; steps: number; seed?: number }, GeneratedImages>;
@@ -460,12 +461,13 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
   'models.list': empty('models.list'),
   'models.import': (raw) => {
     const m = 'models.import';
-    const r = record(m, raw, ['path', 'name', 'base64']);
+    const r = record(m, raw, ['path', 'name', 'base64', 'range']);
     if ((r.path === undefined) === (r.base64 === undefined)) bad(m, 'give the model either as "path" or as "name" + "base64"');
     return clean({
       path: text(m, r.path, 'path', { optional: true }),
       name: text(m, r.name, 'name', { optional: true, max: 255 }),
       base64: text(m, r.base64, 'base64', { optional: true, max: MAX_BASE64 }),
+      range: oneOf(m, r.range, 'range', ['-1,1', '0,1'] as const, true),
     });
   },
   'models.delete': byId('models.delete', 'id'),

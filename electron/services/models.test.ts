@@ -56,6 +56,8 @@ test('importing checks the file, keeps its metadata, and lists it', async () => 
     const external = await store.import({ bytes: await exportSpec(translatorSpec, {}), name: 'from-pytorch.onnx' });
     assert.equal(external.family, 'external');
     assert.equal(external.id, 'from-pytorch');
+    assert.equal(model.range, '-1,1');
+    assert.equal(external.range, null, 'a model that does not say its range is not given one');
 
     await writeFile(join(root, 'junk.onnx'), 'not a model');
     await assert.rejects(store.import({ path: join(root, 'junk.onnx') }), /junk\.onnx is not an ONNX model/);
@@ -72,7 +74,7 @@ test('a latent decoder draws new images and an interpolation strip from one seed
   try {
     const workspace = await openWorkspace(join(root, 'ws'));
     const store = new ModelStore(workspace);
-    const model = await store.import({ bytes: await exportSpec(decoderSpec, { 'darkroom.family': 'vae', 'darkroom.part': 'decoder', 'darkroom.input': 'latent' }), name: 'faces-decoder.onnx' });
+    const model = await store.import({ bytes: await exportSpec(decoderSpec, { 'darkroom.family': 'vae', 'darkroom.part': 'decoder', 'darkroom.input': 'latent', 'darkroom.range': '-1,1' }), name: 'faces-decoder.onnx' });
     assert.equal(model.input, 'latent');
     assert.equal(model.latentSize, 8);
     const images = await store.generate(model.id, 4, 7);
@@ -113,6 +115,36 @@ test('models imported at once under one name get their own ids and files', async
     assert.deepEqual(models.map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);
     assert.deepEqual((await store.list()).map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);
     for (const m of models) assert.equal((await readFile(await resolveMedia(workspace, m.media))).length, bytes.length);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a decoder draws in its own pixel range, and one that does not say is asked for it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-models-'));
+  try {
+    const workspace = await openWorkspace(join(root, 'ws'));
+    const store = new ModelStore(workspace);
+    const bytes = await exportSpec(decoderSpec, { 'darkroom.family': 'gan' });
+    const silent = await store.import({ bytes, name: 'silent.onnx' });
+    assert.equal(silent.range, null);
+    await assert.rejects(store.generate(silent.id, 1, 3), /does not say which pixel range/);
+
+    const tanh = await store.import({ bytes, name: 'tanh.onnx' }, { range: '-1,1' });
+    const unit = await store.import({ bytes, name: 'unit.onnx' }, { range: '0,1' });
+    assert.deepEqual([tanh.range, unit.range], ['-1,1', '0,1']);
+    const [wide] = await store.generate(tanh.id, 1, 3);
+    const [narrow] = await store.generate(unit.id, 1, 3);
+    const a = (await decodeImageFile(await resolveMedia(workspace, wide))).data;
+    const b = (await decodeImageFile(await resolveMedia(workspace, narrow))).data;
+    // The same output v in [-1, 1]: byte (v + 1) · 127.5 in one, v · 255 clamped to 0…255 in the other.
+    let negatives = 0;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i] / 127.5 - 1;
+      if (v < 0) negatives++;
+      assert.ok(Math.abs(b[i] - Math.min(255, Math.max(0, v * 255))) <= 2.5, `pixel ${i}: ${a[i]} vs ${b[i]}`);
+    }
+    assert.ok(negatives > 0 && negatives < a.length, 'the outputs cover both signs, so the two ranges give different images');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

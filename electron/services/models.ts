@@ -4,8 +4,8 @@
 // interpolation strips.
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { encodePng } from '../../models/data/image-io.js';
-import { describeImageModel, openModel, type OnnxModel } from '../../models/onnx/runtime.js';
+import { encodePng, floatToUint8, type PixelRange } from '../../models/data/image-io.js';
+import { describeImageModel, openModel, parseRange, type OnnxModel } from '../../models/onnx/runtime.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
@@ -30,7 +30,9 @@ export async function describeModelFile(source: string | Uint8Array, label: stri
     const part = PARTS.has(metadata['darkroom.part']) ? (metadata['darkroom.part'] as ExportPart) : 'unknown';
     const direction = metadata['darkroom.direction'] === 'AtoB' || metadata['darkroom.direction'] === 'BtoA' ? (metadata['darkroom.direction'] as Direction) : null;
     const trainSize = Number(metadata['darkroom.trainSize']) || null;
-    const range = metadata['darkroom.range'] === '0,1' ? '0,1' : '-1,1';
+    // Unknown stays unknown: guessing -1,1 would give washed-out or clipped pictures without a word.
+    const declared = parseRange(metadata['darkroom.range']);
+    const range = declared ? `${declared[0]},${declared[1]}` : null;
     const input = model.inputs[0];
     if (input && input.dims.length === 2 && model.outputs[0]?.dims.length === 4) {
       const latentSize = typeof input.dims[1] === 'number' ? input.dims[1] : Number(metadata['darkroom.latentSize']);
@@ -84,7 +86,8 @@ export class ModelStore {
   }
 
   /** Checks and copies a model file (or uploaded bytes) into the workspace. */
-  async import(source: { path: string } | { bytes: Uint8Array; name: string }, options: { name?: string; sourceRun?: string } = {}): Promise<ModelInfo> {
+  /** `range`: the pixel range chosen by the user, for a model whose metadata does not say (it wins over the metadata). */
+  async import(source: { path: string } | { bytes: Uint8Array; name: string }, options: { name?: string; sourceRun?: string; range?: PixelRange } = {}): Promise<ModelInfo> {
     let bytes: Uint8Array;
     let fileName: string;
     if ('path' in source) {
@@ -102,7 +105,7 @@ export class ModelStore {
     // an id with a .json left over from a lost .onnx is not reused either.
     const id = await reserveId(name, (candidate) => claimFile(this.#paths(candidate).onnx), (candidate) => existsSync(this.#paths(candidate).json));
     const paths = this.#paths(id);
-    const stored: StoredModel = { id, name, ...described, sourceRun: options.sourceRun ?? null, createdAt: new Date().toISOString(), bytes: bytes.length };
+    const stored: StoredModel = { id, name, ...described, range: options.range ?? described.range, sourceRun: options.sourceRun ?? null, createdAt: new Date().toISOString(), bytes: bytes.length };
     try {
       await writeFileAtomic(paths.onnx, bytes);
       // The .json is written last: a model is listed only once both files are complete.
@@ -126,7 +129,7 @@ export class ModelStore {
     const model = await this.#latentModel(id);
     const rng = new Rng(seed);
     const latents = Array.from({ length: count }, () => rng.normals(model.latentSize));
-    return this.#render(id, model.file, model.latentSize, latents, `gen-${seed}`);
+    return this.#render(id, model, latents, `gen-${seed}`);
   }
 
   /** `steps` images along the great circle between two random latents (spherical interpolation keeps the norm typical). */
@@ -136,45 +139,59 @@ export class ModelStore {
     const a = rng.normals(model.latentSize);
     const b = rng.normals(model.latentSize);
     const latents = Array.from({ length: steps }, (_, i) => slerp(a, b, i / (steps - 1)));
-    return this.#render(id, model.file, model.latentSize, latents, `lerp-${seed}`);
+    return this.#render(id, model, latents, `lerp-${seed}`);
   }
 
-  async #latentModel(id: string): Promise<{ file: string; latentSize: number }> {
+  async #latentModel(id: string): Promise<{ file: string; latentSize: number; range: [number, number] }> {
     const info = await this.get(id);
     if (info.input !== 'latent' || !info.latentSize)
       throw new ApiError('bad-request', `${info.name} translates images; only VAE decoders and GAN generators draw new images from noise`);
-    return { file: this.#paths(id).onnx, latentSize: info.latentSize };
+    return { file: this.#paths(id).onnx, latentSize: info.latentSize, range: requireRange(info) };
   }
 
-  async #render(id: string, file: string, latentSize: number, latents: Float32Array[], tag: string): Promise<string[]> {
-    const model = await openModel(file);
+  async #render(id: string, model: { file: string; latentSize: number; range: [number, number] }, latents: Float32Array[], tag: string): Promise<string[]> {
+    const { latentSize } = model;
+    const session = await openModel(model.file);
     try {
       const input = new Float32Array(latents.length * latentSize);
       latents.forEach((z, i) => input.set(z, i * latentSize));
-      const { data, dims } = await model.run(input, [latents.length, latentSize]);
+      const { data, dims } = await session.run(input, [latents.length, latentSize]);
       const [n, channels, height, width] = dims;
       if (channels !== 3 && channels !== 1) throw new ApiError('failed', `model ${id} gave images with ${channels} channels; expected 3 (RGB)`);
       const dir = join(this.#workspace.paths.generated, id);
       await fs.mkdir(dir, { recursive: true });
       const refs: string[] = [];
       const plane = height * width;
+      const bytes = toBytes(data, model.range);
       for (let i = 0; i < n; i++) {
-        // NCHW [-1, 1] → HWC bytes.
+        // NCHW → HWC, a grey channel repeated.
         const rgb = new Uint8Array(plane * 3);
         for (let p = 0; p < plane; p++)
-          for (let c = 0; c < 3; c++) {
-            const v = data[i * channels * plane + (channels === 1 ? 0 : c) * plane + p];
-            rgb[p * 3 + c] = Math.round(Math.min(1, Math.max(-1, v)) * 127.5 + 127.5);
-          }
+          for (let c = 0; c < 3; c++) rgb[p * 3 + c] = bytes[i * channels * plane + (channels === 1 ? 0 : c) * plane + p];
         const target = join(dir, `${tag}-${String(i).padStart(2, '0')}.png`);
         await writeFileAtomic(target, await encodePng(rgb, width, height, 3));
         refs.push(mediaRef(this.#workspace, target));
       }
       return refs;
     } finally {
-      await model.dispose();
+      await session.dispose();
     }
   }
+}
+
+/** The model's pixel range; a model that does not say cannot be shown or converted until the user chooses. */
+export function requireRange(model: Pick<ModelInfo, 'name' | 'range'>): [number, number] {
+  const range = parseRange(model.range ?? undefined);
+  if (!range)
+    throw new ApiError('bad-request', `${model.name} does not say which pixel range it works in; import it again in Models and choose -1..1 (tanh models such as CycleGAN) or 0..1`);
+  return range;
+}
+
+/** Model output in `range` → bytes; ranges other than image-io's two are mapped onto 0..1 first. */
+function toBytes(data: Float32Array, [low, high]: [number, number]): Uint8Array {
+  const known: PixelRange | null = low === -1 && high === 1 ? '-1,1' : low === 0 && high === 1 ? '0,1' : null;
+  if (known) return floatToUint8(data, known);
+  return floatToUint8(data.map((v) => (v - low) / (high - low)), '0,1');
 }
 
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {

@@ -7,9 +7,9 @@ import { basename, extname, join } from 'node:path';
 import { decodeImageFile, encodePng, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { convertPhoto } from './convert.js';
-import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type SavedImage, type StudioEvent } from '../api.js';
+import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
-import type { ModelStore } from './models.js';
+import { requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
 
 /** Converted photos remembered for saving (their files stay in the workspace cache). */
@@ -20,7 +20,16 @@ interface Kept {
   dir: string;
   original: string;
   modelFile: string;
-  range: string;
+  range: string | undefined;
+}
+
+/**
+ * The range option for the converter: refuses a model whose range is unknown; -1,1 and 0,1 are passed (a choice
+ * made at import wins over the metadata); any other range was declared by the model, and translate reads it there.
+ */
+function rangeOption(model: ModelInfo): string | undefined {
+  requireRange(model);
+  return model.range === '-1,1' || model.range === '0,1' ? model.range : undefined;
 }
 
 export class ConvertJobs {
@@ -39,6 +48,7 @@ export class ConvertJobs {
   async convertImage(modelId: string, image: ImageInput): Promise<ConvertResult> {
     const model = await this.#models.get(modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model to convert photos`);
+    const range = rangeOption(model);
     const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const dir = join(this.#workspace.paths.convert, id);
     await fs.mkdir(dir, { recursive: true });
@@ -53,7 +63,7 @@ export class ConvertJobs {
 
     const modelFile = await this.#models.fileOf(modelId);
     const translated = join(dir, 'translated.png');
-    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range: model.range });
+    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range });
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
     const decoded = await decodeImageFile(original);
@@ -69,7 +79,7 @@ export class ConvertJobs {
       height: converted.height,
       elapsedMs: Math.round(converted.elapsedMs),
     };
-    this.#results.set(id, { result, dir, original, modelFile, range: model.range });
+    this.#results.set(id, { result, dir, original, modelFile, range });
     for (const old of [...this.#results.keys()].slice(0, Math.max(0, this.#results.size - KEEP_RESULTS))) this.#results.delete(old);
     return result;
   }
@@ -95,7 +105,7 @@ export class ConvertJobs {
     const model = await this.#models.get(request.modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model`);
     const jobId = `batch-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-    const job = await startBatchJob({ ...request, modelFile, range: model.range }, (event) => this.#emit({ type: 'batch', jobId, event }));
+    const job = await startBatchJob({ ...request, modelFile, range: rangeOption(model) }, (event) => this.#emit({ type: 'batch', jobId, event }));
     this.#batches.set(jobId, job);
     void job.done.finally(() => this.#batches.delete(jobId));
     return { jobId };

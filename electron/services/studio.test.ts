@@ -129,3 +129,20 @@ test('a batch that breaks after it started says so instead of leaving the Batch 
     sabotage();
   }
 });
+
+test('a model that does not say its pixel range is imported with the range the user chose, never a guess', async () => {
+  const net = createNet(translatorSpec, new Rng(9), 0.3);
+  const silent = await exportNet(net, { metadata: {} });
+  disposeNet(net);
+  const base64 = Buffer.from(silent).toString('base64');
+  const unknown = await call('models.import', { name: 'silent.onnx', base64 });
+  assert.equal(unknown.range, null);
+  const image = { name: 'street.png', base64: (await photo(20, 16)).toString('base64') };
+  await assert.rejects(call('convert.image', { modelId: unknown.id, image }), /does not say which pixel range/);
+  await assert.rejects(call('batch.start', { modelId: unknown.id, input: root, output: join(root, 'never') }), /does not say which pixel range/);
+  await assert.rejects(call('models.import', { name: 'silent.onnx', base64, range: '0,255' }), /"range" must be one of -1,1, 0,1/);
+  const chosen = await call('models.import', { name: 'silent.onnx', base64, range: '0,1' });
+  assert.equal(chosen.range, '0,1');
+  const result = await call('convert.image', { modelId: chosen.id, image });
+  assert.deepEqual([result.width, result.height], [20, 16]);
+});

@@ -114,10 +114,10 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     },
     'runs.export': async ({ runId, direction, part }) => runs.export(runId, { direction, part }),
     'models.list': async () => models.list(),
-    'models.import': async ({ path, name, base64 }) => {
+    'models.import': async ({ path, name, base64, range }) => {
       const model = path
-        ? await models.import({ path }, name ? { name } : {})
-        : await models.import({ bytes: Buffer.from(base64!, 'base64'), name: name ?? 'model.onnx' });
+        ? await models.import({ path }, { ...(name ? { name } : {}), range })
+        : await models.import({ bytes: Buffer.from(base64!, 'base64'), name: name ?? 'model.onnx' }, { range });
       emit({ type: 'changed', jobId: null, what: 'models' });
       return model;
     },

@@ -1,5 +1,7 @@
 // Models view logic: exported and imported ONNX models, importing one, and drawing images from VAE/GAN decoders.
-import type { ModelInfo } from '../../../electron/api.js';
+import type { ModelInfo, StudioMethods } from '../../../electron/api.js';
+
+type ImportRequest = StudioMethods['models.import']['request'];
 import type { AppState } from './app.svelte.js';
 import { fileToBase64 } from './format.js';
 
@@ -8,6 +10,8 @@ export class ModelsState {
   selectedId = $state<string | null>(null);
   importPath = $state('');
   importing = $state(false);
+  /** A model just imported that does not say its pixel range: the user is asked, and it is imported again with the answer. */
+  rangeQuestion = $state.raw<{ model: ModelInfo; request: ImportRequest } | null>(null);
   generated = $state.raw<string[]>([]);
   strip = $state.raw<string[]>([]);
   generating = $state(false);
@@ -42,7 +46,26 @@ export class ModelsState {
       await this.refresh();
       this.select(model.id);
       this.importPath = '';
-      this.#app.notify('info', `Imported ${model.name}.`);
+      this.rangeQuestion = model.range === null ? { model, request } : null;
+      this.#app.notify('info', model.range === null ? `Imported ${model.name}: choose its pixel range to use it.` : `Imported ${model.name}.`);
+    } catch {
+      // shown as a notice
+    } finally {
+      this.importing = false;
+    }
+  }
+
+  /** Imports the model asked about again with the chosen range, in place of the copy that has none. */
+  async chooseRange(range: '-1,1' | '0,1'): Promise<void> {
+    const question = this.rangeQuestion;
+    if (!question) return;
+    this.importing = true;
+    try {
+      const model = await this.#app.call('models.import', { ...question.request, name: question.model.name, range });
+      await this.#app.call('models.delete', { id: question.model.id });
+      this.rangeQuestion = null;
+      await this.refresh();
+      this.select(model.id);
     } catch {
       // shown as a notice
     } finally {
