@@ -39,8 +39,11 @@ export class ConvertJobs {
   readonly #results = new Map<string, Kept>();
   readonly #batches = new Map<string, BatchJob>();
 
-  constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void) {
+  readonly #keepResults: number;
+
+  constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void, keepResults = KEEP_RESULTS) {
     this.#workspace = workspace;
+    this.#keepResults = keepResults;
     this.#models = models;
     this.#emit = emit;
   }
@@ -49,11 +52,21 @@ export class ConvertJobs {
     const model = await this.#models.get(modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model to convert photos`);
     const range = rangeOption(model);
+    const inputName = image.path ? basename(image.path) : image.name!;
+    if (!isImagePath(inputName)) throw new ApiError('bad-request', `${inputName} is not an image file Darkroom reads (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC)`);
     const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const dir = join(this.#workspace.paths.convert, id);
     await fs.mkdir(dir, { recursive: true });
-    const inputName = image.path ? basename(image.path) : image.name!;
-    if (!isImagePath(inputName)) throw new ApiError('bad-request', `${inputName} is not an image file Darkroom reads (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC)`);
+    try {
+      return await this.#convertInto(dir, id, modelId, inputName, image, range);
+    } catch (error) {
+      // A photo that could not be converted leaves nothing behind in the cache.
+      await fs.rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async #convertInto(dir: string, id: string, modelId: string, inputName: string, image: ImageInput, range: string | undefined): Promise<ConvertResult> {
     // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
     if (image.path) await fs.copyFile(image.path, original).catch(() => {
@@ -80,7 +93,11 @@ export class ConvertJobs {
       elapsedMs: Math.round(converted.elapsedMs),
     };
     this.#results.set(id, { result, dir, original, modelFile, range });
-    for (const old of [...this.#results.keys()].slice(0, Math.max(0, this.#results.size - KEEP_RESULTS))) this.#results.delete(old);
+    // The oldest results are forgotten and their files removed, so the cache holds at most keepResults photos.
+    for (const [oldId, old] of [...this.#results].slice(0, Math.max(0, this.#results.size - this.#keepResults))) {
+      this.#results.delete(oldId);
+      await fs.rm(old.dir, { recursive: true, force: true });
+    }
     return result;
   }
 

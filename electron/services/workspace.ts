@@ -64,6 +64,8 @@ export async function openWorkspace(root: string): Promise<Workspace> {
   const paths = workspacePaths(root);
   const stat = await fs.stat(paths.root).catch(() => null);
   if (stat && !stat.isDirectory()) throw new ApiError('bad-request', `workspace ${paths.root} is a file; choose a folder with --workspace`);
+  // Converted photos are kept for one session (to save them after viewing): whatever a previous one left goes.
+  await fs.rm(paths.convert, { recursive: true, force: true });
   for (const dir of [paths.root, paths.runs, paths.models, paths.thumbnails, paths.convert, paths.generated]) await fs.mkdir(dir, { recursive: true });
   const firstStart = !(await exists(paths.workspaceJson));
   let info: WorkspaceFile;
