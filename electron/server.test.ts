@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile, mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,4 +118,54 @@ test('the event socket needs the token and delivers studio events', async () => 
   assert.deepEqual(await received, { type: 'changed', jobId: null, what: 'datasets' });
   ws.close();
   void received;
+});
+
+test('media is served as data: images inline under a sandbox, everything else only as a download', async () => {
+  const ws = studio.workspace.paths.root;
+  await writeFile(join(ws, 'cache', 'page.html'), '<script>alert(1)</script>');
+  await writeFile(join(ws, 'cache', 'shot.png'), await encodePng(new Uint8Array(4 * 4 * 3), 4, 4, 3));
+  const image = await get(`/media/cache/shot.png?token=${server.token}`);
+  assert.equal(image.status, 200);
+  assert.equal(image.headers['content-type'], 'image/png');
+  assert.equal(image.headers['content-security-policy'], "default-src 'none'; sandbox");
+  assert.equal(image.headers['x-content-type-options'], 'nosniff');
+  assert.equal(image.headers['content-disposition'], undefined);
+  const page = await get(`/media/cache/page.html?token=${server.token}`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['content-type'], 'application/octet-stream');
+  assert.match(String(page.headers['content-disposition']), /^attachment; filename\*=UTF-8''page\.html$/);
+  assert.equal(page.headers['content-security-policy'], "default-src 'none'; sandbox");
+});
+
+test('an empty token header does not hide the token in the address', async () => {
+  assert.equal((await get(`/media/workspace.json?token=${server.token}`, { 'x-darkroom-token': '' })).status, 200);
+  assert.equal((await get('/media/workspace.json', { 'x-darkroom-token': '' })).status, 401);
+});
+
+test('a download the client abandons closes its file', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async () => {
+  const big = join(studio.workspace.paths.root, 'cache', 'big.bin');
+  await writeFile(big, Buffer.alloc(32 * 1024 * 1024, 7));
+  const openOnBig = async () => {
+    let count = 0;
+    for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === big) count++;
+    return count;
+  };
+  await new Promise<void>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path: `/media/cache/big.bin?token=${server.token}`, headers: { Host: `127.0.0.1:${server.port}` } }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => {});
+    req.on('close', () => resolve());
+    req.end();
+    setTimeout(() => reject(new Error('no data')), 5000).unref();
+  });
+  let open = 1;
+  for (let i = 0; i < 40 && open > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    open = await openOnBig();
+  }
+  assert.equal(open, 0, 'the file is closed once the client has gone');
 });

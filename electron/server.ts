@@ -4,8 +4,9 @@
 // page is opened with its token); foreign Host and Origin headers are refused (DNS rebinding, CSRF).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -63,6 +64,18 @@ const CONTENT_TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
+/** Workspace files a page may show inline; anything else (HTML, SVG, JSON, ONNX…) is only ever downloaded. */
+const INLINE_MEDIA_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.gif': 'image/gif',
+};
+/** Media is data, never a document: no scripts, no loads, a sandboxed origin even if opened directly. */
+const MEDIA_CSP = "default-src 'none'; sandbox";
+
 export function contentSecurityPolicy(port: number): string {
   return [
     "default-src 'self'",
@@ -109,8 +122,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return [403, 'Darkroom refuses requests from other sites (foreign Origin header).'];
     const header = req.headers[TOKEN_HEADER];
-    const given = (typeof header === 'string' ? header : undefined) ?? url.searchParams.get(TOKEN_QUERY) ?? cookieValue(req.headers.cookie, cookieName());
-    if (!sameToken(given ?? undefined, token))
+    // `||`, not `??`: an empty header must not hide a good token in the query or the cookie.
+    const given = (typeof header === 'string' ? header : undefined) || url.searchParams.get(TOKEN_QUERY) || cookieValue(req.headers.cookie, cookieName());
+    if (!sameToken(given || undefined, token))
       return [401, 'Darkroom needs its access token: open the link with ?token=… that `darkroom serve` printed.'];
     return null;
   }
@@ -175,8 +189,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     const download = url.searchParams.get('download');
-    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' };
-    if (download) headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(download)}`;
+    const inlineType = INLINE_MEDIA_TYPES[extname(file).toLowerCase()];
+    const headers: Record<string, string> = {
+      'Content-Type': inlineType ?? 'application/octet-stream',
+      'Content-Security-Policy': MEDIA_CSP,
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (download || !inlineType) headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(download || basename(file))}`;
     await sendFile(res, file, headers);
   }
 
@@ -269,11 +288,9 @@ async function sendFile(res: ServerResponse, file: string, headers: Record<strin
     res.end();
     return;
   }
-  await new Promise<void>((done, fail) => {
-    const stream = createReadStream(file);
-    stream.on('error', fail);
-    res.on('close', () => done());
-    stream.pipe(res);
+  // pipeline closes the file when the client goes away mid-download (pipe would leave it open).
+  await pipeline(createReadStream(file), res).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
   });
 }
 
