@@ -58,6 +58,11 @@ export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
 
 const BETA1 = 0.5;
 
+/** The first `n` images of a batch and the rest. */
+function splitBatch(t: tf.Tensor4D, n: number): [tf.Tensor4D, tf.Tensor4D] {
+  return tf.split(t, [n, t.shape[0] - n], 0) as [tf.Tensor4D, tf.Tensor4D];
+}
+
 export class CycleGanModel implements FamilyModel {
   readonly family = 'cyclegan' as const;
   readonly nets: { G_AB: Net; G_BA: Net; D_A: Net; D_B: Net };
@@ -106,9 +111,12 @@ export class CycleGanModel implements FamilyModel {
       const b = checkImages(batch.b, 'domain B images', this.config.size, this.family);
       const { lambdaCycle, lambdaIdentity } = this.config;
 
+      const identity = lambdaIdentity > 0;
       this.adamG.minimize(() => {
-        const fakeB = this.toB(a);
-        const fakeA = this.toA(b);
+        // Each generator runs once over its source domain's images and, for the identity terms, its target
+        // domain's, as one batch: instance norm is per image, so this is the same math in half the kernels.
+        const [fakeB, idtB] = identity ? splitBatch(this.toB(tf.concat([a, b])), a.shape[0]) : [this.toB(a), null];
+        const [fakeA, idtA] = identity ? splitBatch(this.toA(tf.concat([b, a])), b.shape[0]) : [this.toA(b), null];
         kept.fakeB = tf.keep(fakeB);
         kept.fakeA = tf.keep(fakeA);
         // D weights are not in this optimizer's variables, so they receive no update here.
@@ -118,9 +126,9 @@ export class CycleGanModel implements FamilyModel {
           cycle_A: tf.mul(l1(this.toA(fakeB), a), lambdaCycle),
           cycle_B: tf.mul(l1(this.toB(fakeA), b), lambdaCycle),
         };
-        if (lambdaIdentity > 0) {
-          terms.idt_A = tf.mul(l1(this.toA(a), a), lambdaCycle * lambdaIdentity);
-          terms.idt_B = tf.mul(l1(this.toB(b), b), lambdaCycle * lambdaIdentity);
+        if (idtA !== null && idtB !== null) {
+          terms.idt_A = tf.mul(l1(idtA, a), lambdaCycle * lambdaIdentity);
+          terms.idt_B = tf.mul(l1(idtB, b), lambdaCycle * lambdaIdentity);
         }
         for (const [name, t] of Object.entries(terms)) losses[name] = tf.keep(t);
         return tf.addN(Object.values(terms));
@@ -129,10 +137,15 @@ export class CycleGanModel implements FamilyModel {
       kept.poolA = this.poolA.query(kept.fakeA as tf.Tensor4D, this.rng);
       kept.poolB = this.poolB.query(kept.fakeB as tf.Tensor4D, this.rng);
       this.adamD.minimize(() => {
-        const dA = tf.mul(tf.add(mseTo(applyNet(this.nets.D_A, a), 1), mseTo(applyNet(this.nets.D_A, kept.poolA), 0)), 0.5);
-        const dB = tf.mul(tf.add(mseTo(applyNet(this.nets.D_B, b), 1), mseTo(applyNet(this.nets.D_B, kept.poolB), 0)), 0.5);
-        losses.D_A = tf.keep(dA as tf.Scalar);
-        losses.D_B = tf.keep(dB as tf.Scalar);
+        // Real and pooled images through each discriminator as one batch (its instance norm is per image too).
+        const half = (net: Net, real: tf.Tensor4D, fake: tf.Tensor) => {
+          const [onReal, onFake] = splitBatch(applyNet(net, tf.concat([real, fake])) as tf.Tensor4D, real.shape[0]);
+          return tf.mul(tf.add(mseTo(onReal, 1), mseTo(onFake, 0)), 0.5) as tf.Scalar;
+        };
+        const dA = half(this.nets.D_A, a, kept.poolA);
+        const dB = half(this.nets.D_B, b, kept.poolB);
+        losses.D_A = tf.keep(dA);
+        losses.D_B = tf.keep(dB);
         return tf.add(dA, dB) as tf.Scalar;
       }, lrScale);
 
