@@ -7,12 +7,11 @@ import { promises as fs } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC, MEDIA_PROTOCOL, dispatch, toErrorBody, type ApiReply, type StudioEvent } from './api.js';
-import { createStudio, type StudioBackend } from './services/studio.js';
+import { createStudio, RENDERER_DIR, type StudioBackend } from './services/studio.js';
 import { defaultWorkspaceDir } from './services/workspace.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-/** The built renderer (vite build) and the bundled preload, beside this file once built (dist/electron/). */
-const RENDERER_DIR = resolve(HERE, '..', 'renderer');
+/** The bundled preload, beside this file once built (dist/electron/). */
 const PRELOAD = join(HERE, 'preload.cjs');
 const APP_ORIGIN = 'app://darkroom';
 

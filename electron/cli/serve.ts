@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { startServer } from '../server.js';
-import { createStudio } from '../services/studio.js';
+import { createStudio, RENDERER_DIR } from '../services/studio.js';
 import { defaultWorkspaceDir } from '../services/workspace.js';
 
 export const name = 'serve';
@@ -24,7 +24,6 @@ Options:
   --json            print {"type":"listening","url":…} to stdout instead of the sentence`;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
 
 /** Builds the renderer when a clone has not built it yet (Vite is a dev dependency of the clone). */
 async function ensureRenderer(log: (line: string) => void): Promise<string | null> {

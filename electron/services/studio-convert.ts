@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { decodeImageFile, encodePng, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
+import { decodeImageFile, encodePng, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { convertPhoto } from './convert.js';
 import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
@@ -105,7 +105,7 @@ export class ConvertJobs {
   async save(request: { resultId: string; format: OutputFormat; quality?: number; path?: string }): Promise<SavedImage> {
     const kept = this.#results.get(request.resultId);
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
-    const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${request.format === 'tiff' ? 'tif' : request.format}`;
+    const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${extensionFor(request.format)}`;
     const target = request.path ?? join(kept.dir, fileName);
     await convertPhoto(kept.modelFile, kept.original, target, { format: request.format, quality: request.quality, range: kept.range, overwrite: true });
     const stat = await fs.stat(target);

@@ -2,8 +2,8 @@
 // models, training, convert, batch. Electron's IPC (main.ts) and browser mode (server.ts) both hand it
 // validated requests and relay its events; neither implements anything itself.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { FAMILIES, FAMILY_OPTIONS } from '../../models/families/index.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
 import { writeSceneDataset } from '../../models/data/scenes.js';
@@ -18,6 +18,7 @@ import { DatasetStore } from './datasets.js';
 import { ModelStore } from './models.js';
 import { RunManager } from './studio-runs.js';
 import { ConvertJobs } from './studio-convert.js';
+import { DARKROOM_VERSION } from './export.js';
 import { listFolder } from './studio-files.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
@@ -42,9 +43,11 @@ export interface StudioOptions {
 
 const DEFAULT_SAMPLE = { count: 32, size: 64 };
 
-function version(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-}
+/**
+ * The built UI (vite build → dist/renderer), for Electron's app:// pages and `darkroom serve`. Two levels up is
+ * the project root both from this source file (electron/services/) and from the bundle (dist/electron/main.js).
+ */
+export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
 
 /** The procedural day/night scenes, registered as two datasets, on a workspace's first start. */
 async function createSampleProject(workspace: Workspace, datasets: DatasetStore, sample: { count: number; size: number }): Promise<void> {
@@ -63,11 +66,11 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   const emit = (event: StudioEvent) => events.emit('event', event);
   if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
 
-  const runs = new RunManager(workspace, datasets, models, emit, version());
+  const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION);
   const convert = new ConvertJobs(workspace, models, emit);
 
   const info = (): AppInfo => ({
-    version: version(),
+    version: DARKROOM_VERSION,
     workspace: workspace.paths.root,
     families: FAMILY_IDS.map((id) => ({
       id,
