@@ -22,6 +22,7 @@ test('two runs started at once get their own folders; a training run is neither 
   const request = { family: 'ae' as const, datasets: { a: dataset.id }, name: 'Twin', size: 16, batch: 2, iterations: 100000, checkpointEvery: 100000, backend: 'cpu' as const, advanced: { latent: 8, nf: 4 } };
   const [first, second] = await Promise.all([runs.start(request), runs.start(request)]);
   assert.deepEqual([first.id, second.id].sort(), ['twin', 'twin-2']);
+  assert.deepEqual([first.name, second.name], ['Twin', 'Twin'], 'start answers with the name given, not the id');
   assert.deepEqual(runs.activeRunIds().sort(), ['twin', 'twin-2'], 'both trainers are attached');
   await assert.rejects(runs.resume('twin'), (e: Error & { code?: string }) => e.code === 'conflict' && /already training/.test(e.message));
 

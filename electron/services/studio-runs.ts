@@ -150,8 +150,11 @@ export class RunManager {
     this.#handles.set(runId, handle);
     let startedResolve!: (value: TrainingEvent | null) => void;
     const started = new Promise<TrainingEvent | null>((resolve) => (startedResolve = resolve));
+    // The name is written once the trainer has made the folder, and before start() answers: the summary it
+    // returns (and the view's first fetch) must already carry it.
+    let noteWritten: Promise<void> = Promise.resolve();
     handle.subscribe((event) => {
-      if (event.type === 'started' && note) void writeJsonAtomic(join(this.#runDir(runId), 'studio.json'), note).catch(() => {});
+      if (event.type === 'started' && note) noteWritten = writeJsonAtomic(join(this.#runDir(runId), 'studio.json'), note).catch(() => {});
       if (event.type === 'started' || event.type === 'failed' || event.type === 'stopped') startedResolve(event);
       const media = event.type === 'sample' ? this.#mediaOrUndefined(event.path) : undefined;
       this.#emit({ type: 'training', jobId: runId, event, ...(media ? { media } : {}) });
@@ -167,6 +170,7 @@ export class RunManager {
       if (outcome.badInput && note) await fs.rm(this.#runDir(runId), { recursive: true, force: true });
       throw new ApiError(outcome.badInput ? 'bad-request' : 'failed', first.message);
     }
+    await noteWritten;
     this.#emit({ type: 'changed', jobId: null, what: 'runs' });
   }
 
