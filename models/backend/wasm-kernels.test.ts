@@ -245,3 +245,34 @@ test('conv2dTranspose profile shows the composed kernel (Conv2D inside Conv2DBac
   assert.ok(names.includes('Conv2DBackpropInput') && names.includes('Conv2D'), names.join(','));
   tf.dispose([x, w, info.result as tf.Tensor]);
 });
+
+test('Slice (replaced: windows, whole rows, int32, rank 5) and the reductions after it match the cpu backend', async () => {
+  const rng = new Rng(23);
+  const shapes: number[][] = [[2, 16, 16, 8], [1, 128, 128, 16], [3, 5, 7, 2, 3]];
+  const inputs = shapes.map((shape) => ({ shape, values: normals(rng, shape) }));
+  const run = () =>
+    tf.tidy(() =>
+      inputs.flatMap(({ shape, values }) => {
+        const x = tf.tensor(values, shape);
+        const begin = shape.map((d, i) => (i % 2 === 0 ? 0 : Math.min(1, d - 1)));
+        const size = shape.map((d, i) => (i === 0 ? -1 : d - begin[i] - (i === shape.length - 1 ? 0 : 1)));
+        return [
+          tf.slice(x, begin, size),
+          tf.slice(x, [shape[0] - 1], [1]),
+          tf.slice(tf.cast(tf.mul(x, 10), 'int32'), begin, size),
+          tf.sum(x, [1, 2]),
+          tf.mean(x, [1, 2], true),
+          tf.sum(x, [0, 1, 2]),
+          tf.mean(x, [2, 1]),
+          tf.sum(x, -1),
+          tf.sum(tf.cast(tf.mul(x, 10), 'int32'), [1, 2]),
+        ].map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+      }),
+    );
+  const ref = await onBackend('cpu', run);
+  const got = run();
+  got.forEach((g, i) => {
+    assert.deepEqual(g.shape, ref[i].shape, `result ${i}`);
+    assertClose(Float32Array.from(g.values), Float32Array.from(ref[i].values), 1e-5, `result ${i}`);
+  });
+});
