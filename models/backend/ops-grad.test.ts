@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { applyNet, createNet, disposeNet } from '../nets/net.js';
+import type { NetSpec } from '../nets/spec.js';
 import { Rng } from '../rng.js';
 import { initBackend } from './index.js';
 import { assertClose, gradients, normals, onBackend } from './test-util.js';
@@ -176,6 +178,31 @@ test('resize gradients on wasm are the adjoints of the resizes (batch 2, non-squ
     const lhs = tf.tidy(() => loss(tf.tensor(x, shape)).dataSync()[0]);
     const rhs = x.reduce((sum, xi, i) => sum + xi * g[i], 0);
     assert.ok(Math.abs(lhs - rhs) <= 1e-4 * Math.max(1, Math.abs(lhs)), `${name}: <Ax,v> ${lhs} ≠ <x,Aᵀv> ${rhs}`);
+  }
+});
+
+// applyNet's instance norm has a written-out gradient (tf.customGrad); it must equal differentiating the formula
+// (instanceNorm above) on cpu, and be the same on wasm, for batch 2, non-square maps, with and without affine.
+test("applyNet's instance norm gradient equals the formula's, on cpu and wasm", async () => {
+  const rng = new Rng(9);
+  const shape = [2, 5, 7, 3];
+  for (const affine of [false, true]) {
+    const spec: NetSpec = { name: 'norm', input: { kind: 'image', channels: 3 }, layers: [{ op: 'instanceNorm', name: 'n', affine, epsilon: 1e-5 }] };
+    const x = normals(rng, shape).map((v, i) => v * (1 + (i % 3)) + (i % 5) * 0.3);
+    const v = normals(rng, shape);
+    const weighted = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.tensor(v, shape))) as tf.Scalar;
+    const viaNet = () => {
+      const net = createNet(spec, new Rng(1));
+      try {
+        return gradients((t) => weighted(applyNet(net, t)), [{ shape, values: x }])[0];
+      } finally {
+        disposeNet(net);
+      }
+    };
+    const viaFormula = () => gradients((t) => weighted(instanceNorm(t4(t))), [{ shape, values: x }])[0];
+    const reference = await onBackend('cpu', viaFormula);
+    assertClose(await onBackend('cpu', viaNet), reference, REL, `cpu, affine ${affine}`);
+    assertClose(viaNet(), reference, REL, `wasm, affine ${affine}`);
   }
 });
 

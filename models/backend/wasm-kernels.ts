@@ -188,7 +188,7 @@ function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterS
   // dy placed on the same (n, h, w) grid: row (n·Hp + i)·Wp + j holds dy[n, i, j], every other row is 0.
   const grid = tf.pad(dy, [[0, 0], [0, hp - g.outH], [0, wp - g.outW], [0, 0]]);
   const dyW = tf.slice(tf.reshape(grid, [n * hp * wp, o]), [0, 0], [length, o]);
-  return tf.reshape(tf.matMul(colsT, dyW), filterShape);
+  return tf.matMul(colsT, dyW).reshape(filterShape) as tf.Tensor4D;
 }
 
 /**

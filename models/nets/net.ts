@@ -44,6 +44,32 @@ function param(net: Net, name: string): tf.Variable {
   return p;
 }
 
+/**
+ * (x − mean) / √(variance + ε) over each image's H and W, per channel. Its gradient is written out,
+ * dx = (dy − mean(dy) − y·mean(dy·y)) / √(variance + ε), which is the same math as differentiating the forward
+ * ops in about half the kernels (the generic route runs the broadcasts' Sum reductions and moments' chain).
+ */
+function instanceNorm(x: tf.Tensor, epsilon: number): tf.Tensor {
+  // customGrad's inputs arrive as (Tensor | GradSaveFunc)[]: the one input, then the save function.
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(input, [1, 2], true);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const y = tf.mul(tf.sub(input, mean), invStd);
+    save([y, invStd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [out, scale] = saved;
+        const centred = tf.sub(dy, tf.mean(dy, [1, 2], true));
+        return tf.mul(tf.sub(centred, tf.mul(out, tf.mean(tf.mul(dy, out), [1, 2], true))), scale);
+      },
+    };
+  });
+  return normalize(x);
+}
+
 function applyLayers(net: Net, layers: LayerSpec[], x: tf.Tensor): tf.Tensor {
   for (const layer of layers) x = applyLayer(net, layer, x);
   return x;
@@ -66,8 +92,7 @@ function applyLayer(net: Net, layer: LayerSpec, x: tf.Tensor): tf.Tensor {
     case 'reflectPad':
       return tf.mirrorPad(x, [[0, 0], [layer.pad, layer.pad], [layer.pad, layer.pad], [0, 0]], 'reflect');
     case 'instanceNorm': {
-      const { mean, variance } = tf.moments(x, [1, 2], true);
-      let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layer.epsilon)));
+      let y = instanceNorm(x, layer.epsilon);
       if (layer.affine) y = tf.add(tf.mul(y, param(net, `${layer.name}.gamma`)), param(net, `${layer.name}.beta`));
       return y;
     }
