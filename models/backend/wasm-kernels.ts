@@ -154,6 +154,35 @@ function filterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterSh
 }
 
 /**
+ * The windows t[row … row+rows, column … column+length] of a 2-D float32 tensor, stacked on the leading axis, copied
+ * straight into one output (one contiguous run per row; no intermediate slices and no Concat).
+ */
+function stackWindows(
+  t: tf.Tensor2D,
+  windows: { row: number; column: number }[],
+  rows: number,
+  length: number,
+  backend: unknown,
+): tf.Tensor2D {
+  const heapBackend = backend as WasmBackendInternals;
+  const out = heapBackend.makeOutput([windows.length * rows, length], 'float32');
+  // Views made after makeOutput, whose allocation may grow (and so replace) the heap.
+  const from = heapBackend.typedArrayFromHeap(t);
+  const to = heapBackend.typedArrayFromHeap(out);
+  const heap = new Float32Array(from.buffer);
+  const base = from.byteOffset / 4;
+  let target = to.byteOffset / 4;
+  const width = t.shape[1];
+  for (const { row, column } of windows) {
+    for (let r = row; r < row + rows; r++, target += length) {
+      const source = base + r * width + column;
+      heap.copyWithin(target, source, source + length);
+    }
+  }
+  return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
+}
+
+/**
  * Channels-first columns, built from long contiguous copies only (wasm's Slice copies one run per row in
  * JavaScript, so windows of an NHWC tensor cost H·W short copies each).
  * Stride s is undone by splitting the padded input into s×s phases, P[pa, pb, c, n, h, w] = xp[n, s·h+pa, s·w+pb, c]
@@ -164,7 +193,7 @@ function filterGradIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterSh
  * concatenated on the leading axis) times dyW [L, O] is one flag-free BatchMatMul whose product is already
  * [KH,KW,C,O]; XNNPACK packs only dyW, the small right operand.
  */
-function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[]): tf.Tensor4D {
+function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[], backend: unknown): tf.Tensor4D {
   const [n, , , c] = x.shape;
   const o = dy.shape[3];
   const hp = g.outH - 1 + Math.ceil(g.kh / g.sh);
@@ -176,15 +205,14 @@ function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterS
     [g.sh * g.sw * c, n * hp * wp],
   );
   const length = ((n - 1) * hp + g.outH - 1) * wp + g.outW;
-  const windows: tf.Tensor[] = [];
+  const windows: { row: number; column: number }[] = [];
   for (let a = 0; a < g.kh; a++) {
     for (let b = 0; b < g.kw; b++) {
       const phase = (a % g.sh) * g.sw + (b % g.sw);
-      const offset = Math.floor(a / g.sh) * wp + Math.floor(b / g.sw);
-      windows.push(tf.slice(phases, [phase * c, offset], [c, length]));
+      windows.push({ row: phase * c, column: Math.floor(a / g.sh) * wp + Math.floor(b / g.sw) });
     }
   }
-  const colsT = windows.length === 1 ? windows[0] : tf.concat(windows, 0);
+  const colsT = stackWindows(phases as tf.Tensor2D, windows, c, length, backend);
   // dy placed on the same (n, h, w) grid: row (n·Hp + i)·Wp + j holds dy[n, i, j], every other row is 0.
   const grid = tf.pad(dy, [[0, 0], [0, hp - g.outH], [0, wp - g.outW], [0, 0]]);
   const dyW = tf.slice(tf.reshape(grid, [n * hp * wp, o]), [0, 0], [length, o]);
@@ -237,7 +265,7 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: un
     const dy = toNHWC(dy0, attrs.dataFormat);
     const method = chooseFilterMethod(x);
     if (method === 'im2col') return filterGradIm2col(x, dy, g, attrs.filterShape);
-    if (method === 'columns') return filterGradColumns(x, dy, g, attrs.filterShape);
+    if (method === 'columns') return filterGradColumns(x, dy, g, attrs.filterShape, backend);
     return filterGradDilatedConv(x, dy, g, attrs.filterShape);
   });
 }
