@@ -1,6 +1,8 @@
 // npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
 // training backend available here, measured side by side in one run, with the ratio to `cpu`.
 //   options: --sizes 64,128  --backends wasm,wasm-1,cpu  --iterations N (timed iterations on fast backends)
+//            --profile (also print, per backend and size, where the fastest timed iteration spent its time:
+//            exclusive milliseconds and calls per kernel; kernels composed of others are charged only their own part)
 // The `cpu` backend needs minutes per iteration; it runs one timed iteration per size.
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
@@ -37,8 +39,45 @@ const setups = parseFlag('backends', 'tensorflow,wasm,wasm-1,cpu').split(',').ma
   return setup;
 });
 
+const PROFILE = process.argv.includes('--profile');
+
+/** Exclusive time per kernel name, recorded while `recording` is set (kernels wrapped once per backend). */
+const kernelTimes = new Map<string, { ms: number; calls: number }>();
+let recording = false;
+const wrappedBackends = new Set<string>();
+
+function wrapKernels(backendName: string): void {
+  if (wrappedBackends.has(backendName)) return;
+  wrappedBackends.add(backendName);
+  const childTime: number[] = []; // per open kernel call: time spent in kernels it called
+  for (const config of tf.getKernelsForBackend(backendName)) {
+    const inner = config.kernelFunc;
+    (config as { kernelFunc: tf.KernelFunc }).kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+      if (!recording) return inner(args);
+      childTime.push(0);
+      const start = performance.now();
+      const out = inner(args);
+      const elapsed = performance.now() - start;
+      const nested = childTime.pop()!;
+      if (childTime.length > 0) childTime[childTime.length - 1] += elapsed;
+      const entry = kernelTimes.get(config.kernelName) ?? { ms: 0, calls: 0 };
+      entry.ms += elapsed - nested;
+      entry.calls += 1;
+      kernelTimes.set(config.kernelName, entry);
+      return out;
+    }) as tf.KernelFunc;
+  }
+}
+
+function printProfile(label: string, size: number, seconds: number, profile: Map<string, { ms: number; calls: number }>): void {
+  const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const inKernels = rows.reduce((sum, [, r]) => sum + r.ms, 0);
+  console.log(`  profile, ${label} ${size} px: ${(seconds * 1000).toFixed(0)} ms, of which kernels ${inKernels.toFixed(0)} ms`);
+  for (const [name, r] of rows.slice(0, 16)) console.log(`    ${name.padEnd(24)} ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(6)} calls`);
+}
+
 /** Mean seconds per training iteration, after one untimed warm-up iteration on fast backends. */
-function secondsPerIteration(size: number, iterations: number, warmUp: boolean): number {
+function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): number {
   const cyclegan = getFamily('cyclegan');
   const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -47,9 +86,20 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean):
   const next = () => ({ a: a.clone(), b: b.clone() });
   try {
     if (warmUp) model.trainStep(next, 1);
-    const start = performance.now();
-    for (let i = 0; i < iterations; i++) model.trainStep(next, 1);
-    return (performance.now() - start) / 1000 / iterations;
+    let total = 0;
+    let fastest = { seconds: Infinity, profile: new Map<string, { ms: number; calls: number }>() };
+    for (let i = 0; i < iterations; i++) {
+      kernelTimes.clear();
+      recording = PROFILE;
+      const start = performance.now();
+      model.trainStep(next, 1);
+      const seconds = (performance.now() - start) / 1000;
+      recording = false;
+      total += seconds;
+      if (seconds < fastest.seconds) fastest = { seconds, profile: new Map(kernelTimes) };
+    }
+    if (PROFILE) printProfile(label, size, fastest.seconds, fastest.profile);
+    return total / iterations;
   } finally {
     model.dispose();
     tf.dispose([a, b]);
@@ -69,11 +119,12 @@ for (const setup of setups) {
     console.log(`${setup.label.padEnd(12)} skipped: got ${report.detail}`);
     continue;
   }
+  if (PROFILE) wrapKernels(report.name);
   const row = new Map<number, number>();
   results.set(setup.label, row);
   for (const size of sizes) {
     const slow = report.name === 'cpu';
-    const seconds = secondsPerIteration(size, slow ? 1 : timedIterations, !slow);
+    const seconds = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
     row.set(size, seconds);
     console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration   (${report.detail})`);
   }
