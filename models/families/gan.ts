@@ -15,7 +15,7 @@ import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { bceFake, bceReal } from './losses.js';
 import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { checkImages, commonState, copyChecked, readScalars, restoreCommonState, type Trainables } from './state.js';
+import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type GanConfig = {
   size: number;
@@ -49,7 +49,8 @@ export class GanModel implements FamilyModel {
   private readonly adamG: Adam;
   private readonly adamD: Adam;
   private rng: Rng;
-  private fixedNoise: tf.Tensor2D;
+  /** Kept fixed (and checkpointed) so that samples are comparable over time. */
+  private readonly fixedNoise: tf.Variable<tf.Rank.R2>;
 
   constructor(
     readonly config: GanConfig,
@@ -63,7 +64,8 @@ export class GanModel implements FamilyModel {
     this.adamG = new Adam(trainableVariables(this.nets.generator), { learningRate: config.lr, beta1: BETA1 });
     this.adamD = new Adam(trainableVariables(this.nets.discriminator), { learningRate: config.lr, beta1: BETA1 });
     this.rng = rng.fork();
-    this.fixedNoise = tf.tensor2d(this.rng.normals(FIXED_SAMPLES * latent), [FIXED_SAMPLES, latent]);
+    const noise = this.rng.normals(FIXED_SAMPLES * latent);
+    this.fixedNoise = tf.tidy(() => tf.variable(tf.tensor2d(noise, [FIXED_SAMPLES, latent]), false));
   }
 
   private noise(count: number, rng: Rng = this.rng): tf.Tensor2D {
@@ -133,20 +135,15 @@ export class GanModel implements FamilyModel {
   }
 
   private trainables(): Trainables {
-    return { family: this.family, nets: this.nets, optimizers: { G: this.adamG, D: this.adamD }, rng: this.rng };
+    return { family: this.family, nets: this.nets, optimizers: { G: this.adamG, D: this.adamD }, rng: this.rng, fixed: { fixedNoise: this.fixedNoise } };
   }
 
   getState(): FamilyState {
-    const state = commonState(this.trainables());
-    state.tensors.fixedNoise = this.fixedNoise;
-    return state;
+    return commonState(this.trainables());
   }
 
   setState(state: FamilyState): void {
     this.rng = restoreCommonState(this.trainables(), state)!;
-    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
-    this.fixedNoise.dispose();
-    this.fixedNoise = fixed;
   }
 
   exportParts(): ExportPart[] {

@@ -16,6 +16,8 @@ export interface Trainables {
   optimizers: Record<string, Adam>;
   /** The family's own random stream (noise, ε, pool decisions); null for families that draw none while training. */
   rng: Rng | null;
+  /** Fixed tensors kept for comparable samples over time (e.g. `fixedNoise`), saved under their own key. */
+  fixed?: Record<string, tf.Variable>;
 }
 
 export function commonState(t: Trainables): FamilyState {
@@ -29,6 +31,7 @@ export function commonState(t: Trainables): FamilyState {
     Object.assign(tensors, s.tensors);
     steps[name] = s.step;
   }
+  Object.assign(tensors, t.fixed);
   return { tensors, json: { family: t.family, stateVersion: STATE_VERSION, adamSteps: steps, rng: t.rng?.getState() ?? null } };
 }
 
@@ -52,6 +55,7 @@ export function restoreCommonState(t: Trainables, state: FamilyState): Rng | nul
     for (const [key, moment] of Object.entries(own)) checkShape(moment, tensors, key);
     adam.setState(`adam/${name}`, tensors, step);
   }
+  for (const [key, v] of Object.entries(t.fixed ?? {})) assignChecked(v, tensors, key);
   if (!t.rng) return null;
   if (!Array.isArray(json.rng) || json.rng.length !== 4) throw new Error(`checkpoint is missing the ${t.family} model's random generator state`);
   return new Rng(json.rng as RngState);
@@ -71,11 +75,6 @@ function checkShape(like: tf.Tensor, tensors: Record<string, tf.Tensor>, key: st
 /** Copies tensors[key] into a variable after checking it exists and has the variable's shape. */
 export function assignChecked(into: tf.Variable, tensors: Record<string, tf.Tensor>, key: string): void {
   into.assign(checkShape(into, tensors, key));
-}
-
-/** A tensor from the state, copied (the caller keeps ownership of the original), with its shape checked. */
-export function copyChecked(like: tf.Tensor, tensors: Record<string, tf.Tensor>, key: string): tf.Tensor {
-  return checkShape(like, tensors, key).clone();
 }
 
 /** Reads many scalars with one download and disposes them. */

@@ -20,7 +20,7 @@ import { resolveSizeLatentNf } from './ae.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { klToStandardNormal, reconPerImage, type ReconLoss } from './losses.js';
 import { choiceOption, givenOptions, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { checkImages, commonState, copyChecked, readScalars, restoreCommonState, type Trainables } from './state.js';
+import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type VaeConfig = {
   size: number;
@@ -56,7 +56,7 @@ export const INITIAL_LOG_VAR = -6;
 function startNearlyDeterministic(encoder: Net, latent: number): void {
   const bias = encoder.params.get('out.b');
   if (!bias) throw new Error(`${encoder.spec.name}: expected an output bias out.b`);
-  bias.assign(tf.tidy(() => tf.concat([tf.zeros([latent]), tf.fill([latent], INITIAL_LOG_VAR)])));
+  tf.tidy(() => bias.assign(tf.concat([tf.zeros([latent]), tf.fill([latent], INITIAL_LOG_VAR)])));
 }
 
 export class VaeModel implements FamilyModel {
@@ -64,7 +64,8 @@ export class VaeModel implements FamilyModel {
   readonly nets: { encoder: Net; decoder: Net };
   private readonly adam: Adam;
   private rng: Rng;
-  private fixedNoise: tf.Tensor2D;
+  /** Kept fixed (and checkpointed) so that samples are comparable over time. */
+  private readonly fixedNoise: tf.Variable<tf.Rank.R2>;
 
   constructor(
     readonly config: VaeConfig,
@@ -78,7 +79,8 @@ export class VaeModel implements FamilyModel {
     startNearlyDeterministic(this.nets.encoder, latent);
     this.adam = new Adam(trainableVariables(this.nets.encoder, this.nets.decoder), { learningRate: config.lr });
     this.rng = rng.fork();
-    this.fixedNoise = tf.tensor2d(this.rng.normals(FIXED_SAMPLES * latent), [FIXED_SAMPLES, latent]);
+    const noise = this.rng.normals(FIXED_SAMPLES * latent);
+    this.fixedNoise = tf.tidy(() => tf.variable(tf.tensor2d(noise, [FIXED_SAMPLES, latent]), false));
   }
 
   /** [μ, log σ²] of q(z|x); call inside tf.tidy. */
@@ -154,20 +156,15 @@ export class VaeModel implements FamilyModel {
   }
 
   private trainables(): Trainables {
-    return { family: this.family, nets: this.nets, optimizers: { vae: this.adam }, rng: this.rng };
+    return { family: this.family, nets: this.nets, optimizers: { vae: this.adam }, rng: this.rng, fixed: { fixedNoise: this.fixedNoise } };
   }
 
   getState(): FamilyState {
-    const state = commonState(this.trainables());
-    state.tensors.fixedNoise = this.fixedNoise;
-    return state;
+    return commonState(this.trainables());
   }
 
   setState(state: FamilyState): void {
     this.rng = restoreCommonState(this.trainables(), state)!;
-    const fixed = copyChecked(this.fixedNoise, state.tensors, 'fixedNoise') as tf.Tensor2D;
-    this.fixedNoise.dispose();
-    this.fixedNoise = fixed;
   }
 
   exportParts(): ExportPart[] {

@@ -41,7 +41,7 @@ export function createHeNet(spec: NetSpec, rng: Rng): Net {
     const scale = scales.get(name);
     if (!scale) continue;
     const std = scale.gain / Math.sqrt(scale.fanIn(v.shape));
-    v.assign(tf.tidy(() => tf.mul(v, std)));
+    tf.tidy(() => v.assign(tf.mul(v, std))); // inside tidy, so the scaled copy is freed
   }
   return net;
 }

@@ -19,7 +19,8 @@ export function createNet(spec: NetSpec, rng: Rng, initStd = INIT_STD): Net {
     const size = p.shape.reduce((a, b) => a * b, 1);
     const values =
       p.init === 'normal' ? rng.normals(size, 0, initStd) : new Float32Array(size).fill(p.init === 'ones' ? 1 : 0);
-    params.set(p.name, tf.variable(tf.tensor(values, p.shape), true));
+    // tidy frees the initial value; a variable outlives tidy (it holds its own reference to the data).
+    params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(values, p.shape), true)));
   }
   return { spec, params };
 }

@@ -24,8 +24,9 @@ export class Adam {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.epsilon = options.epsilon ?? 1e-8;
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    // tidy frees the zeros; the variables outlive it.
+    this.m = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
+    this.v = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
   }
 
   /** Minimises loss() over this optimizer's variables with learning rate base × lrScale; returns the loss. */
