@@ -64,6 +64,31 @@ test('a dataset is added from a folder and its count shown', async () => {
   await screenshot(page, 'datasets');
 });
 
+test('a large dataset shows every image in a virtualised grid: few in the page, later ones after scrolling', async () => {
+  const count = 300;
+  const folder = await makeImageFolder(join(scratch(), 'many-photos'), count, 40, { seedBase: 900 });
+  await page.getByTestId('dataset-path').fill(folder);
+  await page.getByLabel('Name').fill('Many photos');
+  await page.getByTestId('add-dataset').click();
+  const report = page.getByTestId('dataset-report');
+  await expect(report.getByRole('heading', { name: 'Many photos' })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('dataset-card').filter({ hasText: 'Many photos' }).getByTestId('dataset-count')).toHaveText(String(count));
+  const gallery = report.getByTestId('dataset-gallery');
+  await expect(gallery.getByRole('img', { name: 'photo-1.png', exact: true })).toBeVisible();
+  const rendered = await gallery.locator('img').count();
+  expect(rendered).toBeGreaterThan(0);
+  expect(rendered).toBeLessThan(count / 3);
+  // The last image (files sort by name: photo-99.png is last) is not in the page until the grid is scrolled to it.
+  const last = gallery.getByRole('img', { name: 'photo-99.png', exact: true });
+  await expect(last).toHaveCount(0);
+  await gallery.focus();
+  await page.keyboard.press('End');
+  await expect(last).toBeVisible();
+  await expect(last).toHaveAttribute('title', 'photo-99.png');
+  await expect(gallery.getByRole('img', { name: 'photo-1.png', exact: true })).toHaveCount(0);
+  expect(await gallery.locator('img').count()).toBeLessThan(count / 3);
+});
+
 test('a tiny CycleGAN trains while the loss chart and sample grid update; pause and resume', async () => {
   await nav('Train').click();
   await page.getByLabel('Run name').fill('e2e day to night');

@@ -89,7 +89,16 @@ export interface DatasetSummary {
   problemCount: number;
 }
 
+/** One image of a dataset, in folder order: its path relative to the dataset folder and its thumbnail
+ *  (null when the image cannot be read; such files are listed among the problems). */
+export interface DatasetImage {
+  file: string;
+  thumbnail: MediaRef | null;
+}
+
 export interface DatasetReport extends DatasetSummary {
+  /** Every image of the dataset, for the gallery (datasets added before this existed list only their summary thumbnails). */
+  images: DatasetImage[];
   /** Image sizes seen, most common first ("640×480": 12). */
   sizes: { size: string; count: number }[];
   formats: { format: string; count: number }[];

@@ -73,6 +73,12 @@ test('the store remembers datasets across opens, with thumbnails served from the
     assert.equal(added.thumbnails.length, 5, 'one thumbnail per readable image');
     const thumb = await resolveMedia(workspace, added.thumbnails[0]);
     assert.deepEqual([...(await readFile(thumb)).subarray(0, 2)], [0xff, 0xd8], 'thumbnails are JPEGs');
+    assert.deepEqual(
+      added.images.map((image) => [image.file, image.thumbnail !== null]),
+      [['a.png', true], ['broken.jpg', false], ['copy-of-a.png', true], ['grey.png', true], ['nested/b.png', true], ['tiny.png', true]],
+      'every image of the folder, by file, with a thumbnail unless it cannot be read',
+    );
+    assert.deepEqual(store.get('holiday').images, added.images);
     await assert.rejects(store.add(dir), /already a dataset/);
 
     const reopened = await DatasetStore.open(await openWorkspace(join(root, 'ws')));

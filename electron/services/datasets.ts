@@ -6,12 +6,12 @@ import { promises as fs } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo } from '../../models/data/image-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
-import { ApiError, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
+import { ApiError, type DatasetImage, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 
 /** Shorter sides below this are reported as too small to train on. */
 export const TINY_SIDE = 32;
-/** Thumbnails kept per dataset (the gallery in the Datasets view). */
+/** Thumbnails in a dataset's summary (its card); the report's gallery has one for every readable image. */
 export const THUMBNAILS_PER_DATASET = 24;
 const THUMBNAIL_SIDE = 128;
 /** Channels within this many levels of each other everywhere count as grey. */
@@ -25,10 +25,14 @@ export interface FolderInspection {
   problems: DatasetProblem[];
   /** Readable images, in order, for thumbnails. */
   readable: string[];
+  /** File names relative to the folder ('/'-separated), in the order of `files`. */
+  names: string[];
 }
 
-interface StoredDataset extends Omit<DatasetReport, 'thumbnails'> {
+interface StoredDataset extends Omit<DatasetReport, 'thumbnails' | 'images'> {
   thumbnails: string[];
+  /** Absent in datasets added before every image got a thumbnail. */
+  images?: DatasetImage[];
 }
 
 interface DatasetsFile {
@@ -128,6 +132,7 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
     formats: tally(formats).map(({ key, count }) => ({ format: key, count })),
     problems,
     readable,
+    names: files.map(name),
   };
 }
 
@@ -159,7 +164,9 @@ export class DatasetStore {
 
   get(id: string): DatasetReport {
     const stored = this.#find(id);
-    return { ...this.#summary(stored), sizes: stored.sizes, formats: stored.formats, problems: stored.problems };
+    // Older datasets kept only their summary thumbnails, without file names.
+    const images = stored.images ?? stored.thumbnails.map((thumbnail, i) => ({ file: `image ${i + 1}`, thumbnail }));
+    return { ...this.#summary(stored), images, sizes: stored.sizes, formats: stored.formats, problems: stored.problems };
   }
 
   /** The folder of a dataset, for training. */
@@ -185,9 +192,11 @@ export class DatasetStore {
     const displayName = name?.trim() || basename(folder) || folder;
     // The thumbnail folder claims the id: a second add at the same time gets the next one.
     const id = await reserveId(displayName, (candidate) => claimFolder(this.#thumbnailDir(candidate)), (candidate) => this.#datasets.some((d) => d.id === candidate));
-    let thumbnails: string[];
+    let images: DatasetImage[];
     try {
-      thumbnails = await this.#writeThumbnails(id, inspection.readable.slice(0, THUMBNAILS_PER_DATASET));
+      const refs = await this.#writeThumbnails(id, inspection.readable);
+      const byFile = new Map(inspection.readable.map((file, i) => [file, refs[i]]));
+      images = inspection.files.map((file, i) => ({ file: inspection.names[i], thumbnail: byFile.get(file) ?? null }));
     } catch (error) {
       await fs.rm(this.#thumbnailDir(id), { recursive: true, force: true });
       throw error;
@@ -198,7 +207,8 @@ export class DatasetStore {
       path: folder,
       count: inspection.count,
       addedAt: new Date().toISOString(),
-      thumbnails,
+      thumbnails: images.flatMap((image) => (image.thumbnail ? [image.thumbnail] : [])).slice(0, THUMBNAILS_PER_DATASET),
+      images,
       problemCount: inspection.problems.length,
       sizes: inspection.sizes,
       formats: inspection.formats,
@@ -238,11 +248,12 @@ export class DatasetStore {
     };
   }
 
-  async #writeThumbnails(id: string, files: string[]): Promise<string[]> {
+  /** One thumbnail per file, in order; null where one cannot be made. */
+  async #writeThumbnails(id: string, files: string[]): Promise<(string | null)[]> {
     // The folder was just claimed for this id (reserveId), so it is empty.
     const dir = this.#thumbnailDir(id);
     const refs = await mapLimited(files, 4, async (file, i) => {
-      const target = join(dir, `${String(i).padStart(3, '0')}.jpg`);
+      const target = join(dir, `${String(i).padStart(6, '0')}.jpg`);
       try {
         await writeFileAtomic(target, await makeThumbnail(file, THUMBNAIL_SIDE));
         return mediaRef(this.#workspace, target);
@@ -250,7 +261,7 @@ export class DatasetStore {
         return null;
       }
     });
-    return refs.filter((r): r is string => r !== null);
+    return refs;
   }
 
   async #save(): Promise<void> {
