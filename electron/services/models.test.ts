@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createNet, disposeNet } from '../../models/nets/net.js';
 import type { NetSpec } from '../../models/nets/spec.js';
 import { exportNet } from '../../models/onnx/export.js';
+import { tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { decodeImageFile, readImageInfo } from '../../models/data/image-io.js';
 import { Rng } from '../../models/rng.js';
 import { ModelStore, slerp } from './models.js';
@@ -30,21 +31,12 @@ const decoderSpec: NetSpec = {
   ],
 };
 
-const translatorSpec: NetSpec = {
-  name: 'tiny_translator',
-  input: { kind: 'image', channels: 3 },
-  layers: [
-    { op: 'conv', name: 'c', filters: 3, kernel: 3, stride: 1, pad: 1, bias: true },
-    { op: 'act', fn: 'tanh' },
-  ],
-};
-
 test('importing checks the file, keeps its metadata, and lists it', async () => {
   const root = await mkdtemp(join(tmpdir(), 'darkroom-models-'));
   try {
     const store = new ModelStore(await openWorkspace(join(root, 'ws')));
     const file = join(root, 'night.onnx');
-    await writeFile(file, await exportSpec(translatorSpec, { 'darkroom.family': 'cyclegan', 'darkroom.part': 'generator', 'darkroom.direction': 'AtoB', 'darkroom.range': '-1,1', 'darkroom.trainSize': '64' }));
+    await writeFile(file, await tinyTranslatorBytes({ 'darkroom.family': 'cyclegan', 'darkroom.part': 'generator', 'darkroom.direction': 'AtoB', 'darkroom.range': '-1,1', 'darkroom.trainSize': '64' }));
     const model = await store.import({ path: file });
     assert.equal(model.name, 'night');
     assert.equal(model.family, 'cyclegan');
@@ -53,7 +45,7 @@ test('importing checks the file, keeps its metadata, and lists it', async () => 
     assert.equal(model.trainSize, 64);
     assert.deepEqual((await store.list()).map((m) => m.id), ['night']);
 
-    const external = await store.import({ bytes: await exportSpec(translatorSpec, {}), name: 'from-pytorch.onnx' });
+    const external = await store.import({ bytes: await tinyTranslatorBytes({}), name: 'from-pytorch.onnx' });
     assert.equal(external.family, 'external');
     assert.equal(external.id, 'from-pytorch');
     assert.equal(model.range, '-1,1');
@@ -89,7 +81,7 @@ test('a latent decoder draws new images and an interpolation strip from one seed
     const ends = await Promise.all([strip[0], strip[4], strip[2]].map(async (ref) => (await decodeImageFile(await resolveMedia(workspace, ref))).data));
     assert.notDeepEqual(ends[0], ends[1], 'the two ends of the strip differ');
 
-    const translator = await store.import({ bytes: await exportSpec(translatorSpec, {}), name: 'x.onnx' });
+    const translator = await store.import({ bytes: await tinyTranslatorBytes({}), name: 'x.onnx' });
     await assert.rejects(store.generate(translator.id, 2, 1), /only VAE decoders and GAN generators/);
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -110,7 +102,7 @@ test('models imported at once under one name get their own ids and files', async
   try {
     const workspace = await openWorkspace(join(root, 'ws'));
     const store = new ModelStore(workspace);
-    const bytes = await exportSpec(translatorSpec, { 'darkroom.range': '-1,1' });
+    const bytes = await tinyTranslatorBytes({ 'darkroom.range': '-1,1' });
     const models = await Promise.all([1, 2, 3].map(() => store.import({ bytes, name: 'night.onnx' })));
     assert.deepEqual(models.map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);
     assert.deepEqual((await store.list()).map((m) => m.id).sort(), ['night', 'night-2', 'night-3']);

@@ -4,26 +4,14 @@ import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNet, disposeNet } from '../../models/nets/net.js';
-import type { NetSpec } from '../../models/nets/spec.js';
-import { exportNet } from '../../models/onnx/export.js';
+import { tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { encodePng, readImageInfo } from '../../models/data/image-io.js';
-import { Rng } from '../../models/rng.js';
 import { dispatch, type BatchEvent, type StudioEvent } from '../api.js';
 import { createStudio, type StudioBackend } from './studio.js';
 
 let root: string;
 let studio: StudioBackend;
 const events: StudioEvent[] = [];
-
-const translatorSpec: NetSpec = {
-  name: 'tiny_translator',
-  input: { kind: 'image', channels: 3 },
-  layers: [
-    { op: 'conv', name: 'c', filters: 3, kernel: 3, stride: 1, pad: 1, bias: true },
-    { op: 'act', fn: 'tanh' },
-  ],
-};
 
 async function photo(width: number, height: number): Promise<Buffer> {
   const pixels = new Uint8Array(width * height * 3).map((_, i) => (i * 29) % 256);
@@ -34,9 +22,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'darkroom-studio-'));
   studio = await createStudio({ workspaceDir: join(root, 'ws'), sample: { count: 3, size: 32 } });
   studio.subscribe((event) => events.push(event));
-  const net = createNet(translatorSpec, new Rng(5), 0.3);
-  await writeFile(join(root, 'night.onnx'), await exportNet(net, { metadata: { 'darkroom.family': 'cyclegan', 'darkroom.range': '-1,1', 'darkroom.direction': 'AtoB' } }));
-  disposeNet(net);
+  await writeFile(join(root, 'night.onnx'), await tinyTranslatorBytes({ 'darkroom.family': 'cyclegan', 'darkroom.range': '-1,1', 'darkroom.direction': 'AtoB' }));
 });
 
 after(async () => {
@@ -131,9 +117,7 @@ test('a batch that breaks after it started says so instead of leaving the Batch 
 });
 
 test('a model that does not say its pixel range is imported with the range the user chose, never a guess', async () => {
-  const net = createNet(translatorSpec, new Rng(9), 0.3);
-  const silent = await exportNet(net, { metadata: {} });
-  disposeNet(net);
+  const silent = await tinyTranslatorBytes({}, 9);
   const base64 = Buffer.from(silent).toString('base64');
   const unknown = await call('models.import', { name: 'silent.onnx', base64 });
   assert.equal(unknown.range, null);

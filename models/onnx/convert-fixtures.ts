@@ -20,6 +20,27 @@ export async function tinyGeneratorBytes(o: { ngf?: number; blocks?: number; see
   }
 }
 
+/** The smallest image-to-image model: one 3×3 conv and tanh, random weights, exported with the given metadata. */
+export async function tinyTranslatorBytes(metadata: Record<string, string>, seed = 5): Promise<Uint8Array> {
+  const net = createNet(
+    {
+      name: 'tiny_translator',
+      input: { kind: 'image', channels: 3 },
+      layers: [
+        { op: 'conv', name: 'c', filters: 3, kernel: 3, stride: 1, pad: 1, bias: true },
+        { op: 'act', fn: 'tanh' },
+      ],
+    },
+    new Rng(seed),
+    0.3,
+  );
+  try {
+    return await exportNet(net, { metadata });
+  } finally {
+    disposeNet(net);
+  }
+}
+
 function encode(name: string, nodes: NodeProto[], initializers: TensorProto[], inputDims: Dim[], outputDims: Dim[], producer: string): Uint8Array {
   return onnx.ModelProto.encode({
     irVersion: IR_VERSION,
