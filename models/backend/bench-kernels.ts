@@ -124,17 +124,13 @@ async function main(): Promise<void> {
       const x = tf.randomNormal(l.x) as tf.Tensor4D;
       const dy = tf.randomNormal(outShape(l)) as tf.Tensor4D;
       const ms: Record<string, number> = {};
-      for (const method of ['im2col', 'dilated-conv', 'auto'] as const) {
+      for (const method of ['im2col', 'columns', 'dy-columns', 'dilated-conv', 'auto'] as const) {
         setFilterGradMethod(method);
         ms[method] = time(() => filterGrad(x, dy, l), minMs / 2).median;
       }
       setFilterGradMethod('auto');
       tf.dispose([x, dy]);
-      console.log(
-        `${l.name.padEnd(26)} im2col ${ms['im2col'].toFixed(2).padStart(7)}   dilated-conv ${ms['dilated-conv']
-          .toFixed(2)
-          .padStart(7)}   auto ${ms['auto'].toFixed(2).padStart(7)}`,
-      );
+      console.log(`${l.name.padEnd(26)} ${Object.entries(ms).map(([m, t]) => `${m} ${t.toFixed(2).padStart(7)}`).join('   ')}`);
     }
   }
 }

@@ -34,6 +34,8 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 10, 10, 3], k: [3, 3], o: 2, strides: 2, pad: 'valid' }, // the last input row is never read
   { x: [1, 6, 6, 64], k: [3, 3], o: 4, strides: 1, pad: 'same' }, // 'auto' takes the columns here
   { x: [2, 9, 8, 64], k: [4, 4], o: 3, strides: 2, pad: 1 }, // columns with phases, odd sizes, two images
+  { x: [2, 11, 9, 16], k: [7, 7], o: 3, strides: 1, pad: 'same' }, // 'auto' builds the columns from dy here
+  { x: [1, 12, 10, 8], k: [3, 5], o: 2, strides: 1, pad: 'valid' }, // dy columns, non-square kernel, no padding
   // Padding wider than the kernel: some output rows/columns see only zeros.
   { x: [1, 6, 7, 2], k: [2, 3], o: 3, strides: 1, pad: [[0, 0], [3, 0], [0, 4], [0, 0]] },
   { x: [2, 5, 6, 2], k: [3, 3], o: 2, strides: 2, pad: [[0, 0], [4, 4], [3, 3], [0, 0]] },
@@ -135,11 +137,11 @@ describe('conv2d gradients on wasm', () => {
   });
   const forward = (c: ConvCase) => (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad);
 
-  test('dx and dW match the cpu backend for both weight-gradient methods', async () => {
+  test('dx and dW match the cpu backend for every weight-gradient method', async () => {
     for (const { c, inputs, v } of data) {
       const loss = (x: tf.Tensor, w: tf.Tensor) => quadraticLoss(forward(c)(x, w), v);
       const ref = await onBackend('cpu', () => gradients(loss, inputs));
-      for (const method of ['auto', 'im2col', 'columns', 'dilated-conv'] as FilterGradMethod[]) {
+      for (const method of ['auto', 'im2col', 'columns', 'dy-columns', 'dilated-conv'] as FilterGradMethod[]) {
         setFilterGradMethod(method);
         const [dx, dw] = gradients(loss, inputs);
         assertClose(dx, ref[0], REL, `dx ${label(c)}`);
@@ -222,9 +224,9 @@ test('NCHW inputs give the NHWC answers, transposed', () => {
   tf.dispose([dwNchw, dwNhwc, dxNchw, dxNhwc]);
 });
 
-test('the kernels leak no tensors and no wasm buffers (dilated-conv and columns weight gradients)', () => {
+test('the kernels leak no tensors and no wasm buffers (dilated-conv, columns and dy-columns weight gradients)', () => {
   const rng = new Rng(11);
-  for (const c of [CONV_CASES[1], CONV_CASES.find((k) => k.x[3] === 64 && k.strides === 2)!]) {
+  for (const c of [CONV_CASES[1], CONV_CASES.find((k) => k.x[3] === 64 && k.strides === 2)!, CONV_CASES.find((k) => k.x[3] === 16)!]) {
     const x = tf.tensor4d(normals(rng, c.x), c.x);
     const w = tf.tensor4d(normals(rng, [3, 3, c.x[3], c.o]), [3, 3, c.x[3], c.o]);
     const step = () =>

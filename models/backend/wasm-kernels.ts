@@ -13,7 +13,7 @@ type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type DataFormat = 'NHWC' | 'NCHW';
 
 /** How Conv2DBackpropFilter is computed; 'auto' picks by shape (see chooseFilterMethod). */
-export type FilterGradMethod = 'auto' | 'im2col' | 'columns' | 'dilated-conv';
+export type FilterGradMethod = 'auto' | 'im2col' | 'columns' | 'dy-columns' | 'dilated-conv';
 let filterGradMethod: FilterGradMethod = 'auto';
 
 /** For benchmarks and tests: force one way of computing the weight gradient. */
@@ -220,6 +220,33 @@ function filterGradColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterS
 }
 
 /**
+ * The columns form with the roles of x and dy swapped, for stride 1 (substituting q = p + (a, b)):
+ * dW[a,b,c,o] = Σ_q xp[q, c] · dy[q − (a, b), o], q over the padded input grid [N, Hp, Wp], dy zero outside its
+ * OH×OW corner. Flattened with row width Wp, the shifted dy of tap (a, b) is ONE contiguous range per output
+ * channel (a shift by a·Wp + b; wrap-around and the previous image land in the zero corner), so the columns come
+ * from dy: dyCols [KH·KW·O, P] times xp [P, C] (packed by XNNPACK) is [KH, KW, O, C]. It wins when dy has few
+ * channels and x many (the 7×7 head, 32 → 3): fewer columns to copy and a GEMM C wide instead of O.
+ */
+function filterGradDyColumns(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, filterShape: number[], backend: unknown): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const o = dy.shape[3];
+  const hp = g.outH + g.kh - 1;
+  const wp = g.outW + g.kw - 1;
+  const { inner, pad } = window2d(x, -g.top, hp, -g.left, wp);
+  const xp = tf.reshape(isZeroPad(pad) ? inner : tf.pad(inner, explicit(pad)), [n * hp * wp, c]);
+  const maxShift = (g.kh - 1) * wp + g.kw - 1;
+  const grid = tf.pad(dy, [[0, 0], [0, hp - g.outH], [0, wp - g.outW], [0, 0]]);
+  const dyT = tf.pad(tf.transpose(tf.reshape(grid, [n * hp * wp, o])), [[0, 0], [maxShift, 0]]); // [O, shift + P]
+  const windows: { row: number; column: number }[] = [];
+  for (let a = 0; a < g.kh; a++) {
+    for (let b = 0; b < g.kw; b++) windows.push({ row: 0, column: maxShift - (a * wp + b) });
+  }
+  const dyCols = stackWindows(dyT as tf.Tensor2D, windows, o, n * hp * wp, backend);
+  const w = tf.matMul(dyCols, xp); // [KH·KW·O, C]
+  return tf.transpose(tf.reshape(w, [g.kh, g.kw, o, c]), [0, 1, 3, 2]).reshape(filterShape) as tf.Tensor4D;
+}
+
+/**
  * Dilated convolution: with channels as the batch and the batch as the reduction,
  * dW[c,a,b,o] = Σ_{i,j,n} X[c, a + i·sh, b + j·sw, n] · D[i,j,n,o], X = xpᵀ [C,H,W,N], D = dy [OH,OW,N,O],
  * which is an XNNPACK Conv2D of X with filter D, stride 1, dilation (sh, sw).
@@ -236,16 +263,19 @@ function filterGradDilatedConv(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geometry, fil
 }
 
 /**
- * Measured on this machine (.scratch sweeps over the light CycleGAN's layers at 64 and 128 px, 2 threads, best of
- * 15): the channels-first columns win whenever the input has ≥ 64 channels, at any stride (ResNet blocks 3×3
- * 128 → 128: 2.3 against 3.3 ms at 16×16, 8.0 against 12.6 ms at 32×32; stride-2 layers from 64 channels by
- * 10–25%). With fewer channels the GEMM is too thin and its columns too long (the 7×7 head, 32 → 3: 17 against
- * 53 ms at 128 px), and the dilated convolution wins. The older im2col (dy as the left operand, columns built
- * from NHWC windows) never won and stays for benchmarks and tests.
+ * Measured on this machine (.scratch sweeps over the light CycleGAN's layers at 128 px, batch 1 and 2, 2 threads,
+ * alone and inside whole training iterations): the channels-first columns win at any stride (ResNet blocks 3×3
+ * 128 → 128 at 32×32: 7.1 against 13.0 ms for the dilated convolution; the first downsample 32 → 64: 5.4 against
+ * 7.4 ms, 10.9 against 18.0 at batch 2; the 3-channel stem inside an iteration: 30 against 57 ms). A layer with
+ * far fewer output than input channels at stride 1 (the 7×7 head, 32 → 3) builds its columns from dy instead:
+ * 5.0 ms against 17.0 (dilated) and 25.9 (columns). The dilated convolution and the older im2col (dy as the left
+ * operand, columns built from NHWC windows) no longer win anywhere and stay for benchmarks and tests.
  */
-function chooseFilterMethod(x: tf.Tensor4D): Exclude<FilterGradMethod, 'auto'> {
-  if (filterGradMethod !== 'auto') return filterGradMethod;
-  return x.shape[3] >= 64 ? 'columns' : 'dilated-conv';
+function chooseFilterMethod(g: Geometry, inChannels: number, outChannels: number): Exclude<FilterGradMethod, 'auto'> {
+  const stride1 = g.sh === 1 && g.sw === 1;
+  const method = filterGradMethod !== 'auto' ? filterGradMethod : stride1 && outChannels * 4 <= inChannels ? 'dy-columns' : 'columns';
+  // The dy form needs stride 1; elsewhere its nearest relative is the x-side columns.
+  return method === 'dy-columns' && !stride1 ? 'columns' : method;
 }
 
 function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.Tensor {
@@ -263,9 +293,10 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: un
     const g = geometry(x0.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dataFormat, attrs.dimRoundingMode);
     const x = toNHWC(x0, attrs.dataFormat);
     const dy = toNHWC(dy0, attrs.dataFormat);
-    const method = chooseFilterMethod(x);
+    const method = chooseFilterMethod(g, x.shape[3], dy.shape[3]);
     if (method === 'im2col') return filterGradIm2col(x, dy, g, attrs.filterShape);
     if (method === 'columns') return filterGradColumns(x, dy, g, attrs.filterShape, backend);
+    if (method === 'dy-columns') return filterGradDyColumns(x, dy, g, attrs.filterShape, backend);
     return filterGradDilatedConv(x, dy, g, attrs.filterShape);
   });
 }

@@ -73,7 +73,7 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
   const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((sum, [, r]) => sum + r.ms, 0);
   console.log(`  profile, ${label} ${size} px: ${(seconds * 1000).toFixed(0)} ms, of which kernels ${inKernels.toFixed(0)} ms`);
-  for (const [name, r] of rows.slice(0, 16)) console.log(`    ${name.padEnd(24)} ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(6)} calls`);
+  for (const [name, r] of rows.slice(0, Number(process.env.PROFILE_ROWS ?? 16))) console.log(`    ${name.padEnd(24)} ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(6)} calls`);
 }
 
 /** Mean seconds per training iteration, after one untimed warm-up iteration on fast backends. */

@@ -40,6 +40,9 @@ export class Adam {
       const c2 = 1 - this.beta2 ** t;
       this.vars.forEach((x, i) => {
         const g = grads[x.name];
+        // A parameter the loss does not depend on (a bias cancelled by the norm after it) has no gradient; with
+        // zero gradients Adam would leave it, and its moments, where they are.
+        if (g === undefined) return;
         const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         this.m[i].assign(m);
