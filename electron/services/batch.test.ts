@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UsageError } from '../../models/errors.js';
@@ -118,6 +118,31 @@ test('stopped with its signal, a batch says what is left; run again, it converts
   assert.deepEqual([...doneFirst, ...written].sort(), second.report.items.map((i) => i.output).sort(), 'every image converted exactly once');
   const expected = Object.keys(GOOD_PHOTOS).map((p) => p.replace(/\.\w+$/, '.png'));
   assert.deepEqual(await listTree(out), [...expected, REPORT_NAME].sort());
+});
+
+test('decoding and encoding overlap the runs when the model leaves a core free, with the same results as between runs', async (t) => {
+  if (availableParallelism() < 2) return t.skip('needs two cores for a model that leaves one free');
+  const input = await fresh('overlap');
+  await writeGoodPhotos(input);
+  await writeBadFiles(input);
+  const oneThread = await openModel(modelPath, { provider: 'cpu', threads: 1 });
+  try {
+    const between = await runBatch({ model, inputs: [input], out: join(dir, 'between-out'), recursive: true, format: 'png' });
+    const overlapped = await runBatch({ model: oneThread, inputs: [input], out: join(dir, 'overlap-out'), recursive: true, format: 'png' });
+    assert.deepEqual(overlapped.report.counts, between.report.counts);
+    assert.deepEqual(
+      overlapped.report.items.map((i) => [i.input, i.status, i.reason]),
+      between.report.items.map((i) => [i.input, i.status, i.reason]),
+    );
+    for (const item of between.report.items.filter((i) => i.status === 'done')) {
+      const a = await sharp(item.output).raw().toBuffer();
+      const b = await sharp(item.output.replace('between-out', 'overlap-out')).raw().toBuffer();
+      assert.equal(a.length, b.length, item.output);
+      assert.ok(a.every((v, k) => Math.abs(v - b[k]) <= 1), `${item.output}: the same pixels either way`);
+    }
+  } finally {
+    await oneThread.dispose();
+  }
 });
 
 test('planning refuses, before any work, inputs that are missing or empty and an output folder inside an input', async () => {

@@ -1,6 +1,8 @@
 // npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
 // training backend available here, measured side by side in one run, with the ratio to `cpu`.
 //   options: --sizes 64,128  --backends wasm,wasm-1,cpu  --iterations N (timed iterations on fast backends)
+//            --warmup N (untimed iterations first on fast backends, default 2: the first ones also pay for V8
+//            compiling tfjs's JavaScript on a background thread, which competes with the two compute threads)
 //            --profile (also print, per backend and size, where the fastest timed iteration spent its time:
 //            exclusive milliseconds and calls per kernel; kernels composed of others are charged only their own part)
 // The `cpu` backend needs minutes per iteration; it runs one timed iteration per size.
@@ -25,7 +27,8 @@ function parseFlag(name: string, fallback: string): string {
 }
 
 const sizes = parseFlag('sizes', '64,128').split(',').map(Number);
-const timedIterations = Number(parseFlag('iterations', '3'));
+const timedIterations = Number(parseFlag('iterations', '4'));
+const warmUpIterations = Number(parseFlag('warmup', '2'));
 const cores = availableParallelism();
 const ALL_SETUPS: Record<string, Setup> = {
   tensorflow: { label: 'tensorflow', preference: 'tensorflow' },
@@ -76,8 +79,8 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
   for (const [name, r] of rows.slice(0, Number(process.env.PROFILE_ROWS ?? 16))) console.log(`    ${name.padEnd(24)} ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(6)} calls`);
 }
 
-/** Mean seconds per training iteration, after one untimed warm-up iteration on fast backends. */
-function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): number {
+/** Mean and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
+function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): { mean: number; best: number } {
   const cyclegan = getFamily('cyclegan');
   const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -85,7 +88,7 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
   // trainStep owns (and disposes) the batches it draws.
   const next = () => ({ a: a.clone(), b: b.clone() });
   try {
-    if (warmUp) model.trainStep(next, 1);
+    if (warmUp) for (let i = 0; i < warmUpIterations; i++) model.trainStep(next, 1);
     let total = 0;
     let fastest = { seconds: Infinity, profile: new Map<string, { ms: number; calls: number }>() };
     for (let i = 0; i < iterations; i++) {
@@ -99,7 +102,7 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
       if (seconds < fastest.seconds) fastest = { seconds, profile: new Map(kernelTimes) };
     }
     if (PROFILE) printProfile(label, size, fastest.seconds, fastest.profile);
-    return total / iterations;
+    return { mean: total / iterations, best: fastest.seconds };
   } finally {
     model.dispose();
     tf.dispose([a, b]);
@@ -124,9 +127,10 @@ for (const setup of setups) {
   results.set(setup.label, row);
   for (const size of sizes) {
     const slow = report.name === 'cpu';
-    const seconds = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
+    const { mean: seconds, best } = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
     row.set(size, seconds);
-    console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration   (${report.detail})`);
+    const spread = slow ? '' : ` (fastest ${best.toFixed(3)})`;
+    console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);
   }
 }
 

@@ -731,11 +731,15 @@ export async function writePhoto(
     throw new ImageWriteError(path, 'BAD_PIXELS', `alpha has ${meta.alpha.length} values, expected ${n}`);
   }
   const channels = meta.alpha ? 4 : 3;
-  const interleaved = deep ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
-  for (let i = 0; i < n; i++) {
-    interleaved[i * channels] = rgb[i * 3];
-    interleaved[i * channels + 1] = rgb[i * 3 + 1];
-    interleaved[i * channels + 2] = rgb[i * 3 + 2];
+  // Without alpha the pixels are already what sharp takes (when their depth is the work depth).
+  const reuse = !meta.alpha && (deep ? rgb instanceof Uint16Array : rgb instanceof Uint8Array);
+  const interleaved = reuse ? rgb : deep ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
+  if (!reuse) {
+    for (let i = 0; i < n; i++) {
+      interleaved[i * channels] = rgb[i * 3];
+      interleaved[i * channels + 1] = rgb[i * 3 + 1];
+      interleaved[i * channels + 2] = rgb[i * 3 + 2];
+    }
   }
   if (meta.alpha) {
     const a = meta.alpha;

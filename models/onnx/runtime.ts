@@ -218,6 +218,9 @@ async function createSession(
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // Idle pool threads sleep instead of spinning: between runs the CPU goes to decoding and encoding photos
+      // (batch conversion on two cores: 150–157 against 143 photos/min with spinning, same bare forward time).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
       // Fatal only: ONNX Runtime's warnings are not for Darkroom's users, and its errors reach them as exceptions.
       logSeverityLevel: 4,
     };
