@@ -332,6 +332,14 @@ function phaseFilter(filter: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   const taps = kh * kw;
   const outTaps = th * tw * sh * sw;
   if (outTaps === 1) return tf.transpose(filter, [0, 1, 3, 2]);
+  if (sh === 1 && sw === 1) {
+    // Only a flip in space: reverse the taps with an anti-identity matrix as the left operand (XNNPACK packs the
+    // filter once), then swap the channel axes: one transpose where the general route below needs two.
+    const antiIdentity = new Float32Array(taps * taps);
+    for (let t = 0; t < taps; t++) antiIdentity[t * taps + (taps - 1 - t)] = 1;
+    const flipped = tf.matMul(tf.tensor2d(antiIdentity, [taps, taps]), tf.reshape(filter, [taps, c * o]));
+    return tf.reshape(tf.transpose(tf.reshape(flipped, [taps, c, o]), [0, 2, 1]), [kh, kw, o, c]);
+  }
   const selection = new Float32Array(taps * outTaps);
   for (let u = 0; u < th; u++) {
     for (let v = 0; v < tw; v++) {
