@@ -20,7 +20,8 @@ listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
   --recursive         also convert the images in subfolders
   --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
   --quality Q         1–100 for jpg, webp and avif
-  --tile N            largest tile side in pixels (default 512; smaller uses less memory)
+  --tile N            largest tile side in pixels (default 512, larger for narrower networks as
+                      \`darkroom info MODEL\` says; smaller uses less memory)
   --overwrite         replace outputs that already exist
   --range R           -1,1 or 0,1: the model's value range, for models whose metadata does not say
   --json              print progress events as JSON lines on stdout

@@ -42,7 +42,8 @@ interface Described {
 
 async function describeModel(path: string): Promise<Described> {
   const { openModel, describeImageModel, getExecutionProviderReport } = await import('../../models/onnx/runtime.js');
-  const { DEFAULT_TILE } = await import('../../models/onnx/translate.js');
+  const { defaultTileFor } = await import('../../models/onnx/translate.js');
+  const { prepareNormSurgery } = await import('../../models/onnx/frozen-norm.js');
   const model = await openModel(path);
   try {
     const provider = await getExecutionProviderReport();
@@ -56,7 +57,9 @@ async function describeModel(path: string): Promise<Described> {
         ok: true,
         range: image.range ? image.range.join(',') : null,
         stride: image.stride,
-        size: fixed ? `fixed ${image.width ?? '?'}×${image.height ?? '?'} input, used as the tile` : `any size (tiles of up to ${DEFAULT_TILE} px by default)`,
+        size: fixed
+          ? `fixed ${image.width ?? '?'}×${image.height ?? '?'} input, used as the tile`
+          : `any size (tiles of up to ${defaultTileFor(prepareNormSurgery(await fs.readFile(path)))} px by default)`,
       };
     } catch (error) {
       convert = { ok: false, reason: (error as Error).message };

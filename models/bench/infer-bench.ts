@@ -63,7 +63,8 @@ async function measure(c: Case): Promise<Result> {
     const { texturedPhoto } = await import('../onnx/convert-fixtures.js');
     const { DEFAULT_TILE, createTranslator } = await import('../onnx/translate.js');
     if (c.kind === 'photo') {
-      // Bare tile time measured before and after the photo (this machine's speed drifts over a minute).
+      // The untiled compute: the bare forward time per pixel at DEFAULT_TILE², measured before and after the photo
+      // (this machine's speed drifts over a minute).
       const bareTile = () => bareForward(DEFAULT_TILE, DEFAULT_TILE, 5);
       const bareBefore = await bareTile();
       const photo = texturedPhoto(c.width, c.height, 1);
@@ -74,7 +75,7 @@ async function measure(c: Case): Promise<Result> {
       const seconds = (performance.now() - start) / 1000;
       await translator.dispose();
       const bareSeconds = ((bareBefore + (await bareTile())) / 2) * ((c.width * c.height) / DEFAULT_TILE ** 2);
-      return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tiles of up to ${DEFAULT_TILE} px, whole-photo statistics` };
+      return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tiles of up to ${translator.tile} px, whole-photo statistics` };
     }
     // Folder: JPEGs written with sharp, converted by the batch service into another folder.
     const sharp = (await import('sharp')).default;

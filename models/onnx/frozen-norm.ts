@@ -24,6 +24,8 @@ export interface NormSurgery {
   readonly layers: number;
   /** Length of the statistics vector: mean then variance of every channel of every layer. */
   readonly statsLength: number;
+  /** Channels of the first layer: in the generators here, the network's width at full resolution (ngf). */
+  readonly firstChannels: number;
   /**
    * The model with one output [1, statsLength]: each layer's channel means and variances for the input it is run
    * on. With `frozen`, the layers themselves normalise with those statistics rather than their own.
@@ -62,6 +64,7 @@ export function prepareNormSurgery(bytes: Uint8Array): NormSurgery | null {
   return {
     layers: layers.length,
     statsLength,
+    firstChannels: layers[0].channels,
     statsModel: (frozen) => encodeStatsModel(frozen ? freeze(model, layers, frozen, statsLength) : model, layers, opset, statsLength),
     frozenModel: (stats) => onnx.ModelProto.encode(freeze(model, layers, stats, statsLength)).finish(),
   };

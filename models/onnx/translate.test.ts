@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { fixedSizeModelBytes, negativeModelBytes, texturedPhoto, tinyGeneratorBytes } from './convert-fixtures.js';
 import { OnnxModelError, openModel, type OnnxModel } from './runtime.js';
-import { createTranslator, translatePhoto, type RgbPixels } from './translate.js';
+import { DEFAULT_TILE, MAX_DEFAULT_TILE, createTranslator, defaultTileFor, translatePhoto, type RgbPixels } from './translate.js';
 
 let dir: string;
 let generatorPath: string;
@@ -173,4 +173,21 @@ test('--tile below the minimum is refused; an aborted signal stops between tiles
     { name: 'AbortError' },
   );
   assert.equal(tilesRun, 2);
+});
+
+test('the default tile grows for narrower networks, at the memory of 512 px for the standard width', async () => {
+  assert.equal(defaultTileFor(null), DEFAULT_TILE, 'no instance norm: the standard default');
+  assert.equal(defaultTileFor({ firstChannels: 64 }), 512);
+  assert.equal(defaultTileFor({ firstChannels: 128 }), 512, 'wider networks are not given smaller tiles than the measured default');
+  assert.equal(defaultTileFor({ firstChannels: 32 }), 724, 'the light preset: the same area times width as 512² at ngf 64');
+  assert.equal(defaultTileFor({ firstChannels: 8 }), MAX_DEFAULT_TILE);
+  const translator = await createTranslator(generator); // ngf 8
+  assert.equal(translator.tile, MAX_DEFAULT_TILE);
+  const photo = texturedPhoto(600, 520, 4);
+  let tiles = 0;
+  await translator.translate(photo, { onTile: (_, total) => (tiles = total) });
+  assert.equal(tiles, 1, 'a 600×520 photo is one tile by default for this narrow network');
+  await translator.translate(photo, { tile: 512, onTile: (_, total) => (tiles = total) });
+  assert.equal(tiles, 4, 'and four when --tile says 512');
+  await translator.dispose();
 });

@@ -13,11 +13,14 @@ import { OnnxModelError, describeImageModel, openModel, parseRange, type ImageMo
 import { planTiles, reflect, roundUpTo, type TilePlan } from './tiling.js';
 
 /**
- * Largest tile side by default. Measured with the standard CycleGAN generator (ngf 64, 9 blocks) in ONNX Runtime
- * on the CPU: about 0.5 GiB above the process's own at 512², 2.2 GiB at 1024². 512 keeps a whole conversion,
- * photo buffers included, within 2 GiB.
+ * Largest tile side by default for a network as wide as the standard CycleGAN generator (ngf 64, 9 blocks).
+ * Measured in ONNX Runtime on the CPU: about 0.4 GiB above the process's own at 512² (without memory patterns,
+ * see runtime.ts), so that a whole conversion, photo buffers and two sessions included, stays within 2 GiB.
+ * Narrower networks get larger tiles of the same memory (defaultTileFor).
  */
 export const DEFAULT_TILE = 512;
+/** The largest default tile, however narrow the network. */
+export const MAX_DEFAULT_TILE = 1024;
 /** Smaller tiles leave too little room for the overlap that hides seams. */
 export const MIN_TILE = 64;
 /** Strides tried when a model does not state its own (darkroom.stride). */
@@ -34,7 +37,7 @@ export interface RgbPixels {
 export type ValueRange = readonly [number, number];
 
 export interface TranslateOptions {
-  /** Largest tile side in pixels (default DEFAULT_TILE); ignored by models with a fixed input size. */
+  /** Largest tile side in pixels (default: the translator's `tile`); ignored by models with a fixed input size. */
   tile?: number;
   /** '-1,1' or '0,1': the model's value range, overriding its darkroom.range metadata (required when it has none). */
   range?: string;
@@ -49,6 +52,8 @@ export interface Translator {
   readonly info: ImageModelInfo;
   /** Input sizes that are multiples of this come back at the same size. */
   readonly stride: number;
+  /** Largest tile side when TranslateOptions.tile does not say (defaultTileFor). */
+  readonly tile: number;
   translate(photo: RgbPixels, options?: TranslateOptions): Promise<Uint8Array | Uint16Array>;
   /** Releases what the translator opened (not `model`, which stays the caller's). */
   dispose(): Promise<void>;
@@ -76,6 +81,7 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
   const surgery = bytes ? prepareNormSurgery(bytes) : null;
+  const defaultTile = defaultTileFor(surgery);
   // The rewritten graphs run where the model runs.
   const sessionOptions = { threads: model.threads, provider: model.provider === 'cpu' ? ('cpu' as const) : ('auto' as const) };
   let statsBytes: Uint8Array | undefined;
@@ -84,9 +90,10 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
     model,
     info,
     stride,
+    tile: defaultTile,
     async translate(photo, options = {}) {
       const range = resolveRange(model, info, options.range);
-      const geometry = tileGeometry(model, info, stride, photo, options.tile);
+      const geometry = tileGeometry(model, info, stride, photo, options.tile ?? defaultTile);
       const plan = planTiles({ width: photo.width, height: photo.height, ...geometry });
       const tiles = plan.rows.length * plan.columns.length;
       if (tiles === 1) return translateWhole(model, photo, plan, range, options);
@@ -116,6 +123,18 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   return translator;
 }
 
+/**
+ * The default tile side for a model. ONNX Runtime's working memory grows with the tile's area times the network's
+ * width at full resolution, which in the generators here is the channel count of the first instance norm (ngf).
+ * A network narrower than ngf 64 gets the tile of the same memory as DEFAULT_TILE at ngf 64 (the light preset,
+ * ngf 32: 724 px; on a 4000×3000 photo 30 tiles instead of 63, and a fifth less overlap to compute), up to
+ * MAX_DEFAULT_TILE. Models without instance norm, or wider ones, keep DEFAULT_TILE.
+ */
+export function defaultTileFor(surgery: Pick<NormSurgery, 'firstChannels'> | null): number {
+  if (!surgery || surgery.firstChannels >= 64) return DEFAULT_TILE;
+  return Math.min(MAX_DEFAULT_TILE, Math.floor(DEFAULT_TILE * Math.sqrt(64 / surgery.firstChannels)));
+}
+
 /** The range to use: --range when given, else the model's darkroom.range; UsageError when neither says. */
 export function resolveRange(model: OnnxModel, info: ImageModelInfo, requested: string | undefined): ValueRange {
   if (requested !== undefined) {
@@ -137,7 +156,7 @@ interface Geometry {
   fixedSize: boolean;
 }
 
-function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, photo: RgbPixels, tile: number | undefined): Geometry {
+function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, photo: RgbPixels, tile: number): Geometry {
   if (info.height !== null || info.width !== null) {
     const tileWidth = info.width ?? info.height!;
     const tileHeight = info.height ?? info.width!;
@@ -149,10 +168,9 @@ function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, ph
       );
     return { tileWidth, tileHeight, stride, fixedSize: true };
   }
-  const side = tile ?? DEFAULT_TILE;
-  if (!Number.isInteger(side) || side < MIN_TILE) throw new UsageError(`--tile must be a whole number of at least ${MIN_TILE} pixels (got ${side})`);
+  if (!Number.isInteger(tile) || tile < MIN_TILE) throw new UsageError(`--tile must be a whole number of at least ${MIN_TILE} pixels (got ${tile})`);
   // Round down to the stride so that tiles keep their size through the network.
-  const aligned = Math.max(stride, Math.floor(side / stride) * stride);
+  const aligned = Math.max(stride, Math.floor(tile / stride) * stride);
   return { tileWidth: aligned, tileHeight: aligned, stride, fixedSize: false };
 }
 
@@ -302,26 +320,47 @@ function readTile(photo: RgbPixels, left: number, top: number, width: number, he
   return tile;
 }
 
-/** The photo resized to width × height by area averaging, as NCHW float32 in the model's range. */
+/**
+ * The photo resized to width × height by area averaging, as NCHW float32 in the model's range. Separable: rows
+ * are averaged across first (every source pixel read once), then columns, in flat typed arrays (a 12-megapixel
+ * photo in about a fifth of the time of averaging each output pixel's whole box).
+ */
 function shrinkToNchw(photo: RgbPixels, width: number, height: number, [low, high]: ValueRange): Float32Array {
   const scale = (high - low) / (photo.pixels instanceof Uint16Array ? 65535 : 255);
   const xs = boxWeights(photo.width, width);
   const ys = boxWeights(photo.height, height);
+  const { pixels } = photo;
+  // Across: [photo.height, width, 3].
+  const across = new Float32Array(photo.height * width * 3);
+  for (let sy = 0; sy < photo.height; sy++) {
+    const source = sy * photo.width * 3;
+    const target = sy * width * 3;
+    for (let x = 0; x < width; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = xs.offsets[x]; k < xs.offsets[x + 1]; k++) {
+        const src = source + xs.sources[k] * 3;
+        const w = xs.weights[k];
+        r += w * pixels[src];
+        g += w * pixels[src + 1];
+        b += w * pixels[src + 2];
+      }
+      across[target + x * 3] = r;
+      across[target + x * 3 + 1] = g;
+      across[target + x * 3 + 2] = b;
+    }
+  }
+  // Down, into the model's planes.
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  const row = new Float64Array(width * 3);
+  const row = new Float32Array(width * 3);
   for (let y = 0; y < height; y++) {
     row.fill(0);
-    for (const [sy, wy] of ys[y]) {
-      const base = sy * photo.width * 3;
-      for (let x = 0; x < width; x++)
-        for (const [sx, wx] of xs[x]) {
-          const w = wy * wx;
-          const src = base + sx * 3;
-          row[x * 3] += w * photo.pixels[src];
-          row[x * 3 + 1] += w * photo.pixels[src + 1];
-          row[x * 3 + 2] += w * photo.pixels[src + 2];
-        }
+    for (let k = ys.offsets[y]; k < ys.offsets[y + 1]; k++) {
+      const source = ys.sources[k] * width * 3;
+      const w = ys.weights[k];
+      for (let i = 0; i < row.length; i++) row[i] += w * across[source + i];
     }
     for (let x = 0; x < width; x++)
       for (let c = 0; c < 3; c++) out[c * plane + y * width + x] = low + row[x * 3 + c] * scale;
@@ -329,16 +368,25 @@ function shrinkToNchw(photo: RgbPixels, width: number, height: number, [low, hig
   return out;
 }
 
-/** For each output position, the source positions it covers and their weights (summing to one). */
-function boxWeights(from: number, to: number): [number, number][][] {
+/**
+ * For each output position i, the source positions its box covers and their weights (summing to one), flat:
+ * taps offsets[i] … offsets[i + 1] − 1 of `sources` and `weights`.
+ */
+function boxWeights(from: number, to: number): { offsets: Int32Array; sources: Int32Array; weights: Float32Array } {
   const ratio = from / to;
-  return Array.from({ length: to }, (_, i) => {
+  const offsets = new Int32Array(to + 1);
+  const sources: number[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < to; i++) {
     const start = i * ratio;
     const end = Math.min(from, (i + 1) * ratio);
-    const taps: [number, number][] = [];
-    for (let s = Math.floor(start); s < end; s++) taps.push([Math.min(s, from - 1), (Math.min(end, s + 1) - Math.max(start, s)) / (end - start)]);
-    return taps;
-  });
+    for (let s = Math.floor(start); s < end; s++) {
+      sources.push(Math.min(s, from - 1));
+      weights.push((Math.min(end, s + 1) - Math.max(start, s)) / (end - start));
+    }
+    offsets[i + 1] = sources.length;
+  }
+  return { offsets, sources: Int32Array.from(sources), weights: Float32Array.from(weights) };
 }
 
 /** Adds a tile's output, weighted by its column and row blend weights, into the band. */
