@@ -113,17 +113,19 @@ export class CycleGanModel implements FamilyModel {
 
       const identity = lambdaIdentity > 0;
       this.adamG.minimize(() => {
-        // Each generator runs once over its source domain's images and, for the identity terms, its target
-        // domain's, as one batch: instance norm is per image, so this is the same math in half the kernels.
+        // Three generator passes instead of four, each over one batch (instance norm is per image, so this is the
+        // same math in fewer kernels): G_AB over A (translation) and B (identity); G_BA over B (translation), A
+        // (identity) and G_AB's translations (the A → B → A cycle); G_AB over G_BA's translations (B → A → B).
         const [fakeB, idtB] = identity ? splitBatch(this.toB(tf.concat([a, b])), a.shape[0]) : [this.toB(a), null];
-        const [fakeA, idtA] = identity ? splitBatch(this.toA(tf.concat([b, a])), b.shape[0]) : [this.toA(b), null];
+        const second = tf.split(this.toA(tf.concat(identity ? [b, a, fakeB] : [b, fakeB])), identity ? [b.shape[0], a.shape[0], a.shape[0]] : [b.shape[0], a.shape[0]]);
+        const [fakeA, idtA, recA] = (identity ? second : [second[0], null, second[1]]) as [tf.Tensor4D, tf.Tensor4D | null, tf.Tensor4D];
         kept.fakeB = tf.keep(fakeB);
         kept.fakeA = tf.keep(fakeA);
         // D weights are not in this optimizer's variables, so they receive no update here.
         const terms: Record<string, tf.Scalar> = {
           G_AB: mseTo(applyNet(this.nets.D_B, fakeB), 1),
           G_BA: mseTo(applyNet(this.nets.D_A, fakeA), 1),
-          cycle_A: tf.mul(l1(this.toA(fakeB), a), lambdaCycle),
+          cycle_A: tf.mul(l1(recA, a), lambdaCycle),
           cycle_B: tf.mul(l1(this.toB(fakeA), b), lambdaCycle),
         };
         if (idtA !== null && idtB !== null) {
