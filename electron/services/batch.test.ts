@@ -131,9 +131,14 @@ test('decoding and encoding overlap the runs when the model leaves a core free, 
     const overlapped = await runBatch({ model: oneThread, inputs: [input], out: join(dir, 'overlap-out'), recursive: true, format: 'png' });
     assert.deepEqual(overlapped.report.counts, between.report.counts);
     assert.deepEqual(
-      overlapped.report.items.map((i) => [i.input, i.status, i.reason]),
-      between.report.items.map((i) => [i.input, i.status, i.reason]),
+      overlapped.report.items.map((i) => [i.input, i.status]),
+      between.report.items.map((i) => [i.input, i.status]),
     );
+    // libvips's detail in brackets may differ between runs (its error buffer is shared by concurrent decodes),
+    // so each reason is checked against what it must say.
+    for (const item of overlapped.report.items.filter((i) => i.status === 'failed')) {
+      assert.match(item.reason!, BAD_FILES[item.input.slice(input.length + 1)], `${item.input}: ${item.reason}`);
+    }
     for (const item of between.report.items.filter((i) => i.status === 'done')) {
       const a = await sharp(item.output).raw().toBuffer();
       const b = await sharp(item.output.replace('between-out', 'overlap-out')).raw().toBuffer();
