@@ -79,8 +79,8 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
   for (const [name, r] of rows.slice(0, Number(process.env.PROFILE_ROWS ?? 16))) console.log(`    ${name.padEnd(24)} ${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(6)} calls`);
 }
 
-/** Mean and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
-function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): { mean: number; best: number } {
+/** Mean, median and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
+function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): { mean: number; median: number; best: number } {
   const cyclegan = getFamily('cyclegan');
   const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -90,6 +90,7 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
   try {
     if (warmUp) for (let i = 0; i < warmUpIterations; i++) model.trainStep(next, 1);
     let total = 0;
+    const all: number[] = [];
     let fastest = { seconds: Infinity, profile: new Map<string, { ms: number; calls: number }>() };
     for (let i = 0; i < iterations; i++) {
       kernelTimes.clear();
@@ -99,14 +100,36 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
       const seconds = (performance.now() - start) / 1000;
       recording = false;
       total += seconds;
+      all.push(seconds);
       if (seconds < fastest.seconds) fastest = { seconds, profile: new Map(kernelTimes) };
     }
     if (PROFILE) printProfile(label, size, fastest.seconds, fastest.profile);
-    return { mean: total / iterations, best: fastest.seconds };
+    all.sort((x, y) => x - y);
+    return { mean: total / iterations, median: all[Math.floor(all.length / 2)], best: fastest.seconds };
   } finally {
     model.dispose();
     tf.dispose([a, b]);
   }
+}
+
+/**
+ * GFLOP/s of one fixed matmul (the shape of a ResNet block's weight gradient at 128 px), fastest of 20: this
+ * machine's speed drifts by a third over minutes (other tenants of the host), so each backend's figures are printed
+ * with the reference measured just before them.
+ */
+function referenceGflops(): number {
+  const a = tf.randomNormal([1152, 2242]);
+  const b = tf.randomNormal([2242, 128]);
+  let best = Infinity;
+  for (let i = 0; i < 20; i++) {
+    const start = performance.now();
+    const product = tf.matMul(a, b);
+    product.dataSync();
+    product.dispose();
+    best = Math.min(best, performance.now() - start);
+  }
+  tf.dispose([a, b]);
+  return (2 * 1152 * 2242 * 128) / (best / 1000) / 1e9;
 }
 
 const results = new Map<string, Map<number, number>>();
@@ -123,13 +146,14 @@ for (const setup of setups) {
     continue;
   }
   if (PROFILE) wrapKernels(report.name);
+  if (report.name !== 'cpu') console.log(`${setup.label.padEnd(12)} reference matmul ${referenceGflops().toFixed(1)} GFLOP/s (machine speed now)`);
   const row = new Map<number, number>();
   results.set(setup.label, row);
   for (const size of sizes) {
     const slow = report.name === 'cpu';
-    const { mean: seconds, best } = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
+    const { mean: seconds, median, best } = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
     row.set(size, seconds);
-    const spread = slow ? '' : ` (fastest ${best.toFixed(3)})`;
+    const spread = slow ? '' : ` (median ${median.toFixed(3)}, fastest ${best.toFixed(3)})`;
     console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);
   }
 }
