@@ -112,26 +112,6 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
   }
 }
 
-/**
- * GFLOP/s of one fixed matmul (the shape of a ResNet block's weight gradient at 128 px), fastest of 20: this
- * machine's speed drifts by a third over minutes (other tenants of the host), so each backend's figures are printed
- * with the reference measured just before them.
- */
-function referenceGflops(): number {
-  const a = tf.randomNormal([1152, 2242]);
-  const b = tf.randomNormal([2242, 128]);
-  let best = Infinity;
-  for (let i = 0; i < 20; i++) {
-    const start = performance.now();
-    const product = tf.matMul(a, b);
-    product.dataSync();
-    product.dispose();
-    best = Math.min(best, performance.now() - start);
-  }
-  tf.dispose([a, b]);
-  return (2 * 1152 * 2242 * 128) / (best / 1000) / 1e9;
-}
-
 const results = new Map<string, Map<number, number>>();
 for (const setup of setups) {
   let report;
@@ -146,7 +126,6 @@ for (const setup of setups) {
     continue;
   }
   if (PROFILE) wrapKernels(report.name);
-  if (report.name !== 'cpu') console.log(`${setup.label.padEnd(12)} reference matmul ${referenceGflops().toFixed(1)} GFLOP/s (machine speed now)`);
   const row = new Map<number, number>();
   results.set(setup.label, row);
   for (const size of sizes) {
