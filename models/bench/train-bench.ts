@@ -1,14 +1,22 @@
 // npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
-// training backend available here, measured side by side in one run, with the ratio to `cpu`.
-//   options: --sizes 64,128  --backends wasm,wasm-1,cpu  --iterations N (timed iterations on fast backends)
+// training backend available here, measured side by side in one run, with the ratio to `cpu`; and, when Debian's
+// python3-torch is installed (apt-get install python3-torch; a benchmark reference only, never a dependency), the
+// same networks and losses in PyTorch on the CPU (pytorch-cyclegan.py) in the same run, since this machine's speed
+// drifts by a third over minutes and a figure measured at another time compares badly.
+//   options: --sizes 64,128  --backends wasm,wasm-1,cpu,pytorch  --iterations N (timed iterations on fast backends)
+//            --pytorch-command "PYTHON SCRIPT" (how to run pytorch-cyclegan.py, by default with /usr/bin/python3;
+//            for example another interpreter with a newer PyTorch)
 //            --warmup N (untimed iterations first on fast backends, default 2: the first ones also pay for V8
 //            compiling tfjs's JavaScript on a background thread, which competes with the two compute threads)
 //            --profile (also print, per backend and size, where the fastest timed iteration spent its time:
 //            exclusive milliseconds and calls per kernel; kernels composed of others are charged only their own part)
 // The `cpu` backend needs minutes per iteration; it runs one timed iteration per size.
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendPreference } from '../backend/index.js';
+import { CYCLEGAN_PRESETS } from '../families/cyclegan.js';
 import { getFamily } from '../families/index.js';
 import { Rng } from '../rng.js';
 
@@ -36,9 +44,10 @@ const ALL_SETUPS: Record<string, Setup> = {
   'wasm-1': { label: 'wasm ×1', preference: 'wasm', threads: 1 },
   cpu: { label: 'cpu', preference: 'cpu' },
 };
-const setups = parseFlag('backends', 'tensorflow,wasm,wasm-1,cpu').split(',').map((k) => {
+const requested = parseFlag('backends', 'tensorflow,wasm,wasm-1,pytorch,cpu').split(',');
+const setups = requested.filter((k) => k !== 'pytorch').map((k) => {
   const setup = ALL_SETUPS[k];
-  if (!setup) throw new Error(`unknown backend "${k}"; use ${Object.keys(ALL_SETUPS).join(', ')}`);
+  if (!setup) throw new Error(`unknown backend "${k}"; use ${Object.keys(ALL_SETUPS).join(', ')}, pytorch`);
   return setup;
 });
 
@@ -137,6 +146,32 @@ for (const setup of setups) {
   }
 }
 
+/** The same iteration in PyTorch on the CPU, in a child process; null (with the reason printed) when unavailable. */
+function pytorchSecondsPerIteration(): Map<number, number> | null {
+  const label = `pytorch ×${cores}`;
+  const script = fileURLToPath(new URL('./pytorch-cyclegan.py', import.meta.url));
+  const [python, ...command] = parseFlag('pytorch-command', `/usr/bin/python3 ${script}`).split(' ');
+  const { ngf, ndf, blocks } = CYCLEGAN_PRESETS.light;
+  const args = [...command, '--sizes', sizes.join(','), '--ngf', String(ngf), '--ndf', String(ndf), '--blocks', String(blocks)];
+  args.push('--iterations', String(timedIterations), '--warmup', String(warmUpIterations), '--threads', String(cores));
+  const child = spawnSync(python, args, { encoding: 'utf8' });
+  if (child.status !== 0) {
+    const why = /No module named 'torch'/.test(child.stderr) ? `${python} has no torch (apt-get install python3-torch)` : (child.stderr || String(child.error)).trim().split('\n').at(-1);
+    console.log(`${label.padEnd(12)} unavailable: ${why}`);
+    return null;
+  }
+  const out = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { torch: string; threads: number; sizes: Record<string, { mean: number; median: number; fastest: number }> };
+  const row = new Map<number, number>();
+  for (const size of sizes) {
+    const r = out.sizes[String(size)];
+    row.set(size, r.mean);
+    console.log(`${label.padEnd(12)} ${String(size).padStart(4)} px  ${r.mean.toFixed(3)} s/iteration (median ${r.median.toFixed(3)}, fastest ${r.fastest.toFixed(3)})   (PyTorch ${out.torch}, ${out.threads} threads)`);
+  }
+  return row;
+}
+
+const pytorch = requested.includes('pytorch') ? pytorchSecondsPerIteration() : null;
+
 console.log(`\nCycleGAN light, batch 1: seconds per iteration (×N = speed-up over cpu)`);
 console.log(['backend'.padEnd(12), ...sizes.map((s) => `${s} px`.padStart(20))].join(''));
 const cpu = results.get('cpu');
@@ -148,8 +183,11 @@ for (const [label, row] of results) {
   });
   console.log([label.padEnd(12), ...cells].join(''));
 }
+if (pytorch) console.log(['pytorch'.padEnd(12), ...sizes.map((s) => `${pytorch.get(s)!.toFixed(3)} s`.padStart(20))].join(''));
 const best = [...results.values()].map((r) => r.get(128)).filter((v): v is number => v !== undefined);
 if (best.length > 0) {
   const fastest = Math.min(...best);
-  console.log(`\nAt 128 px the fastest backend takes ${(fastest / PYTORCH_128_SECONDS).toFixed(2)}× PyTorch's CPU time (${PYTORCH_128_SECONDS} s, from the team's note).`);
+  const measured = pytorch?.get(128);
+  const here = measured !== undefined ? `${(fastest / measured).toFixed(2)}× PyTorch's time measured in this run (${measured.toFixed(3)} s) and ` : '';
+  console.log(`\nAt 128 px the fastest Darkroom backend takes ${here}${(fastest / PYTORCH_128_SECONDS).toFixed(2)}× the PyTorch time in the team's note (${PYTORCH_128_SECONDS} s).`);
 }
