@@ -2,12 +2,12 @@
 // over the same services as the CLI and Electron (electron/server.ts). Runs until Ctrl+C, which stops
 // any training with a checkpoint first.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { startServer } from '../server.js';
 import { createStudio, RENDERER_DIR } from '../services/studio.js';
 import { defaultWorkspaceDir } from '../services/workspace.js';
+import { PROJECT_ROOT } from '../services/paths.js';
 
 export const name = 'serve';
 export const summary = 'open the studio in your browser (127.0.0.1 only, with a per-launch token)';
@@ -23,7 +23,6 @@ Options:
                     (default: $DARKROOM_WORKSPACE, else the platform's app-data folder)
   --json            print {"type":"listening","url":…} to stdout instead of the sentence`;
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Builds the renderer when a clone has not built it yet (Vite is a dev dependency of the clone). */
 async function ensureRenderer(log: (line: string) => void): Promise<string | null> {
@@ -36,7 +35,7 @@ async function ensureRenderer(log: (line: string) => void): Promise<string | nul
     return null;
   }
   log('Building the studio UI (first run)…');
-  await vite.build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  await vite.build({ configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn' });
   return RENDERER_DIR;
 }
 

@@ -3,7 +3,6 @@
 // validated requests and relay its events; neither implements anything itself.
 import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { FAMILIES, FAMILY_OPTIONS } from '../../models/families/index.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
 import { writeSceneDataset } from '../../models/data/scenes.js';
@@ -47,7 +46,7 @@ const DEFAULT_SAMPLE = { count: 32, size: 64 };
  * The built UI (vite build → dist/renderer), for Electron's app:// pages and `darkroom serve`. Two levels up is
  * the project root both from this source file (electron/services/) and from the bundle (dist/electron/main.js).
  */
-export const RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+export { RENDERER_DIR } from './paths.js';
 
 /** The procedural day/night scenes, registered as two datasets, on a workspace's first start. */
 async function createSampleProject(workspace: Workspace, datasets: DatasetStore, sample: { count: number; size: number }): Promise<void> {

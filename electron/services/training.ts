@@ -3,7 +3,6 @@
 // later; it must not import Electron.
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { TrainingEvent } from '../../models/train/events.js';
 import type { RunOutcome } from '../../models/train/loop.js';
@@ -21,12 +20,13 @@ import {
 import { listCheckpoints } from '../../models/train/checkpoint.js';
 import type { FromTrainer, ToTrainer } from '../../models/train/trainer-protocol.js';
 import type { ResumeOverrides } from '../../models/train/setup.js';
+import { TRAINER_ENTRY } from './paths.js';
 
 export type { TrainingEvent } from '../../models/train/events.js';
 export type { RunOutcome } from '../../models/train/loop.js';
 export type { TrainRequest } from '../../models/train/options.js';
 
-const TRAINER_ENTRY = fileURLToPath(new URL('../../models/train/trainer-process.ts', import.meta.url));
+
 /** Trainer output kept for the error message when it dies without saying why. */
 const OUTPUT_TAIL_BYTES = 4000;
 

@@ -1,4 +1,3 @@
-// Darkroom's version, from package.json: recorded in exported models and shown by the studio and the CLI.
-import { createRequire } from 'node:module';
-
-export const DARKROOM_VERSION: string = createRequire(import.meta.url)('../../package.json').version;
+// Darkroom's version, from package.json (paths.ts reads it): recorded in exported models and shown by the studio
+// and the CLI.
+export { DARKROOM_VERSION } from './paths.js';
