@@ -171,6 +171,9 @@ function stackWindows(
 ): tf.Tensor2D {
   const heapBackend = backend as WasmBackendInternals;
   const width = t.shape[1];
+  // Tensors start 8-byte aligned on the heap, so a row lines up when its offsets in `t` and in the output differ
+  // by an even number of floats. (Were that ever not so, copies would be slower, never wrong: both sources hold
+  // the same values.)
   const misaligned = (source: number, target: number) => ((source - target) & 1) !== 0;
   let anyMisaligned = false;
   for (let w = 0; w < windows.length && !anyMisaligned; w++) {
@@ -184,12 +187,11 @@ function stackWindows(
   const from = heapBackend.typedArrayFromHeap(t) as Float32Array;
   const fromShifted = shifted ? (heapBackend.typedArrayFromHeap(shifted) as Float32Array) : null;
   const to = heapBackend.typedArrayFromHeap(out) as Float32Array;
-  const base = to.byteOffset / 4 - from.byteOffset / 4; // heap distance target − source, in floats
   let target = 0;
   for (const { row, column } of windows) {
     for (let r = row; r < row + rows; r++, target += length) {
       const source = r * width + column;
-      if (fromShifted && ((base + target - source) & 1) !== 0) {
+      if (fromShifted && misaligned(source, target)) {
         to.set(fromShifted.subarray(source + 1, source + 1 + length), target);
       } else {
         to.set(from.subarray(source, source + length), target);
