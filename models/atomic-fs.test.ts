@@ -29,3 +29,21 @@ test('temporary names say which process wrote them, so only dead writers\' lefto
   assert.equal(tempSiblingWriter('.photo.jpg.tmp-12-zzzzzzzz'), null);
   assert.equal(tempSiblingWriter('.notes.tmp'), null, "a user's own hidden .tmp file is never taken for ours");
 });
+
+test('a file name of 255 bytes, the file system\'s limit, is written atomically: the temporary name fits too', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'darkroom-atomic-'));
+  try {
+    for (const name of ['a'.repeat(251) + '.png', 'é'.repeat(125) + '.png', '日'.repeat(83) + '.jpg']) {
+      assert.ok(Buffer.byteLength(name) >= 253 && Buffer.byteLength(name) <= 255, name);
+      const temp = basename(tempSibling(join(dir, name)));
+      assert.ok(Buffer.byteLength(temp) <= 255, `${Buffer.byteLength(temp)} bytes: ${temp}`);
+      assert.equal(tempSiblingWriter(temp), process.pid);
+      assert.ok(!temp.includes('\uFFFD'), 'shortened on a character boundary');
+      await writeFileAtomic(join(dir, name), name);
+      assert.equal(await readFile(join(dir, name), 'utf8'), name);
+    }
+    assert.equal((await readdir(dir)).length, 3, 'no temporary file left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -8,9 +8,23 @@ import { randomBytes } from 'node:crypto';
 
 const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
 
-/** A fresh temporary path beside `path`: `.<name>.tmp-<pid>-<8 hex>`. */
+/** The longest file name, in bytes, that common file systems take (ext4, btrfs, XFS). */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * A fresh temporary path beside `path`: `.<name>.tmp-<pid>-<8 hex>`, with <name> shortened (on a character
+ * boundary) when needed so the temporary name fits MAX_NAME_BYTES wherever the final name does.
+ */
 export function tempSibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let name = basename(path);
+  const room = MAX_NAME_BYTES - 1 - suffix.length;
+  if (Buffer.byteLength(name) > room) {
+    const characters = [...name];
+    while (Buffer.byteLength(characters.join('')) > room) characters.pop();
+    name = characters.join('');
+  }
+  return join(dirname(path), `.${name}${suffix}`);
 }
 
 /** The pid that wrote a temporary file named by tempSibling, or null for any other name. */
