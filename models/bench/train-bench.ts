@@ -89,7 +89,7 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
 }
 
 /** Mean, median and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
-function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): { mean: number; median: number; best: number } {
+async function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): Promise<{ mean: number; median: number; best: number }> {
   const cyclegan = getFamily('cyclegan');
   const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -97,7 +97,7 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
   // trainStep owns (and disposes) the batches it draws.
   const next = () => ({ a: a.clone(), b: b.clone() });
   try {
-    if (warmUp) for (let i = 0; i < warmUpIterations; i++) model.trainStep(next, 1);
+    if (warmUp) for (let i = 0; i < warmUpIterations; i++) await model.trainStep(next, 1);
     let total = 0;
     const all: number[] = [];
     let fastest = { seconds: Infinity, profile: new Map<string, { ms: number; calls: number }>() };
@@ -105,7 +105,7 @@ function secondsPerIteration(size: number, iterations: number, warmUp: boolean, 
       kernelTimes.clear();
       recording = PROFILE;
       const start = performance.now();
-      model.trainStep(next, 1);
+      await model.trainStep(next, 1);
       const seconds = (performance.now() - start) / 1000;
       recording = false;
       total += seconds;
@@ -139,7 +139,7 @@ for (const setup of setups) {
   results.set(setup.label, row);
   for (const size of sizes) {
     const slow = report.name === 'cpu';
-    const { mean: seconds, median, best } = secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
+    const { mean: seconds, median, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
     row.set(size, seconds);
     const spread = slow ? '' : ` (median ${median.toFixed(3)}, fastest ${best.toFixed(3)})`;
     console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);

@@ -15,12 +15,12 @@ before(async () => {
   await initBackend('wasm', { threads: 1 });
 });
 
-test('ae: reconstruction error on the training images falls', () => {
+test('ae: reconstruction error on the training images falls', async () => {
   const model = ae.create(ae.resolveConfig({ size: SIZE, latent: 16, nf: 8, lr: 3e-3 }), new Rng(3));
   const all = toBatch(data, SIZE);
   const error = () => tf.tidy(() => reconMean('l1', applyBoth(model, all), all).dataSync()[0]);
   const before = error();
-  const history = train(model, batchSource(data, SIZE, 8, 1).next, 200);
+  const history = await train(model, batchSource(data, SIZE, 8, 1).next, 200);
   const after = error();
   assert.ok(history.every((h) => Number.isFinite(h.recon)));
   assert.ok(after < 0.6 * before, `mean L1 ${before.toFixed(3)} → ${after.toFixed(3)}`);
@@ -37,18 +37,18 @@ function applyBoth(model: ReturnType<typeof ae.create>, x: tf.Tensor4D): tf.Tens
   return reconstruction.images;
 }
 
-test('ae: no tensor leaks across training steps and sample grids (l2 loss)', () => {
+test('ae: no tensor leaks across training steps and sample grids (l2 loss)', async () => {
   const model = ae.create(ae.resolveConfig({ size: SIZE, latent: 8, nf: 4, loss: 'l2' }), new Rng(4));
   const source = batchSource(data, SIZE, 4, 2);
-  assertNoLeaks(model, source.next, 2);
+  await assertNoLeaks(model, source.next, 2);
   model.dispose();
 });
 
-test('ae: a restored state continues training exactly', () => {
-  assertExactResume(ae, ae.resolveConfig({ size: SIZE, latent: 8, nf: 4 }), { a: data, size: SIZE, batch: 4 });
+test('ae: a restored state continues training exactly', async () => {
+  await assertExactResume(ae, ae.resolveConfig({ size: SIZE, latent: 8, nf: 4 }), { a: data, size: SIZE, batch: 4 });
 });
 
-test('ae: exports an encoder (image → latent) and a decoder (latent → image)', () => {
+test('ae: exports an encoder (image → latent) and a decoder (latent → image)', async () => {
   const model = ae.create(ae.resolveConfig({ size: 32, latent: 12, nf: 4 }), new Rng(5));
   const [encoder, decoder] = model.exportParts();
   assert.equal(encoder.part, 'encoder');
@@ -59,11 +59,11 @@ test('ae: exports an encoder (image → latent) and a decoder (latent → image)
   model.dispose();
 });
 
-test('ae: a batch of the wrong size is refused with the sizes named', () => {
+test('ae: a batch of the wrong size is refused with the sizes named', async () => {
   const model = ae.create(ae.resolveConfig({ size: SIZE, latent: 4, nf: 4 }), new Rng(6));
   const wrong = () => ({ a: tf.zeros([2, 32, 32, 3]) as tf.Tensor4D });
   const before = tf.memory().numTensors;
-  assert.throws(() => model.trainStep(wrong, 1), /32×32 but the model was built for 16×16/);
+  await assert.rejects(() => model.trainStep(wrong, 1), /32×32 but the model was built for 16×16/);
   assert.equal(tf.memory().numTensors, before, 'the refused batch was not disposed');
   model.dispose();
 });

@@ -9,7 +9,7 @@ import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { reconMean, type ReconLoss } from './losses.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { checkImages, commonState, restoreCommonState, type Trainables } from './state.js';
+import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type AeConfig = {
   /** Image height and width: a power of two ≥ 16. */
@@ -59,15 +59,16 @@ class AeModel implements FamilyModel {
     return applyNet(this.nets.decoder, applyNet(this.nets.encoder, images)) as tf.Tensor4D;
   }
 
-  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+  async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
+    let recon: tf.Scalar;
     try {
       const x = checkImages(batch.a, 'training images', this.config.size, this.family);
-      const recon = this.adam.minimize(() => reconMean(this.config.loss, this.reconstruct(x), x), lrScale);
-      return { recon };
+      recon = this.adam.minimize(() => reconMean(this.config.loss, this.reconstruct(x), x), lrScale);
     } finally {
       tf.dispose([batch.a, batch.b]);
     }
+    return readScalars({ recon });
   }
 
   sampleGrid(fixed: Batches): SampleGrid {

@@ -64,7 +64,7 @@ test('a small CycleGAN trained on unpaired scenes turns held-out day scenes towa
   for (let i = 0; i < ITERATIONS; i++) {
     // The official schedule's shape: constant, then linear decay to zero over the second half.
     const lrScale = Math.min(1, 2 * (1 - i / ITERATIONS));
-    const losses = model.trainStep(next, lrScale);
+    const losses = await model.trainStep(next, lrScale);
     assert.ok(Object.values(losses).every(Number.isFinite), `iteration ${i}: ${JSON.stringify(losses)}`);
   }
   const translated = tf.tidy(() => model.toB(dayImages));

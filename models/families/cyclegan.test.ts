@@ -21,7 +21,7 @@ before(async () => {
 
 const value = (t: tf.Tensor) => t.dataSync()[0];
 
-test('cyclegan: reported losses are the official objective, computed with the weights before the step', () => {
+test('cyclegan: reported losses are the official objective, computed with the weights before the step', async () => {
   const model = cyclegan.create(cyclegan.resolveConfig({ ...TINY, lambdaCycle: 10, lambdaIdentity: 0.5 }), new Rng(3)) as CycleGanModel;
   const a = toBatch(domainA.slice(0, 2), SIZE);
   const b = toBatch(domainB.slice(0, 2), SIZE);
@@ -43,20 +43,20 @@ test('cyclegan: reported losses are the official objective, computed with the we
     };
   });
   // First step: the pools are empty, so the discriminators see exactly this step's fakes.
-  const losses = model.trainStep(() => ({ a: a.clone(), b: b.clone() }), 1);
+  const losses = await model.trainStep(() => ({ a: a.clone(), b: b.clone() }), 1);
   assert.deepEqual(Object.keys(losses), Object.keys(expected));
   for (const [name, v] of Object.entries(expected)) assert.ok(Math.abs(losses[name] - v) < 1e-4 * Math.max(1, v), `${name}: ${losses[name]} vs ${v}`);
   tf.dispose([a, b]);
   model.dispose();
 });
 
-test('cyclegan: the cycle error on all images falls; identity weight 0 turns the identity terms off', () => {
+test('cyclegan: the cycle error on all images falls; identity weight 0 turns the identity terms off', async () => {
   const model = cyclegan.create(cyclegan.resolveConfig({ ...TINY, lambdaIdentity: 0, lr: 1e-3 }), new Rng(4)) as CycleGanModel;
   const [a, b] = [toBatch(domainA, SIZE), toBatch(domainB, SIZE)];
   // Measured on every image without noise or pools: |G_BA(G_AB(a)) − a| + |G_AB(G_BA(b)) − b|.
   const cycleError = () => tf.tidy(() => value(tf.add(l1(model.toA(model.toB(a)), a), l1(model.toB(model.toA(b)), b))));
   const before = cycleError();
-  const history = train(model, batchSource(domainA, SIZE, 2, 1, domainB).next, 20);
+  const history = await train(model, batchSource(domainA, SIZE, 2, 1, domainB).next, 20);
   const after = cycleError();
   for (const h of history) assert.equal(h.idt_A + h.idt_B, 0);
   assert.ok(after < 0.8 * before, `cycle error ${before.toFixed(3)} → ${after.toFixed(3)}`);
@@ -64,7 +64,7 @@ test('cyclegan: the cycle error on all images falls; identity weight 0 turns the
   model.dispose();
 });
 
-test('cyclegan: sample grid rows, on images of any multiple-of-4 size', () => {
+test('cyclegan: sample grid rows, on images of any multiple-of-4 size', async () => {
   const model = cyclegan.create(cyclegan.resolveConfig(TINY), new Rng(5));
   const fixed = { a: tf.randomUniform([3, 20, 28, 3], -1, 1) as tf.Tensor4D, b: tf.randomUniform([2, 20, 28, 3], -1, 1) as tf.Tensor4D };
   const grid = model.sampleGrid(fixed);
@@ -74,17 +74,17 @@ test('cyclegan: sample grid rows, on images of any multiple-of-4 size', () => {
   model.dispose();
 });
 
-test('cyclegan: no tensor leaks once the image pools are full', () => {
+test('cyclegan: no tensor leaks once the image pools are full', async () => {
   const model = cyclegan.create(cyclegan.resolveConfig({ ...TINY, poolSize: 2 }), new Rng(6));
-  assertNoLeaks(model, batchSource(domainA, SIZE, 1, 2, domainB).next, 3);
+  await assertNoLeaks(model, batchSource(domainA, SIZE, 1, 2, domainB).next, 3);
   model.dispose();
 });
 
-test('cyclegan: a restored state (weights, Adams, image pools, pool decisions) continues training exactly', () => {
-  assertExactResume(cyclegan, cyclegan.resolveConfig({ ...TINY, poolSize: 3 }), { a: domainA, b: domainB, size: SIZE, batch: 2 }, 3);
+test('cyclegan: a restored state (weights, Adams, image pools, pool decisions) continues training exactly', async () => {
+  await assertExactResume(cyclegan, cyclegan.resolveConfig({ ...TINY, poolSize: 3 }), { a: domainA, b: domainB, size: SIZE, batch: 2 }, 3);
 });
 
-test('cyclegan: exports both generators, fully convolutional; presets set the widths', () => {
+test('cyclegan: exports both generators, fully convolutional; presets set the widths', async () => {
   const model = cyclegan.create(cyclegan.resolveConfig(TINY), new Rng(7));
   const parts = model.exportParts();
   assert.deepEqual(parts.map((p) => [p.part, p.direction, p.input, p.output]), [

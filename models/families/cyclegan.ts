@@ -102,7 +102,7 @@ export class CycleGanModel implements FamilyModel {
     return applyNet(this.nets.G_BA, b) as tf.Tensor4D;
   }
 
-  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+  async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
     const kept: Record<string, tf.Tensor> = {};
     const losses: Record<string, tf.Scalar> = {};
@@ -112,7 +112,8 @@ export class CycleGanModel implements FamilyModel {
       const { lambdaCycle, lambdaIdentity } = this.config;
 
       const identity = lambdaIdentity > 0;
-      this.adamG.minimize(() => {
+      // Only the named terms are read back; the optimizers' totals are not needed.
+      const totalG = this.adamG.minimize(() => {
         // Three generator passes instead of four, each over one batch (instance norm is per image, so this is the
         // same math in fewer kernels): G_AB over A (translation) and B (identity); G_BA over B (translation), A
         // (identity) and G_AB's translations (the A → B → A cycle); G_AB over G_BA's translations (B → A → B).
@@ -135,10 +136,11 @@ export class CycleGanModel implements FamilyModel {
         for (const [name, t] of Object.entries(terms)) losses[name] = tf.keep(t);
         return tf.addN(Object.values(terms));
       }, lrScale);
+      totalG.dispose();
 
       kept.poolA = this.poolA.query(kept.fakeA as tf.Tensor4D, this.rng);
       kept.poolB = this.poolB.query(kept.fakeB as tf.Tensor4D, this.rng);
-      this.adamD.minimize(() => {
+      const totalD = this.adamD.minimize(() => {
         // Real and pooled images through each discriminator as one batch (its instance norm is per image too).
         const half = (net: Net, real: tf.Tensor4D, fake: tf.Tensor) => {
           const [onReal, onFake] = splitBatch(applyNet(net, tf.concat([real, fake])) as tf.Tensor4D, real.shape[0]);
@@ -150,13 +152,16 @@ export class CycleGanModel implements FamilyModel {
         losses.D_B = tf.keep(dB);
         return tf.add(dA, dB) as tf.Scalar;
       }, lrScale);
-
-      const values = readScalars(losses);
-      const order = ['D_A', 'G_AB', 'cycle_A', 'idt_A', 'D_B', 'G_BA', 'cycle_B', 'idt_B'];
-      return Object.fromEntries(order.map((name) => [name, values[name] ?? 0]));
+      totalD.dispose();
+    } catch (error) {
+      tf.dispose(Object.values(losses));
+      throw error;
     } finally {
-      tf.dispose([batch.a, batch.b, ...Object.values(kept), ...Object.values(losses)]);
+      tf.dispose([batch.a, batch.b, ...Object.values(kept)]);
     }
+    const values = await readScalars(losses);
+    const order = ['D_A', 'G_AB', 'cycle_A', 'idt_A', 'D_B', 'G_BA', 'cycle_B', 'idt_B'];
+    return Object.fromEntries(order.map((name) => [name, values[name] ?? 0]));
   }
 
   sampleGrid(fixed: Batches): SampleGrid {

@@ -45,9 +45,10 @@ export interface FamilyModel {
   /**
    * One training iteration. `nextBatches` draws a fresh minibatch (the GAN draws one per discriminator step,
    * as in Goodfellow et al., Algorithm 1). `lrScale` ∈ [0, 1] multiplies the family's base learning rate
-   * (the loop owns the schedule). Returns the iteration's scalar losses by name. Must not leak tensors.
+   * (the loop owns the schedule). Resolves to the iteration's scalar losses by name, read back asynchronously
+   * (GPU backends have no synchronous read). Must not leak tensors.
    */
-  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number>;
+  trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>>;
   /** What the user looks at: reconstructions, samples, translations, for fixed real inputs. Caller disposes. */
   sampleGrid(fixed: Batches): SampleGrid;
   /** State beyond net weights for an exact resume. Tensors are owned by the model; caller must not dispose. */

@@ -29,7 +29,7 @@ before(async () => {
   await initBackend('wasm', { threads: 1 });
 });
 
-test('gan: the generator learns to draw images like the data', () => {
+test('gan: the generator learns to draw images like the data', async () => {
   const data = twoTone(1, 64);
   const model = gan.create(gan.resolveConfig({ size: SIZE, latent: 8, ngf: 8, ndf: 8 }), new Rng(3)) as GanModel;
   const all = toBatch(data, SIZE);
@@ -37,7 +37,7 @@ test('gan: the generator learns to draw images like the data', () => {
   // Mean L1 distance of 32 samples (always from the same noise) to the data's mean image.
   const distance = () => tf.tidy(() => tf.mean(tf.abs(tf.sub(sample(model, 32, new Rng(5)), meanImage))).dataSync()[0]);
   const before = distance();
-  const history = train(model, batchSource(data, SIZE, 8, 1).next, 150);
+  const history = await train(model, batchSource(data, SIZE, 8, 1).next, 150);
   const after = distance();
   for (const h of history) assert.ok([h.d, h.dReal, h.dFake, h.g].every(Number.isFinite), JSON.stringify(h));
   assert.ok(after < 0.6 * before, `distance to the data ${before.toFixed(3)} → ${after.toFixed(3)}`);
@@ -45,12 +45,12 @@ test('gan: the generator learns to draw images like the data', () => {
   model.dispose();
 });
 
-test('gan: k discriminator steps per generator step, each on a fresh minibatch', () => {
+test('gan: k discriminator steps per generator step, each on a fresh minibatch', async () => {
   const data = syntheticImages(2, 16, SIZE);
   for (const k of [1, 3]) {
     const model = gan.create(gan.resolveConfig({ size: SIZE, latent: 4, ngf: 4, ndf: 4, k }), new Rng(4));
     const source = batchSource(data, SIZE, 4, 1);
-    train(model, source.next, 2);
+    await train(model, source.next, 2);
     assert.equal(source.draws, 2 * k);
     const { json } = model.getState();
     assert.deepEqual(json.adamSteps, { G: 2, D: 2 * k });
@@ -58,7 +58,7 @@ test('gan: k discriminator steps per generator step, each on a fresh minibatch',
   }
 });
 
-test('gan: sample grid shows fixed-noise samples and real images', () => {
+test('gan: sample grid shows fixed-noise samples and real images', async () => {
   const data = syntheticImages(3, 8, SIZE);
   const model = gan.create(gan.resolveConfig({ size: SIZE, latent: 4, ngf: 4, ndf: 4 }), new Rng(5));
   const fixed = { a: toBatch(data.slice(0, 4), SIZE) };
@@ -74,17 +74,17 @@ test('gan: sample grid shows fixed-noise samples and real images', () => {
   model.dispose();
 });
 
-test('gan: no tensor leaks', () => {
+test('gan: no tensor leaks', async () => {
   const model = gan.create(gan.resolveConfig({ size: SIZE, latent: 4, ngf: 4, ndf: 4, k: 2 }), new Rng(6));
-  assertNoLeaks(model, batchSource(syntheticImages(4, 8, SIZE), SIZE, 2, 1).next, 2);
+  await assertNoLeaks(model, batchSource(syntheticImages(4, 8, SIZE), SIZE, 2, 1).next, 2);
   model.dispose();
 });
 
-test('gan: a restored state (weights, both Adams, noise stream, fixed noise) continues training exactly', () => {
-  assertExactResume(gan, gan.resolveConfig({ size: SIZE, latent: 4, ngf: 4, ndf: 4, k: 2 }), { a: syntheticImages(5, 8, SIZE), size: SIZE, batch: 2 });
+test('gan: a restored state (weights, both Adams, noise stream, fixed noise) continues training exactly', async () => {
+  await assertExactResume(gan, gan.resolveConfig({ size: SIZE, latent: 4, ngf: 4, ndf: 4, k: 2 }), { a: syntheticImages(5, 8, SIZE), size: SIZE, batch: 2 });
 });
 
-test('gan: exports the generator (z → image) only', () => {
+test('gan: exports the generator (z → image) only', async () => {
   const model = gan.create(gan.resolveConfig({ size: 32, latent: 7, ngf: 4, ndf: 4 }), new Rng(7));
   const parts = model.exportParts();
   assert.deepEqual(parts.map((p) => [p.part, p.input, p.output]), [['generator', 'latent', 'image']]);

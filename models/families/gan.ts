@@ -77,25 +77,37 @@ export class GanModel implements FamilyModel {
     return applyNet(this.nets.generator, z) as tf.Tensor4D;
   }
 
-  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
-    const sums = { d: 0, dReal: 0, dFake: 0 };
-    let batchSize = 0;
-    for (let step = 0; step < this.config.k; step++) {
-      const d = this.discriminatorStep(nextBatches(), lrScale);
-      sums.d += d.d;
-      sums.dReal += d.dReal;
-      sums.dFake += d.dFake;
-      batchSize = d.batchSize;
+  async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
+    // Every step's losses stay on the device until one read at the end (a read per step would stall a GPU k+1 times).
+    const losses: Record<string, tf.Scalar> = {};
+    try {
+      let batchSize = 0;
+      for (let step = 0; step < this.config.k; step++) {
+        const d = this.discriminatorStep(nextBatches(), lrScale);
+        losses[`d.${step}`] = d.d;
+        losses[`dReal.${step}`] = d.dReal;
+        losses[`dFake.${step}`] = d.dFake;
+        batchSize = d.batchSize;
+      }
+      const z = this.noise(batchSize);
+      try {
+        losses.g = this.adamG.minimize(() => bceReal(applyNet(this.nets.discriminator, this.generate(z))), lrScale);
+      } finally {
+        z.dispose();
+      }
+    } catch (error) {
+      tf.dispose(Object.values(losses));
+      throw error;
     }
-    const z = this.noise(batchSize);
-    const g = this.adamG.minimize(() => bceReal(applyNet(this.nets.discriminator, this.generate(z))), lrScale);
-    z.dispose();
+    const values = await readScalars(losses);
     const k = this.config.k;
-    return { d: sums.d / k, dReal: sums.dReal / k, dFake: sums.dFake / k, g };
+    const mean = (name: string) => Array.from({ length: k }, (_, step) => values[`${name}.${step}`]).reduce((s, x) => s + x, 0) / k;
+    return { d: mean('d'), dReal: mean('dReal'), dFake: mean('dFake'), g: values.g };
   }
 
-  private discriminatorStep(batch: Batches, lrScale: number) {
-    const parts: Record<string, tf.Scalar> = {};
+  /** One discriminator update; its three losses stay tensors (the caller reads and disposes them). */
+  private discriminatorStep(batch: Batches, lrScale: number): { d: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar; batchSize: number } {
+    const parts: Partial<Record<'dReal' | 'dFake', tf.Scalar>> = {};
     let fake: tf.Tensor | null = null;
     try {
       const real = checkImages(batch.a, 'training images', this.config.size, this.family);
@@ -108,9 +120,12 @@ export class GanModel implements FamilyModel {
         parts.dFake = tf.keep(bceFake(applyNet(this.nets.discriminator, generated)));
         return tf.add(parts.dReal, parts.dFake);
       }, lrScale);
-      return { d, ...(readScalars(parts) as { dReal: number; dFake: number }), batchSize: real.shape[0] };
+      return { d, dReal: parts.dReal!, dFake: parts.dFake!, batchSize: real.shape[0] };
+    } catch (error) {
+      tf.dispose(Object.values(parts));
+      throw error;
     } finally {
-      tf.dispose([batch.a, batch.b, ...(fake ? [fake] : []), ...Object.values(parts)]);
+      tf.dispose([batch.a, batch.b, ...(fake ? [fake] : [])]);
     }
   }
 

@@ -77,13 +77,18 @@ export function assignChecked(into: tf.Variable, tensors: Record<string, tf.Tens
   into.assign(checkShape(into, tensors, key));
 }
 
-/** Reads many scalars with one download and disposes them. */
-export function readScalars(scalars: Record<string, tf.Scalar>): Record<string, number> {
+/** Reads many scalars with one asynchronous download (every backend has one; GPUs have no other) and disposes them. */
+export async function readScalars(scalars: Record<string, tf.Scalar>): Promise<Record<string, number>> {
   const names = Object.keys(scalars);
   if (names.length === 0) return {};
-  const values = tf.tidy(() => tf.stack(names.map((n) => scalars[n])).dataSync());
+  const stacked = tf.tidy(() => tf.stack(names.map((n) => scalars[n])));
   tf.dispose(Object.values(scalars));
-  return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  try {
+    const values = await stacked.data();
+    return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  } finally {
+    stacked.dispose();
+  }
 }
 
 /** Checks a batch is NHWC RGB of the size the nets were built for (null: any size). */

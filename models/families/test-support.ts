@@ -50,17 +50,17 @@ export function batchSource(a: Float32Array[], size: number, batchSize: number, 
 export const average = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** Trains for `iterations` steps and returns each step's losses. */
-export function train(model: FamilyModel, next: () => Batches, iterations: number, lrScale = 1): Record<string, number>[] {
+export async function train(model: FamilyModel, next: () => Batches, iterations: number, lrScale = 1): Promise<Record<string, number>[]> {
   const history: Record<string, number>[] = [];
-  for (let i = 0; i < iterations; i++) history.push(model.trainStep(next, lrScale));
+  for (let i = 0; i < iterations; i++) history.push(await model.trainStep(next, lrScale));
   return history;
 }
 
 /** After a warm-up (optimizer moments, pools filling), further steps must not change the tensor count; nor may sampleGrid beyond its rows. */
-export function assertNoLeaks(model: FamilyModel, next: () => Batches, warmup: number): void {
-  train(model, next, warmup);
+export async function assertNoLeaks(model: FamilyModel, next: () => Batches, warmup: number): Promise<void> {
+  await train(model, next, warmup);
   const before = tf.memory().numTensors;
-  train(model, next, 3);
+  await train(model, next, 3);
   assert.equal(tf.memory().numTensors, before, 'tensor count grew during training steps');
   const fixed = next();
   const withFixed = tf.memory().numTensors;
@@ -74,19 +74,19 @@ export function assertNoLeaks(model: FamilyModel, next: () => Batches, warmup: n
  * Trains `warmup` steps, saves the state, loads it into a model created from a different seed, and checks
  * that both then produce identical losses on identical batches.
  */
-export function assertExactResume<C extends object>(family: ModelFamily<C>, config: C, data: { a: Float32Array[]; b?: Float32Array[]; size: number; batch: number }, warmup = 2): void {
+export async function assertExactResume<C extends object>(family: ModelFamily<C>, config: C, data: { a: Float32Array[]; b?: Float32Array[]; size: number; batch: number }, warmup = 2): Promise<void> {
   const original = family.create(config, new Rng(11));
-  train(original, batchSource(data.a, data.size, data.batch, 5, data.b).next, warmup);
+  await train(original, batchSource(data.a, data.size, data.batch, 5, data.b).next, warmup);
   const state = original.getState();
   const saved = { tensors: Object.fromEntries(Object.entries(state.tensors).map(([k, t]) => [k, t.clone()])), json: JSON.parse(JSON.stringify(state.json)) };
   const resumed = family.create(config, new Rng(999));
   resumed.setState(saved);
   tf.dispose(Object.values(saved.tensors));
-  const expected = train(original, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2);
-  const actual = train(resumed, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2);
+  const expected = await train(original, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2);
+  const actual = await train(resumed, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2);
   assert.deepEqual(actual, expected);
   // Without the state the same steps give other losses: the comparison above has teeth.
   const fresh = family.create(config, new Rng(999));
-  assert.notDeepEqual(train(fresh, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2), expected);
+  assert.notDeepEqual(await train(fresh, batchSource(data.a, data.size, data.batch, 6, data.b).next, 2), expected);
   for (const m of [original, resumed, fresh]) m.dispose();
 }

@@ -14,10 +14,10 @@ before(async () => {
   await initBackend('wasm', { threads: 1 });
 });
 
-test('vae: the negative ELBO falls below what any decoder ignoring z could reach', () => {
+test('vae: the negative ELBO falls below what any decoder ignoring z could reach', async () => {
   const beta = 1.5;
   const model = vae.create(vae.resolveConfig({ size: SIZE, latent: 8, nf: 8, beta, lr: 5e-3 }), new Rng(3));
-  const history = train(model, batchSource(data, SIZE, 8, 1).next, 200);
+  const history = await train(model, batchSource(data, SIZE, 8, 1).next, 200);
   for (const h of history) assert.ok(Math.abs(h.loss - (h.recon + beta * h.kl)) < 1e-3 * h.loss, JSON.stringify(h));
   const first = average(history.slice(0, 10).map((h) => h.loss));
   const last = average(history.slice(-20).map((h) => h.loss));
@@ -32,9 +32,9 @@ test('vae: the negative ELBO falls below what any decoder ignoring z could reach
   model.dispose();
 });
 
-test('vae: samples and interpolations decode to images of the right shape in [-1, 1]', () => {
+test('vae: samples and interpolations decode to images of the right shape in [-1, 1]', async () => {
   const model = vae.create(vae.resolveConfig({ size: SIZE, latent: 6, nf: 4 }), new Rng(4)) as VaeModel;
-  train(model, batchSource(data, SIZE, 4, 2).next, 5);
+  await train(model, batchSource(data, SIZE, 4, 2).next, 5);
   const samples = sample(model, 5, new Rng(1));
   assert.deepEqual(samples.shape, [5, SIZE, SIZE, 3]);
   const [lo, hi] = [samples.min().dataSync()[0], samples.max().dataSync()[0]];
@@ -59,7 +59,7 @@ test('vae: samples and interpolations decode to images of the right shape in [-1
   model.dispose();
 });
 
-test('vae: the prior-sample row of the grid is the same before and after a resume', () => {
+test('vae: the prior-sample row of the grid is the same before and after a resume', async () => {
   const config = vae.resolveConfig({ size: SIZE, latent: 4, nf: 4 });
   const model = vae.create(config, new Rng(5));
   const fixed = { a: toBatch(data.slice(0, 3), SIZE) };
@@ -73,17 +73,17 @@ test('vae: the prior-sample row of the grid is the same before and after a resum
   restored.dispose();
 });
 
-test('vae: no tensor leaks', () => {
+test('vae: no tensor leaks', async () => {
   const model = vae.create(vae.resolveConfig({ size: SIZE, latent: 4, nf: 4, loss: 'l1' }), new Rng(6));
-  assertNoLeaks(model, batchSource(data, SIZE, 4, 3).next, 2);
+  await assertNoLeaks(model, batchSource(data, SIZE, 4, 3).next, 2);
   model.dispose();
 });
 
-test('vae: a restored state (weights, Adam, ε stream, fixed noise) continues training exactly', () => {
-  assertExactResume(vae, vae.resolveConfig({ size: SIZE, latent: 4, nf: 4 }), { a: data, size: SIZE, batch: 4 });
+test('vae: a restored state (weights, Adam, ε stream, fixed noise) continues training exactly', async () => {
+  await assertExactResume(vae, vae.resolveConfig({ size: SIZE, latent: 4, nf: 4 }), { a: data, size: SIZE, batch: 4 });
 });
 
-test('vae: exports a decoder (z → image) and an encoder (image → [μ, log σ²])', () => {
+test('vae: exports a decoder (z → image) and an encoder (image → [μ, log σ²])', async () => {
   const model = vae.create(vae.resolveConfig({ size: SIZE, latent: 5, nf: 4 }), new Rng(7));
   const [decoder, encoder] = model.exportParts();
   assert.deepEqual([decoder.part, decoder.input, decoder.output], ['decoder', 'latent', 'image']);

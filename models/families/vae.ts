@@ -95,7 +95,7 @@ export class VaeModel implements FamilyModel {
     return applyNet(this.nets.decoder, z) as tf.Tensor4D;
   }
 
-  trainStep(nextBatches: () => Batches, lrScale: number): Record<string, number> {
+  async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
     const parts: Record<string, tf.Scalar> = {};
     let eps: tf.Tensor2D | null = null;
@@ -104,7 +104,7 @@ export class VaeModel implements FamilyModel {
       const n = x.shape[0];
       eps = tf.tensor2d(this.rng.normals(n * this.config.latent), [n, this.config.latent]);
       const noise = eps;
-      const loss = this.adam.minimize(() => {
+      parts.loss = this.adam.minimize(() => {
         const { mu, logVar } = this.encode(x);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), noise)) as tf.Tensor2D;
         const recon = reconPerImage(this.config.loss, this.decode(z), x);
@@ -113,10 +113,14 @@ export class VaeModel implements FamilyModel {
         parts.kl = tf.keep(kl);
         return tf.add(recon, tf.mul(kl, this.config.beta));
       }, lrScale);
-      return { loss, ...readScalars(parts) };
+    } catch (error) {
+      tf.dispose(Object.values(parts));
+      throw error;
     } finally {
-      tf.dispose([batch.a, batch.b, ...(eps ? [eps] : []), ...Object.values(parts)]);
+      tf.dispose([batch.a, batch.b, ...(eps ? [eps] : [])]);
     }
+    const { loss, recon, kl } = await readScalars(parts);
+    return { loss, recon, kl };
   }
 
   /** count images decoded from z ~ N(0, I) drawn from rng. Caller disposes. */

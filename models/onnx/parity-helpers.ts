@@ -55,11 +55,13 @@ export interface ParityResult {
 export async function compareWithTfjs(net: Net, inputShape: number[], seed = 7, bytes?: Uint8Array): Promise<ParityResult> {
   const values = randomInput(inputShape, seed);
   const isImage = inputShape.length === 4;
-  const { tfValues, tfDims } = tf.tidy(() => {
+  const nchw = tf.tidy(() => {
     const y = applyNet(net, tf.tensor(values, inputShape));
-    const nchw = y.rank === 4 ? tf.transpose(y, [0, 3, 1, 2]) : y;
-    return { tfValues: nchw.dataSync() as Float32Array, tfDims: nchw.shape.slice() };
+    return y.rank === 4 ? tf.transpose(y, [0, 3, 1, 2]) : y;
   });
+  const tfDims = nchw.shape.slice();
+  const tfValues = (await nchw.data()) as Float32Array;
+  nchw.dispose();
 
   const onnxInput = isImage ? nhwcToNchw(values, inputShape) : values;
   const onnxInputDims = isImage ? [inputShape[0], inputShape[3], inputShape[1], inputShape[2]] : inputShape;

@@ -29,8 +29,12 @@ export class Adam {
     this.v = vars.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
   }
 
-  /** Minimises loss() over this optimizer's variables with learning rate base × lrScale; returns the loss. */
-  minimize(loss: () => tf.Scalar, lrScale = 1): number {
+  /**
+   * Minimises loss() over this optimizer's variables with learning rate base × lrScale; returns the loss as a
+   * scalar tensor the caller disposes. No value is read back here: on a GPU a read stalls the queue, and
+   * tfjs-webgpu has no synchronous read in Node at all (it draws through OffscreenCanvas).
+   */
+  minimize(loss: () => tf.Scalar, lrScale = 1): tf.Scalar {
     this.step += 1;
     const lr = this.options.learningRate * lrScale;
     const t = this.step;
@@ -50,7 +54,7 @@ export class Adam {
         const update = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), this.epsilon));
         x.assign(tf.sub(x, update));
       });
-      return value.dataSync()[0];
+      return value;
     });
   }
 

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
+import { mountTinyDisk } from '../tiny-disk.js';
 import {
   checkpointName,
   cleanStaleTemps,
@@ -145,4 +146,77 @@ test('an empty or missing checkpoints folder loads as null', async (t) => {
   const dir = await tempDir(t);
   assert.equal(await loadLatestCheckpoint(dir), null);
   assert.equal(await loadLatestCheckpoint(join(dir, 'nope')), null);
+});
+
+test("the `latest` pointer's temporary files left by a killed save are cleaned", async (t) => {
+  const dir = await tempDir(t);
+  const rng = new Rng(7);
+  const first = content(10, rng);
+  await saveCheckpoint(dir, first);
+  await writeFile(join(dir, '.latest.tmp-999999-0123abcd'), '000099\n');
+  assert.deepEqual(await cleanStaleTemps(dir), ['.latest.tmp-999999-0123abcd']);
+  await writeFile(join(dir, '.latest.tmp-999999-89abcdef'), '000099\n');
+  const second = content(20, rng);
+  await saveCheckpoint(dir, second);
+  assert.deepEqual((await readdir(dir)).sort(), ['000010', '000020', 'latest']);
+  tf.dispose([Object.values(first.tensors), Object.values(second.tensors)]);
+});
+
+/** The state of a re-save of `iteration` killed between its two renames: the old one moved aside, the new one not yet in place. */
+async function killedBetweenRenames(dir: string, old: ReturnType<typeof content>, fresh: ReturnType<typeof content> | null) {
+  await saveCheckpoint(dir, old);
+  const name = checkpointName(old.iteration);
+  await rename(join(dir, name), join(dir, `.tmp-old-${name}-4242`));
+  if (fresh) {
+    const elsewhere = join(dir, 'elsewhere');
+    await saveCheckpoint(elsewhere, fresh);
+    await rename(join(elsewhere, name), join(dir, `.tmp-${name}-4242`));
+    await rm(elsewhere, { recursive: true });
+  } else {
+    // Killed while the new one was still being written.
+    await mkdir(join(dir, `.tmp-${name}-4242`));
+    await writeFile(join(dir, `.tmp-${name}-4242`, 'tensors.bin'), Buffer.alloc(8));
+  }
+}
+
+test('a re-save killed between its two renames: resume recovers the only checkpoint instead of deleting it', async (t) => {
+  const rng = new Rng(8);
+  // The new copy was complete: it is the one recovered.
+  const dir = await tempDir(t);
+  const old = content(30, rng);
+  const fresh = content(30, rng);
+  await killedBetweenRenames(dir, old, fresh);
+  assert.deepEqual(await listCheckpoints(dir), [], 'no checkpoint under its own name');
+  await cleanStaleTemps(dir);
+  const loaded = await loadLatestCheckpoint(dir);
+  assert.equal(loaded?.iteration, 30);
+  assert.deepEqual(loaded?.json, fresh.json);
+  assert.deepEqual((await readdir(dir)).sort(), ['000030', 'latest']);
+
+  // The new copy was half written: the old one goes back.
+  const dir2 = join(dir, 'second');
+  const old2 = content(40, rng);
+  await killedBetweenRenames(dir2, old2, null);
+  await cleanStaleTemps(dir2);
+  const loaded2 = await loadLatestCheckpoint(dir2);
+  assert.deepEqual(loaded2?.json, old2.json);
+  assert.deepEqual((await readdir(dir2)).sort(), ['000040', 'latest']);
+  tf.dispose([old, fresh, old2].flatMap((c) => Object.values(c.tensors)));
+  tf.dispose([Object.values(loaded!.tensors), Object.values(loaded2!.tensors)]);
+});
+
+test('a full disk: the save fails naming the checkpoint and saying what to do, and leaves no temporary folder', async (t) => {
+  const disk = await mountTinyDisk(256 * 1024, (fn) => t.after(fn));
+  if ('skip' in disk) return t.skip(disk.skip);
+  const dir = join(disk.path, 'run', 'checkpoints');
+  const small = content(1, new Rng(9));
+  await saveCheckpoint(dir, small);
+  const big = { iteration: 2, tensors: { weights: tf.zeros([128, 1024]) }, json: {} };
+  await assert.rejects(saveCheckpoint(dir, big), (error: Error) => {
+    assert.match(error.message, new RegExp(`${join(dir, '000002')}.*the disk is full`));
+    assert.match(error.message, /free some space .*`darkroom train --resume /i);
+    return true;
+  });
+  assert.deepEqual((await readdir(dir)).sort(), ['000001', 'latest'], 'the good checkpoint stays, nothing else');
+  tf.dispose([Object.values(small.tensors), Object.values(big.tensors)]);
 });

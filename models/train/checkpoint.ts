@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-fs.js';
+import { dirname, join } from 'node:path';
+import { tempSiblingWriter, writeFailureReason, writeFileAtomic } from '../atomic-fs.js';
 
 const FORMAT = 'darkroom-checkpoint';
 const VERSION = 1;
@@ -82,29 +82,45 @@ async function tensorBytes(tensor: tf.Tensor): Promise<{ dtype: StoredDtype; byt
   throw new Error(`checkpoint: tensor dtype ${tensor.dtype} is not supported`);
 }
 
-/** Removes temp dirs left by a process that died mid-save. Call only from the process that owns the run. */
+/** A save's temporary dirs: `.tmp-NAME-PID` (being written) and `.tmp-old-NAME-PID` (an older NAME moved aside). */
+const TEMP_DIR = /^\.tmp-(old-)?(\d{6,})-\d+$/;
+
+/**
+ * Tidies what a save killed part-way left: first puts back a checkpoint caught between the two renames of a
+ * re-save (its only copies then sit under temporary names: the new one if it verifies, else the old one), then
+ * removes every other temp dir and the `latest` pointer's temporary files. Returns the names removed. Call only
+ * from the process that owns the run.
+ */
 export async function cleanStaleTemps(checkpointsDir: string): Promise<string[]> {
   const names = await fs.readdir(checkpointsDir).catch(() => [] as string[]);
+  const present = new Set(names);
+  // New copies sort before old ones ('.tmp-0…' < '.tmp-o…'), so a complete new copy wins.
+  for (const name of names.sort()) {
+    const match = TEMP_DIR.exec(name);
+    if (!match || present.has(match[2])) continue;
+    const path = join(checkpointsDir, name);
+    const verified = await readVerified(path).catch(() => null);
+    if (verified?.manifest.iteration !== Number(match[2])) continue;
+    await fs.rename(path, join(checkpointsDir, match[2]));
+    await fsyncDir(checkpointsDir);
+    present.delete(name);
+    present.add(match[2]);
+  }
   const removed: string[] = [];
-  for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX))) {
+  for (const name of names) {
+    if (!present.has(name) || !(name.startsWith(TEMP_PREFIX) || tempSiblingWriter(name) !== null)) continue;
     await fs.rm(join(checkpointsDir, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
 }
 
-/** Writes a checkpoint, points `latest` at it and prunes all but the newest `keep`. Returns its path. */
-export async function saveCheckpoint(checkpointsDir: string, content: CheckpointContent, keep = 2): Promise<string> {
-  await fs.mkdir(checkpointsDir, { recursive: true });
-  await cleanStaleTemps(checkpointsDir);
-  const name = checkpointName(content.iteration);
-  const temp = join(checkpointsDir, `${TEMP_PREFIX}${name}-${process.pid}`);
-  await fs.mkdir(temp);
-
+/** Writes the tensor file and the manifest into `dir`, each flushed to disk. */
+async function writeContents(dir: string, content: CheckpointContent): Promise<void> {
   const entries: TensorEntry[] = [];
   const hash = createHash('sha256');
   let offset = 0;
-  const data = await fs.open(join(temp, DATA_FILE), 'w');
+  const data = await fs.open(join(dir, DATA_FILE), 'w');
   try {
     for (const [tensorName, tensor] of Object.entries(content.tensors)) {
       const { dtype, bytes } = await tensorBytes(tensor);
@@ -130,27 +146,53 @@ export async function saveCheckpoint(checkpointsDir: string, content: Checkpoint
     json: content.json,
   };
   const manifest: Manifest = { ...body, manifestSha256: sha256(JSON.stringify(body)) };
-  const manifestHandle = await fs.open(join(temp, MANIFEST_FILE), 'w');
+  const manifestHandle = await fs.open(join(dir, MANIFEST_FILE), 'w');
   try {
     await manifestHandle.writeFile(JSON.stringify(manifest));
     await manifestHandle.sync();
   } finally {
     await manifestHandle.close();
   }
+}
 
+/** Writes a checkpoint, points `latest` at it and prunes all but the newest `keep`. Returns its path. */
+export async function saveCheckpoint(checkpointsDir: string, content: CheckpointContent, keep = 2): Promise<string> {
+  await fs.mkdir(checkpointsDir, { recursive: true });
+  await cleanStaleTemps(checkpointsDir);
+  const name = checkpointName(content.iteration);
   const final = join(checkpointsDir, name);
-  // Saving the same iteration twice (e.g. stopped right after a resume): swap the old one out first.
+  const temp = join(checkpointsDir, `${TEMP_PREFIX}${name}-${process.pid}`);
+  // Saving the same iteration twice (e.g. stopped right after a resume): the old one is swapped out first.
   const previous = join(checkpointsDir, `${TEMP_PREFIX}old-${name}-${process.pid}`);
-  const hadPrevious = await fs.rename(final, previous).then(
-    () => true,
-    () => false,
-  );
-  await fs.rename(temp, final);
-  await fsyncDir(checkpointsDir);
+  let hadPrevious = false;
+  try {
+    await fs.mkdir(temp);
+    await writeContents(temp, content);
+    hadPrevious = await fs.rename(final, previous).then(
+      () => true,
+      () => false,
+    );
+    await fs.rename(temp, final);
+    await fsyncDir(checkpointsDir);
+  } catch (error) {
+    // Nothing half-written stays behind (on a full disk that space is what lets run.json record the failure).
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    if (hadPrevious) await fs.rename(previous, final).catch(() => undefined);
+    throw saveError(final, checkpointsDir, error);
+  }
   if (hadPrevious) await fs.rm(previous, { recursive: true, force: true });
-  await writeFileAtomic(join(checkpointsDir, LATEST_FILE), name + '\n');
+  // The checkpoint is complete without the pointer (loading trusts contents), but a full disk is still news.
+  await writeFileAtomic(join(checkpointsDir, LATEST_FILE), name + '\n').catch((error: unknown) => {
+    throw saveError(join(checkpointsDir, LATEST_FILE), checkpointsDir, error);
+  });
   await pruneCheckpoints(checkpointsDir, keep);
   return final;
+}
+
+function saveError(path: string, checkpointsDir: string, error: unknown): Error {
+  const reason = writeFailureReason(error) ?? (error as Error).message;
+  const runDir = dirname(checkpointsDir);
+  return new Error(`Could not save checkpoint ${path}: ${reason}. Then continue the run with \`darkroom train --resume ${runDir}\` (it goes on from its last checkpoint).`, { cause: error });
 }
 
 /** Checkpoint directories (complete by construction), newest first. */
@@ -167,8 +209,8 @@ async function pruneCheckpoints(checkpointsDir: string, keep: number): Promise<v
   for (const old of all.slice(Math.max(1, keep))) await fs.rm(old.path, { recursive: true, force: true });
 }
 
-/** Reads and verifies one checkpoint directory; throws with the reason when it is damaged. */
-export async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
+/** A checkpoint's manifest and tensor bytes, both checked against their checksums; throws with the reason. */
+async function readVerified(path: string): Promise<{ manifest: Manifest; data: Buffer }> {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(await fs.readFile(join(path, MANIFEST_FILE), 'utf8')) as Manifest;
@@ -182,6 +224,12 @@ export async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoin
   if (data.byteLength !== manifest.dataBytes)
     throw new Error(`${manifest.dataFile} has ${data.byteLength} bytes, expected ${manifest.dataBytes}`);
   if (sha256(data) !== manifest.dataSha256) throw new Error(`${manifest.dataFile} checksum mismatch`);
+  return { manifest, data };
+}
+
+/** Reads and verifies one checkpoint directory; throws with the reason when it is damaged. */
+export async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
+  const { manifest, data } = await readVerified(path);
 
   const tensors: Record<string, tf.Tensor> = {};
   try {

@@ -5,11 +5,11 @@ import { tileGrid } from './grid.js';
 
 await tf.setBackend('cpu');
 
-test('a grid tiles rows of images with gaps and maps [-1, 1] to 0–255', () => {
+test('a grid tiles rows of images with gaps and maps [-1, 1] to 0–255', async () => {
   const black = tf.fill([3, 4, 4, 3], -1) as tf.Tensor4D;
   const white = tf.fill([2, 4, 4, 3], 1) as tf.Tensor4D;
   const before = tf.memory().numTensors;
-  const image = tileGrid({ rows: [{ label: 'input', images: black }, { label: 'output', images: white }] });
+  const image = await tileGrid({ rows: [{ label: 'input', images: black }, { label: 'output', images: white }] });
   assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   assert.equal(image.width, 3 * 4 + 2 * 2);
   assert.equal(image.height, 2 * 4 + 2);

@@ -17,7 +17,7 @@ export interface RgbImage {
 }
 
 /** Renders the grid; does not dispose its rows. */
-export function tileGrid(grid: SampleGrid): RgbImage {
+export async function tileGrid(grid: SampleGrid): Promise<RgbImage> {
   if (grid.rows.length === 0) throw new Error('sample grid has no rows');
   const [, h, w] = grid.rows[0].images.shape;
   const cols = Math.max(...grid.rows.map((r) => r.images.shape[0]));
@@ -40,7 +40,10 @@ export function tileGrid(grid: SampleGrid): RgbImage {
     return tf.clipByValue(tf.round(tf.mul(tf.add(full, 1), 127.5)), 0, 255).toInt();
   });
   const [height, width] = picture.shape;
-  const data = Uint8Array.from(picture.dataSync());
-  picture.dispose();
-  return { data, width, height, channels: 3 };
+  try {
+    const data = Uint8Array.from(await picture.data());
+    return { data, width, height, channels: 3 };
+  } finally {
+    picture.dispose();
+  }
 }

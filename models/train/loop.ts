@@ -119,7 +119,7 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
       const stepStart = performance.now();
       let losses: Record<string, number>;
       try {
-        losses = model.trainStep(() => feed.next(created), lrScale);
+        losses = await model.trainStep(() => feed.next(created), lrScale);
       } finally {
         tf.dispose(created);
       }
@@ -164,7 +164,7 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
 async function writeSample(session: Session, fixed: Batches, iteration: number, onEvent: (e: TrainingEvent) => void) {
   const grid = session.model.sampleGrid(fixed);
   try {
-    const image = tileGrid(grid);
+    const image = await tileGrid(grid);
     const path = samplePath(session.runDir, iteration);
     await writePngAtomic(path, image.data, image.width, image.height, 3);
     onEvent({ type: 'sample', iteration, path });

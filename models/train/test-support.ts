@@ -38,8 +38,8 @@ export async function checkpointDifference(runA: string, runB: string): Promise<
     if (names.join() !== Object.keys(b.tensors).sort().join()) throw new Error('checkpoints hold different tensors');
     let maxDiff = 0;
     for (const name of names) {
-      const x = a.tensors[name].dataSync();
-      const y = b.tensors[name].dataSync();
+      const x = await a.tensors[name].data();
+      const y = await b.tensors[name].data();
       if (x.length !== y.length) throw new Error(`${name}: different sizes`);
       for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(Number(x[i]) - Number(y[i])));
     }
