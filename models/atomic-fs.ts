@@ -95,3 +95,20 @@ export async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
+
+/** Why a write failed and what to do, in plain words, for the causes a person can fix; null for any other error. */
+export function writeFailureReason(error: unknown): string | null {
+  switch ((error as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOSPC':
+      return 'the disk is full: free some space on that drive';
+    case 'EDQUOT':
+      return 'your disk quota is used up: free some space or ask for a larger quota';
+    case 'EROFS':
+      return 'the drive is read-only: choose a writable folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: make the folder writable or choose another';
+    default:
+      return null;
+  }
+}
