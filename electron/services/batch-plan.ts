@@ -3,11 +3,12 @@
 // and nothing is ever planned over an input. Outputs that already exist are skipped, which is what makes a
 // rerun after a crash resume where it stopped.
 import { promises as fs } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { exists, tempSiblingWriter } from '../../models/atomic-fs.js';
 import { isProcessAlive } from '../../models/process-alive.js';
+import { checkOutputFolder, isInside, realPathAllowingMissing } from '../../models/output-folder.js';
 
 export type BatchFormat = 'same' | OutputFormat;
 
@@ -50,23 +51,15 @@ export function outputNameFor(file: string, format: BatchFormat): { name: string
   return { name: `${stem}.${extensionFor(format)}`, format };
 }
 
-/** The real path of `path`, resolving symlinks in the part that exists (the output folder may not exist yet). */
-async function realPathAllowingMissing(path: string): Promise<string> {
-  const real = await fs.realpath(path).catch(() => null);
-  if (real !== null) return real;
-  const parent = dirname(path);
-  return parent === path ? path : join(await realPathAllowingMissing(parent), basename(path));
-}
-
-const isInside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-
 /**
  * Lists the jobs for `inputs` (files and folders). Folders are mirrored directly under `out`; files given by name
- * go straight into `out`. Throws UsageError, before any work, for inputs that do not exist, an output folder
- * inside an input folder, and inputs with no images at all.
+ * go straight into `out`. Throws UsageError, before any work, for inputs that do not exist or are empty paths, an
+ * output folder that cannot be one (checkOutputFolder) or lies inside an input folder, and inputs with no images.
  */
 export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
   if (o.inputs.length === 0) throw new UsageError('give at least one input photo or folder');
+  if (o.inputs.some((given) => given.trim() === '')) throw new UsageError('an input is an empty path: give the photos and folders to convert');
+  await checkOutputFolder(o.out, 'the output folder');
   const out = resolve(o.out);
   const realOut = await realPathAllowingMissing(out);
   const found: { input: string; relativeOut: string }[] = [];

@@ -15,6 +15,7 @@ import { ImageReadError, OUTPUT_FORMATS, readPhoto, writePhoto, type Photo } fro
 import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
 import { writeJsonAtomic } from '../../models/atomic-fs.js';
+import { createOutputFolder } from '../../models/output-folder.js';
 import { planBatch, removeStaleTemporaries, type BatchFormat, type BatchJob, type JobStatus } from './batch-plan.js';
 
 export { outputNameFor, type BatchFormat, type BatchJob } from './batch-plan.js';
@@ -139,7 +140,7 @@ class BatchRun {
 
   async run(): Promise<BatchResult> {
     const out = resolve(this.o.out);
-    await fs.mkdir(out, { recursive: true });
+    await createOutputFolder(out, 'the output folder');
     await removeStaleTemporaries([out, ...this.jobs.map((j) => dirname(j.output))]);
     const pending = this.jobs.filter((j) => j.status === 'pending');
     this.emit({ type: 'started', total: this.jobs.length, toConvert: pending.length, model: this.model.source, inputs: this.o.inputs.map((i) => resolve(i)), out });

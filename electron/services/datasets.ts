@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo } from '../../models/data/image-io.js';
+import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo, readRegularFile } from '../../models/data/image-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
 import { ApiError, type DatasetImage, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
@@ -93,7 +93,7 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
     try {
       const info = await readImageInfo(file);
       // A 16×16 thumbnail is enough to tell grey from colour; hashing the bytes finds exact copies.
-      const [tiny, bytes] = await Promise.all([readImageForTraining(file, 16), fs.readFile(file)]);
+      const [tiny, bytes] = await Promise.all([readImageForTraining(file, 16), readRegularFile(file)]);
       let grey = true;
       for (let i = 0; i < tiny.length && grey; i += 3) {
         const [r, g, b] = [tiny[i], tiny[i + 1], tiny[i + 2]];

@@ -21,6 +21,7 @@
 //  - types.ts     image extensions, the input size limit, PixelRange, OutputFormat, Photo/PhotoMeta, …;
 //  - errors.ts    ImageReadError and ImageWriteError;
 //  - sharp.ts     sharp itself, configured once (its cache off);
+//  - regular-file.ts  reading a file's bytes only when it is a regular file (a FIFO or device would hang);
 //  - input.ts     reading a file's bytes, probing its header and turning sharp's failures into ImageReadErrors;
 //  - read.ts      readImageForTraining, readPhoto, decodeImageFile, readImageInfo, makeThumbnail;
 //  - metadata.ts  EXIF orientation, XMP, ICC profiles, and PNG chunks that carry them to writePhoto's encoder;
@@ -41,6 +42,7 @@ export {
   type RgbImage,
 } from './image-io/types.js';
 export { ImageReadError, ImageWriteError } from './image-io/errors.js';
+export { readRegularFile } from './image-io/regular-file.js';
 export {
   decodeImageFile,
   makeThumbnail,

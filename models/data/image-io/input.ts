@@ -2,9 +2,9 @@
 // the header is probed first (HEVC HEIC and decompression bombs are refused before decoding), and sharp's
 // failures are mapped to ImageReadErrors that say what is wrong with the file.
 
-import { promises as fsp } from 'node:fs';
 import sharp from './sharp.js';
 import { ImageReadError, shortSharpMessage } from './errors.js';
+import { readRegularFile } from './regular-file.js';
 
 function readErrorFromSharp(path: string, err: unknown, maxPixels: number): ImageReadError {
   const msg = err instanceof Error ? err.message : String(err);
@@ -39,20 +39,9 @@ function formatMegapixels(pixels: number): string {
   return `${Math.round(pixels / 1e6)} megapixels`;
 }
 
-/** Reads a whole file, turning file-system errors into ImageReadErrors. */
+/** Reads a whole regular file, turning file-system errors into ImageReadErrors; an empty file is one too. */
 export async function readInputFile(path: string): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await fsp.readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ImageReadError(path, 'NOT_FOUND', 'the file does not exist', { cause: err });
-    if (code === 'EISDIR') throw new ImageReadError(path, 'NOT_A_FILE', 'it is a folder, not a file', { cause: err });
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ImageReadError(path, 'NO_PERMISSION', 'permission denied', { cause: err });
-    }
-    throw new ImageReadError(path, 'IO', (err as Error).message, { cause: err });
-  }
+  const data = await readRegularFile(path);
   if (data.length === 0) throw new ImageReadError(path, 'EMPTY', 'the file is empty (0 bytes)');
   return data;
 }
