@@ -6,6 +6,7 @@
 import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 import type { FamilyId } from '../models/families/family.js';
 import type { BatchEvent } from './services/batch.js';
+import { MAX_BATCH } from '../models/train/limits.js';
 
 export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
@@ -420,7 +421,7 @@ function validateTrain(raw: unknown): TrainRequest {
     size,
     preset: oneOf(m, r.preset, 'preset', PRESETS, true),
     iterations: integer(m, r.iterations, 'iterations', 1, 10_000_000)!,
-    batch: integer(m, r.batch, 'batch', 1, 256, true),
+    batch: integer(m, r.batch, 'batch', 1, MAX_BATCH, true),
     seed: integer(m, r.seed, 'seed', 0, 2 ** 31 - 1, true),
     sampleEvery: integer(m, r.sampleEvery, 'sampleEvery', 1, 10_000_000, true),
     checkpointEvery: integer(m, r.checkpointEvery, 'checkpointEvery', 1, 10_000_000, true),

@@ -28,6 +28,8 @@ export function usageError(command: string, message: string): UsageError {
 
 function parseValue(command: string, flag: string, spec: OptionSpec, raw: string): OptionValue {
   if (spec.kind === 'string') {
+    // An empty path would quietly mean the current folder (as input, output or run).
+    if (raw.trim() === '') throw usageError(command, `--${flag} is empty: give a value`);
     if (spec.choices && !spec.choices.includes(raw))
       throw usageError(command, `--${flag} must be one of ${spec.choices.join(', ')} (got "${raw}")`);
     return raw;

@@ -11,6 +11,8 @@ import { isProcessAlive } from '../../models/process-alive.js';
 
 const BIN = fileURLToPath(new URL('../../bin/darkroom.js', import.meta.url));
 const TINY = ['--size', '16', '--batch', '2', '--latent', '8', '--nf', '4', '--backend', 'cpu', '--seed', '5'];
+/** TINY's flag–value pairs, less the flags `args` gives itself. */
+const tinyExcept = (args: string[]) => TINY.flatMap((value, i) => (i % 2 === 0 && !args.includes(value) ? [value, TINY[i + 1]] : []));
 
 interface Cli {
   child: ChildProcess;
@@ -186,3 +188,26 @@ for (const { family, n: N, extra, data } of KILL_CASES) {
     assert.equal((await readRunInfo(killed)).status, 'done');
   });
 }
+
+test('a run folder inside a training folder, a file, an empty path or an impossible folder as --out exits 2 and makes nothing', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day, night } = await makeScenes(join(dir, 'data'), 2, 16);
+  const file = join(dir, 'notes.txt');
+  await writeFile(file, 'mine');
+  const cases: [string[], RegExp][] = [
+    [['ae', '--data', day, '--out', join(day, 'run')], /run folder .* is inside the training folder --data .*sample grids would become training data/],
+    [['cyclegan', '--a', day, '--b', night, '--out', join(night, 'deeper', 'run'), '--size', '32'], /is inside the training folder --b /],
+    [['ae', '--data', day, '--out', file], /is a file, not a folder/],
+    [['ae', '--data', day, '--out', ''], /--out is empty/],
+    [['ae', '--data', '', '--out', join(dir, 'run')], /--data is empty/],
+    [['ae', '--data', day, '--out', '/proc/self/x'], /\/proc\/self does not take new folders/],
+    [['ae', '--data', day, '--out', join(dir, 'run'), '--batch', '100000'], /--batch must be at most 256/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await runToEnd(['train', ...args, ...(args[0] === 'ae' ? tinyExcept(args) : ['--backend', 'cpu'])]);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, pattern, args.join(' '));
+  }
+  assert.deepEqual((await readdir(day)).filter((n) => !n.endsWith('.png')), [], 'nothing was written into the data');
+  assert.deepEqual((await readdir(dir)).sort(), ['data', 'notes.txt']);
+});

@@ -7,6 +7,7 @@ import { FAMILY_IDS, type FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import type { BackendPreference, TrainSettings } from './run-dir.js';
 import { resolveSchedule } from './schedule.js';
+import { MAX_BATCH } from './limits.js';
 
 export interface TrainRequest {
   family: string;
@@ -67,6 +68,12 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+function batchSize(value: number | undefined, fallback: number): number {
+  const batch = positiveInt('batch', value, fallback);
+  if (batch > MAX_BATCH) throw new UsageError(`--batch must be at most ${MAX_BATCH} images per step (got ${batch})`);
+  return batch;
+}
+
 export function checkBackend(backend: string | undefined): BackendPreference {
   const value = backend ?? 'auto';
   if (!(BACKENDS as readonly string[]).includes(value))
@@ -110,7 +117,7 @@ export function resolveSettings(
       size,
       loadSize,
       flip: request.flip ?? true,
-      batch: positiveInt('batch', request.batch, defaults.batch),
+      batch: batchSize(request.batch, defaults.batch),
       epochs,
       seed,
       checkpointEvery: positiveInt('checkpoint-every', request.checkpointEvery, family === 'cyclegan' ? 500 : 1000),

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { BackendInfo } from './events.js';
 import type { LrSchedule } from './schedule.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
+import { createOutputFolder } from '../output-folder.js';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -85,6 +86,7 @@ export async function createRunDir(runDir: string, info: RunInfo): Promise<void>
     throw new UsageError(
       `${paths.root} already exists and is not empty. Continue it with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`,
     );
+  await createOutputFolder(paths.root, 'the run folder (--out)');
   await fs.mkdir(paths.samples, { recursive: true });
   await fs.mkdir(paths.checkpoints, { recursive: true });
   await writeRunInfo(runDir, info);

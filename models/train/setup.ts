@@ -24,6 +24,7 @@ import {
   type TrainSettings,
 } from './run-dir.js';
 import { isProcessAlive } from '../process-alive.js';
+import { checkOutputFolder, isInsideFolder } from '../output-folder.js';
 
 export interface Session {
   runDir: string;
@@ -70,6 +71,16 @@ async function openDatasets(train: Omit<TrainSettings, 'iterations' | 'schedule'
 
 const sizesOf = (d: Datasets): Record<string, number> => (d.b ? { a: d.a.size, b: d.b.size } : { data: d.a.size });
 
+/** Refuses a run folder inside a training folder: its sample grids would become training data on resume. */
+async function checkRunOutsideData(runDir: string, train: Pick<TrainSettings, 'data' | 'a' | 'b'>): Promise<void> {
+  for (const [flag, folder] of [['--data', train.data], ['--a', train.a], ['--b', train.b]] as const) {
+    if (folder && (await isInsideFolder(runDir, folder)))
+      throw new UsageError(
+        `the run folder ${runDir} is inside the training folder ${flag} ${folder}, so its sample grids would become training data; choose a run folder (--out) outside the training images`,
+      );
+  }
+}
+
 async function startBackend(preference: BackendPreference, threads: number | undefined): Promise<BackendReport> {
   try {
     return await initBackend(preference, { threads });
@@ -88,6 +99,8 @@ export async function prepareFresh(runDir: string, request: TrainRequest, warn: 
   const existing = await fs.readdir(root).catch(() => null);
   if (existing && existing.length > 0)
     throw new UsageError(`${root} already exists and is not empty. Continue that run with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`);
+  await checkOutputFolder(runDir, 'the run folder (--out)');
+  await checkRunOutsideData(runDir, settings);
 
   const datasets = await openDatasets(settings, warn);
   const datasetSizes = sizesOf(datasets);
@@ -132,6 +145,7 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const train = previous.train;
   const preference = overrides.backend === undefined ? train.backend : checkBackend(overrides.backend);
   const threads = overrides.threads ?? train.threads;
+  await checkRunOutsideData(runDir, train);
 
   const datasets = await openDatasets(train, warn);
   const backend = await startBackend(preference, threads);
