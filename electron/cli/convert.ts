@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { formatDuration } from '../services/progress.js';
 import type { BatchEvent, BatchFormat } from '../services/batch.js';
+import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
 
 export const name = 'convert';
 export const summary = 'translate photos and folders at full resolution with an ONNX model';
@@ -21,7 +22,12 @@ listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
   --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
   --quality Q         1–100 for jpg, webp and avif
   --tile N            largest tile side in pixels (default 512, larger for narrower networks as
-                      \`darkroom info MODEL\` says; smaller uses less memory)
+                      \`darkroom info MODEL\` says; smaller uses less memory; on WebGPU at most what
+                      the adapter's buffers hold)
+  --device D          auto | cpu | webgpu | cuda | dml | coreml (default auto: CUDA, DirectML,
+                      Core ML or WebGPU on a real GPU when one works here, else the CPU; a device
+                      named is used even on a software GPU). A model the device cannot run goes
+                      to the CPU, and the reason is printed. \`darkroom info MODEL\` shows the devices.
   --overwrite         replace outputs that already exist
   --range R           -1,1 or 0,1: the model's value range, for models whose metadata does not say
   --json              print progress events as JSON lines on stdout
@@ -42,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     tile: { kind: 'int', min: 64 },
     overwrite: { kind: 'boolean' },
     range: { kind: 'string', choices: ['-1,1', '0,1'] },
+    device: { kind: 'string', choices: DEVICE_CHOICES },
     json: { kind: 'boolean' },
   });
   if (args.help) {
@@ -80,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       tile: args.options.tile as number | undefined,
       overwrite: args.options.overwrite === true,
       range: args.options.range as string | undefined,
+      device: args.options.device as DeviceChoice | undefined,
       signal: controller.signal,
       onEvent: (event) => printer.print(event),
     });
@@ -102,6 +110,8 @@ class ProgressPrinter {
     switch (event.type) {
       case 'started':
         this.line(`Converting ${event.toConvert} of ${event.total} images into ${event.out}${event.total > event.toConvert ? ` (${event.total - event.toConvert} already done or not convertible)` : ''}`);
+        this.line(`Running on: ${event.device.detail}`);
+        if (event.device.fallback) this.line(`  (on the CPU because ${event.device.fallback})`);
         break;
       case 'progress': {
         const speed = event.imagesPerMinute > 0 ? `${event.imagesPerMinute.toFixed(1)} images/min` : '– images/min';
@@ -121,6 +131,8 @@ class ProgressPrinter {
       case 'finished': {
         const c = event.counts;
         this.line(`${event.cancelled ? 'Interrupted' : 'Finished'}: ${c.done} converted, ${c.skipped} skipped, ${c.failed} failed${c.pending > 0 ? `, ${c.pending} not started` : ''} (${formatDuration(event.elapsedMs / 1000)}). Report: ${event.report}`);
+        this.line(`Ran on: ${event.device.detail}`);
+        if (event.device.fallback) this.line(`  (on the CPU because ${event.device.fallback})`);
         if (event.cancelled) this.line('Run the same command again to convert the rest: images already converted are skipped.');
         if (c.failed > 0) this.line(`${c.failed} file${c.failed === 1 ? '' : 's'} could not be converted; the reasons are above and in the report.`);
         break;

@@ -32,7 +32,8 @@ test('info on a model: inputs, outputs, metadata, whether it converts photos, an
   assert.match(text.stdout, /Input: +input +float32 \[N, 3, H, W\]/);
   assert.match(text.stdout, /darkroom\.family +cyclegan/);
   assert.match(text.stdout, /Converts photos: yes; range -1,1; stride 4; any size/);
-  assert.match(text.stdout, /Runs on: ONNX Runtime [\d.]+ on (CPU|CUDA)/);
+  assert.match(text.stdout, /Runs on: ONNX Runtime [\d.]+ on (CPU|CUDA|DirectML|Core ML|WebGPU)/);
+  assert.match(text.stdout, /Other devices:\n( {2}\w+: .+\n){4}/, 'the four other devices, each available or why not');
 
   const foreign = join(dir, 'negative.onnx');
   await fs.writeFile(foreign, negativeModelBytes());
@@ -44,6 +45,24 @@ test('info on a model: inputs, outputs, metadata, whether it converts photos, an
   assert.deepEqual(parsed.metadata, {});
   assert.deepEqual(parsed.convert, { ok: true, range: null, stride: null, size: 'any size (tiles of up to 512 px by default)' });
   assert.equal(parsed.producer.name, 'pytorch');
+  assert.deepEqual(parsed.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  assert.ok(parsed.devices.some((d: { name: string }) => d.name === parsed.device.name), 'the device it runs on is one of them');
+});
+
+test('info --device: the model opened on the CPU when asked; a device that cannot work here is refused with why', async () => {
+  const model = join(dir, 'negative.onnx');
+  await fs.writeFile(model, negativeModelBytes());
+  const cpu = info(model, '--device', 'cpu', '--json');
+  assert.equal(cpu.code, 0, cpu.stderr);
+  const parsed = JSON.parse(cpu.stdout);
+  assert.equal(parsed.device.name, 'cpu');
+  assert.equal(parsed.device.requested, 'cpu');
+  const coreml = parsed.devices.find((d: { name: string }) => d.name === 'coreml');
+  if (coreml.usable) return; // a Mac: Core ML works there
+  const refused = info(model, '--device', 'coreml');
+  assert.equal(refused.code, 2, 'bad input: exit 2');
+  assert.ok(refused.stderr.includes(coreml.reason), `says why: ${refused.stderr}`);
+  assert.equal(info(model, '--device', 'tpu').code, 2, 'an unknown device is a usage error');
 });
 
 test('info on a run: family, status, iteration and backend from run.json; other folders are refused', async () => {

@@ -3,23 +3,27 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, usageError } from './args.js';
+import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
 
 export const name = 'info';
-export const summary = 'describe an ONNX model (inputs, outputs, metadata, execution provider) or a run';
+export const summary = 'describe an ONNX model (inputs, outputs, metadata, the device it runs on) or a run';
 export const usage = `Usage:
-  darkroom info FILE.onnx [--json]
+  darkroom info FILE.onnx [--device D] [--json]
   darkroom info RUN [--json]
 
 For a model: its inputs and outputs, metadata (darkroom.family, darkroom.range, …), whether and how
-\`darkroom convert\` can use it, and where ONNX Runtime runs it (CPU or CUDA).
+\`darkroom convert\` can use it, the device ONNX Runtime runs it on (CPU, WebGPU, CUDA, DirectML or Core ML)
+and why not on the others.
 For a run directory: family, status, iteration, backend, datasets and exported models, from run.json.
 
-  --json   print the same as one JSON object on stdout
+  --device D   auto | cpu | webgpu | cuda | dml | coreml: where to open the model (default auto,
+               as \`darkroom convert\` does)
+  --json       print the same as one JSON object on stdout
 
 Exit codes: 0 done, 1 failed, 2 bad usage or input.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(name, argv, { json: { kind: 'boolean' } });
+  const args = parseArgs(name, argv, { json: { kind: 'boolean' }, device: { kind: 'string', choices: DEVICE_CHOICES } });
   if (args.help) {
     process.stdout.write(usage + '\n');
     return 0;
@@ -29,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   if (rest.length > 0) throw usageError(name, `unexpected argument "${rest[0]}"`);
   const stat = await fs.stat(target).catch(() => null);
   if (!stat) throw usageError(name, `${target} does not exist`);
-  const { lines, ...info } = stat.isDirectory() ? await describeRun(target) : await describeModel(target);
+  if (stat.isDirectory() && args.options.device !== undefined) throw usageError(name, '--device is for models; a run has no device');
+  const { lines, ...info } = stat.isDirectory() ? await describeRun(target) : await describeModel(target, args.options.device as DeviceChoice | undefined);
   process.stdout.write(args.options.json ? JSON.stringify(info, null, 2) + '\n' : lines.join('\n') + '\n');
   return 0;
 }
@@ -40,13 +45,14 @@ interface Described {
   [key: string]: unknown;
 }
 
-async function describeModel(path: string): Promise<Described> {
-  const { openModel, describeImageModel, getExecutionProviderReport } = await import('../../models/onnx/runtime.js');
+async function describeModel(path: string, device: DeviceChoice = 'auto'): Promise<Described> {
+  const { openModel, describeImageModel, listInferenceDevices } = await import('../../models/onnx/runtime.js');
   const { defaultTileFor } = await import('../../models/onnx/translate.js');
   const { prepareNormSurgery } = await import('../../models/onnx/frozen-norm.js');
-  const model = await openModel(path);
+  const model = await openModel(path, { device });
   try {
-    const provider = await getExecutionProviderReport();
+    const { devices } = await listInferenceDevices();
+    const others = devices.filter((d) => d.name !== model.device.name);
     const bytes = (await fs.stat(path)).size;
     const { header } = model;
     let convert: { ok: true; range: string | null; stride: number | null; size: string } | { ok: false; reason: string };
@@ -59,7 +65,7 @@ async function describeModel(path: string): Promise<Described> {
         stride: image.stride,
         size: fixed
           ? `fixed ${image.width ?? '?'}×${image.height ?? '?'} input, used as the tile`
-          : `any size (tiles of up to ${defaultTileFor(prepareNormSurgery(await fs.readFile(path)))} px by default)`,
+          : `any size (tiles of up to ${defaultTileFor(prepareNormSurgery(await fs.readFile(path)), model.device.maxBufferBytes)} px by default)`,
       };
     } catch (error) {
       convert = { ok: false, reason: (error as Error).message };
@@ -80,8 +86,10 @@ async function describeModel(path: string): Promise<Described> {
       convert.ok
         ? `Converts photos: yes; range ${convert.range ?? 'not stated (pass --range -1,1 or 0,1)'}; stride ${convert.stride ?? 'found by probing'}; ${convert.size}`
         : `Converts photos: no. ${convert.reason}`,
-      `Runs on: ${provider.detail}`,
-      ...(provider.unavailable.length > 0 ? ['Other execution providers:', ...provider.unavailable.map((u) => `  ${u.name}: ${u.reason}`)] : []),
+      `Runs on: ${model.device.detail}`,
+      ...(model.device.fallback ? [`  (not on the device meant for it: ${model.device.fallback})`] : []),
+      'Other devices:',
+      ...others.map((d) => `  ${d.name}: ${d.available ? 'available' : d.reason}`),
     );
     return {
       kind: 'model',
@@ -94,7 +102,8 @@ async function describeModel(path: string): Promise<Described> {
       outputs: model.outputs,
       metadata: model.metadata,
       convert,
-      provider: { name: provider.name, detail: provider.detail, threads: provider.threads, unavailable: provider.unavailable },
+      device: model.device,
+      devices,
       lines,
     };
   } finally {

@@ -20,7 +20,7 @@ before(async () => {
   dir = await fs.mkdtemp(join(tmpdir(), 'darkroom-batch-'));
   modelPath = join(dir, 'g.onnx');
   await fs.writeFile(modelPath, await tinyGeneratorBytes({ ngf: 8, blocks: 2 }));
-  model = await openModel(modelPath, { provider: 'cpu' });
+  model = await openModel(modelPath, { device: 'cpu' });
 });
 
 after(async () => {
@@ -52,6 +52,7 @@ test('a folder is mirrored with names, metadata, alpha and depth kept; every bad
     assert.match(item.reason!, BAD_FILES[name], `${name}: ${item.reason}`);
   }
   assert.deepEqual(JSON.parse(await fs.readFile(reportPath, 'utf8')), report, 'the report file is what the batch returned');
+  assert.deepEqual(report.device, model.device, 'the report says which device ran the photos');
   assert.equal(report.status, 'finished');
 
   for (const [name, size] of Object.entries(GOOD_PHOTOS)) {
@@ -73,11 +74,12 @@ test('a folder is mirrored with names, metadata, alpha and depth kept; every bad
   assert.ok(!rgbIn.equals(rgbOut), 'the photo was translated, not copied');
 
   // Events: started, one item per file, progress with a rate, finished naming the failures.
-  assert.deepEqual(events[0], { type: 'started', total: 10, toConvert: 10, model: modelPath, inputs: [input], out });
+  assert.deepEqual(events[0], { type: 'started', total: 10, toConvert: 10, model: modelPath, inputs: [input], out, device: model.device });
   const items = events.filter((e) => e.type === 'item');
   assert.equal(items.length, 10);
   const last = events.at(-1)!;
   assert.ok(last.type === 'finished' && last.failed.length === bad.length && last.report === reportPath && !last.cancelled);
+  assert.ok(last.type === 'finished' && last.device.name === 'cpu' && last.device.fallback === null, 'says which device ran the photos');
   const progress = events.filter((e): e is Extract<BatchEvent, { type: 'progress' }> => e.type === 'progress');
   assert.ok(progress.some((p) => p.current !== null) && progress.at(-1)!.done === 10 && progress.at(-1)!.imagesPerMinute > 0);
 
@@ -125,7 +127,7 @@ test('decoding and encoding overlap the runs when the model leaves a core free, 
   const input = await fresh('overlap');
   await writeGoodPhotos(input);
   await writeBadFiles(input);
-  const oneThread = await openModel(modelPath, { provider: 'cpu', threads: 1 });
+  const oneThread = await openModel(modelPath, { device: 'cpu', threads: 1 });
   try {
     const between = await runBatch({ model, inputs: [input], out: join(dir, 'between-out'), recursive: true, format: 'png' });
     const overlapped = await runBatch({ model: oneThread, inputs: [input], out: join(dir, 'overlap-out'), recursive: true, format: 'png' });

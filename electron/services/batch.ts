@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { ImageReadError, OUTPUT_FORMATS, readPhoto, writePhoto, type Photo } from '../../models/data/image-io.js';
-import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
+import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
 import { writeJsonAtomic } from '../../models/atomic-fs.js';
 import { createOutputFolder } from '../../models/output-folder.js';
@@ -40,6 +40,8 @@ export interface BatchOptions {
   range?: string;
   /** ONNX Runtime threads when `model` is a file (default: all cores). */
   threads?: number;
+  /** Where to run `model` when it is a file (default 'auto': the best device found, see runtime.ts). */
+  device?: DeviceChoice;
   /** Aborting stops the batch after the image being translated. */
   signal?: AbortSignal;
   onEvent?: (event: BatchEvent) => void;
@@ -58,10 +60,10 @@ export type BatchItemStatus = Exclude<JobStatus, 'pending'>;
 
 /** Batch progress, one union keyed by `type`; the CLI prints it and the studio relays it unchanged. */
 export type BatchEvent =
-  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string }
+  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse }
   | { type: 'progress'; done: number; total: number; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
   | { type: 'item'; path: string; output: string; status: BatchItemStatus; reason?: string }
-  | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number };
+  | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
 
 export interface BatchReport {
   format: 'darkroom-batch-report';
@@ -71,6 +73,8 @@ export interface BatchReport {
   inputs: string[];
   out: string;
   options: { recursive: boolean; format: BatchFormat; quality: number | null; tile: number | null; overwrite: boolean; range: string };
+  /** Where the photos ran (the last one's device: a model its device rejected moves to the CPU, with the reason). */
+  device: DeviceUse;
   startedAt: string;
   updatedAt: string;
   elapsedMs: number;
@@ -87,7 +91,7 @@ export interface BatchResult {
 export async function runBatch(o: BatchOptions): Promise<BatchResult> {
   checkOptions(o);
   const ownModel = typeof o.model === 'string';
-  const model = typeof o.model === 'string' ? await openModel(o.model, { threads: o.threads }) : o.model;
+  const model = typeof o.model === 'string' ? await openModel(o.model, { threads: o.threads, device: o.device }) : o.model;
   let translator: Translator | undefined;
   try {
     translator = await createTranslator(model);
@@ -143,7 +147,7 @@ class BatchRun {
     await createOutputFolder(out, 'the output folder');
     await removeStaleTemporaries([out, ...this.jobs.map((j) => dirname(j.output))]);
     const pending = this.jobs.filter((j) => j.status === 'pending');
-    this.emit({ type: 'started', total: this.jobs.length, toConvert: pending.length, model: this.model.source, inputs: this.o.inputs.map((i) => resolve(i)), out });
+    this.emit({ type: 'started', total: this.jobs.length, toConvert: pending.length, model: this.model.source, inputs: this.o.inputs.map((i) => resolve(i)), out, device: this.translator.device });
     for (const job of this.jobs) if (job.status !== 'pending') this.emitItem(job);
     await this.writeReport('running', true);
 
@@ -159,7 +163,7 @@ class BatchRun {
     // cores). When ONNX Runtime already uses every core, they run between two runs instead, side by side: work
     // slipped under a run that fills all cores delays it by more than its own CPU time, as the run's threads wait
     // for whichever of them lost its core (50 photos on 2 cores: about 87 % of the bare forward rate overlapped).
-    const overlap = this.model.provider !== 'cpu' || this.model.threads < availableParallelism();
+    const overlap = this.model.device.name !== 'cpu' || this.model.threads < availableParallelism();
     let next = pending.length > 0 ? decode(pending[0]) : null;
     let encoding: Promise<void> = Promise.resolve();
     for (let i = 0; next && !this.o.signal?.aborted; i++) {
@@ -199,6 +203,7 @@ class BatchRun {
       failed: this.jobs.filter((j) => j.status === 'failed').map((j) => ({ path: j.input, reason: j.reason ?? 'unknown' })),
       cancelled,
       elapsedMs: report.elapsedMs,
+      device: report.device,
     });
     return { report, reportPath: this.reportPath };
   }
@@ -275,6 +280,7 @@ class BatchRun {
         overwrite: this.o.overwrite ?? false,
         range: this.range,
       },
+      device: this.translator.device,
       startedAt: this.startedAt.toISOString(),
       updatedAt: new Date(now).toISOString(),
       elapsedMs: now - this.startedAt.getTime(),

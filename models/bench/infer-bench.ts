@@ -58,7 +58,7 @@ async function measure(c: Case): Promise<Result> {
     };
     if (c.kind === 'forward') {
       const seconds = await bareForward(c.size, c.size, c.runs);
-      return { seconds, peakMiB: peakMiB(), detail: `ONNX Runtime, ${model.provider}, ${model.threads} threads` };
+      return { seconds, peakMiB: peakMiB(), detail: `ONNX Runtime, ${model.device.name}, ${model.threads} threads` };
     }
     const { texturedPhoto } = await import('../onnx/convert-fixtures.js');
     const { DEFAULT_TILE, createTranslator } = await import('../onnx/translate.js');

@@ -48,7 +48,7 @@ for (const id of FAMILY_IDS) {
           assert.ok(r.maxAbs > 0.05, `${where}: outputs are all near zero`);
           assert.ok(r.maxAbsDiff <= TOLERANCE, `${where}: ONNX differs from tfjs by ${r.maxAbsDiff}`);
         }
-        const opened = await openModel(bytes, { provider: 'cpu' });
+        const opened = await openModel(bytes, { device: 'cpu' });
         try {
           assert.equal(opened.metadata['darkroom.family'], id);
           assert.equal(opened.metadata['darkroom.part'], part.part);

@@ -15,7 +15,7 @@ function nchw(width: number, height: number, seed: number): Float32Array {
 }
 
 async function run(bytes: Uint8Array, input: Float32Array, dims: number[]): Promise<Float32Array> {
-  const model = await openModel(bytes, { provider: 'cpu' });
+  const model = await openModel(bytes, { device: 'cpu' });
   try {
     return (await model.run(input, dims)).data;
   } finally {

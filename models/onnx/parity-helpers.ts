@@ -65,7 +65,7 @@ export async function compareWithTfjs(net: Net, inputShape: number[], seed = 7, 
 
   const onnxInput = isImage ? nhwcToNchw(values, inputShape) : values;
   const onnxInputDims = isImage ? [inputShape[0], inputShape[3], inputShape[1], inputShape[2]] : inputShape;
-  const model = await openModel(bytes ?? (await exportNet(net, { metadata: {} })), { provider: 'cpu', threads: 1 });
+  const model = await openModel(bytes ?? (await exportNet(net, { metadata: {} })), { device: 'cpu', threads: 1 });
   try {
     const { data, dims } = await model.run(onnxInput, onnxInputDims);
     let maxAbsDiff = data.length === tfValues.length ? 0 : Infinity;

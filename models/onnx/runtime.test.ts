@@ -14,8 +14,9 @@ import type { ExportPart } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import { exportNet, exportPart, exportPartToFile, writeModelFile } from './export.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim } from './proto.js';
-import { describeImageModel, getExecutionProviderReport, openModel, OnnxModelError, releaseIdleModels, type OnnxModel } from './runtime.js';
+import { describeImageModel, listInferenceDevices, openModel, OnnxModelError, releaseIdleModels, type OnnxModel } from './runtime.js';
 import { randomInput, randomNet } from './parity-helpers.js';
+import { tinyTranslatorBytes } from './convert-fixtures.js';
 
 const INFO = { family: 'cyclegan' as const, trainSize: 64, version: '0.1.0' };
 let dir: string;
@@ -47,7 +48,7 @@ function foreignModel(inputs: { name: string; dims: Dim[] }[]): Uint8Array {
 }
 
 async function withModel<T>(source: string | Uint8Array, use: (m: OnnxModel) => T | Promise<T>): Promise<T> {
-  const model = await openModel(source, { provider: 'cpu' });
+  const model = await openModel(source, { device: 'cpu' });
   try {
     return await use(model);
   } finally {
@@ -169,8 +170,8 @@ describe('opening files', () => {
   test('sessions are shared while held and reloaded when the file changes', async () => {
     const path = join(dir, 'shared.onnx');
     await writeModelFile(path, await exportPart(generatorPart(generator), INFO));
-    const first = await openModel(path, { provider: 'cpu' });
-    const second = await openModel(path, { provider: 'cpu' });
+    const first = await openModel(path, { device: 'cpu' });
+    const second = await openModel(path, { device: 'cpu' });
     const input = randomInput([1, 3, 8, 8], 9);
     const before = await first.run(input, [1, 3, 8, 8]);
     await first.dispose();
@@ -182,7 +183,7 @@ describe('opening files', () => {
     // Replace the file (same size is possible, so also move its time): the next open must see the new model.
     await writeModelFile(path, await exportPart({ ...generatorPart(generator), direction: 'BtoA' }, INFO));
     await utimes(path, new Date(), new Date(Date.now() + 5000));
-    const third = await openModel(path, { provider: 'cpu' });
+    const third = await openModel(path, { device: 'cpu' });
     assert.equal(third.metadata['darkroom.direction'], 'BtoA');
     assert.equal(second.metadata['darkroom.direction'], 'AtoB', 'a held model keeps what it opened');
     await Promise.all([second.dispose(), third.dispose()]);
@@ -193,22 +194,42 @@ test('exportPart refuses a part whose declared input does not match its net', as
   await assert.rejects(exportPart({ ...generatorPart(generator), input: 'latent' }, INFO), /says its input is latent but net G_AB takes a image/);
 });
 
-test('the execution-provider report says where models run and why not elsewhere', async () => {
-  const report = await getExecutionProviderReport();
-  assert.ok(report.name === 'cpu' || report.name === 'cuda');
+test('the device list names every device, says why the unavailable ones are, and auto takes an available one', async () => {
+  const report = await listInferenceDevices();
+  assert.deepEqual(report.devices.map((d) => d.name), ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'], 'in the order auto tries them');
   assert.equal(report.threads, availableParallelism());
-  assert.match(report.detail, new RegExp(report.runtimeVersion.replace(/\./g, '\\.')));
-  if (report.name === 'cpu') {
-    const cuda = report.unavailable.find((u) => u.name === 'cuda');
-    assert.ok(cuda && cuda.reason.length > 10, 'says why CUDA is not used');
+  for (const d of report.devices) {
+    if (d.available) assert.ok(d.usable && d.reason === null && d.kind === 'hardware', `${d.name} is available on hardware`);
+    else assert.ok(d.reason && d.reason.length > 10, `says why ${d.name} is not available`);
   }
+  const cpu = report.devices.find((d) => d.name === 'cpu')!;
+  assert.ok(cpu.available && cpu.limits?.memoryBytes! > 0, 'the CPU always works, and its memory is known');
+  assert.ok(report.devices.find((d) => d.name === report.auto)!.available);
+  if (process.platform !== 'win32') assert.match(report.devices.find((d) => d.name === 'dml')!.reason!, /Windows/);
+
+  const model = await openModel(await tinyTranslatorBytes({ 'darkroom.range': '-1,1' }));
+  try {
+    assert.equal(model.device.requested, 'auto');
+    assert.equal(model.device.name, report.auto, 'auto opens models on the device the report names');
+    assert.match(model.device.detail, new RegExp(`ONNX Runtime ${report.runtimeVersion.replace(/\./g, '\\.')} on `));
+  } finally {
+    await model.dispose();
+  }
+});
+
+test('a device asked for by name that cannot work here is refused with the reason, before anything is loaded', async () => {
+  const { devices } = await listInferenceDevices();
+  const unusable = devices.find((d) => !d.usable);
+  if (!unusable) return; // every device works on this machine
+  await assert.rejects(openModel(join(dir, 'does-not-matter.onnx'), { device: unusable.name }), (e: Error) => e instanceof UsageError && e.message.includes(unusable.reason!));
+  await assert.rejects(openModel(join(dir, 'x.onnx'), { device: 'tpu' as never }), (e: Error) => e instanceof UsageError && /auto, cpu, webgpu/.test(e.message));
 });
 
 test('the runtime module runs models without loading TensorFlow.js', () => {
   const script = `
     const { createRequire } = await import('node:module');
     const runtime = await import(${JSON.stringify(new URL('./runtime.ts', import.meta.url).href)});
-    await runtime.getExecutionProviderReport();
+    await runtime.listInferenceDevices();
     const loaded = Object.keys(createRequire(import.meta.url).cache);
     console.log(JSON.stringify({ ort: loaded.some((p) => p.includes('onnxruntime-node')), tf: loaded.some((p) => p.includes('@tensorflow')) }));`;
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });

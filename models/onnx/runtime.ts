@@ -1,7 +1,10 @@
 // The only module that imports onnxruntime-node. Opens ONNX models (ours or anyone's), reports what they take
-// and give, runs them, and reuses sessions. Independent of TensorFlow.js: inference never loads it.
+// and give, runs them on the chosen device, and reuses sessions. Independent of TensorFlow.js: inference never
+// loads it.
+//
+// A model that a device's provider rejects, when its session is created or when a run fails, moves to the CPU
+// and says why (OnnxModel.device.fallback): a photo is never lost to a GPU that cannot take the model.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,24 +12,14 @@ import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import { OnnxModelError } from './model-error.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, readModelHeader, type Dim, type ModelHeader } from './proto.js';
+import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
+import { deviceDetail, maxBufferBytesOf, probeDevices, type InferenceDevicesReport } from './providers.js';
 
 export { OnnxModelError };
 export { describeImageModel, parseRange, type ImageModelInfo } from './image-model.js';
 export type { Dim, ModelHeader } from './proto.js';
-
-export type ExecutionProviderName = 'cuda' | 'cpu';
-
-export interface ExecutionProviderReport {
-  /** Where sessions run: CUDA when onnxruntime-node has it and it initialises, else the CPU. */
-  name: ExecutionProviderName;
-  /** Intra-op threads a CPU session uses by default (all cores). */
-  threads: number;
-  /** One line for `darkroom info`, e.g. "ONNX Runtime 1.30.0 on CPU, 2 threads". */
-  detail: string;
-  runtimeVersion: string;
-  /** Providers onnxruntime-node knows but Darkroom does not use here, and why. */
-  unavailable: { name: string; reason: string }[];
-}
+export { DEVICE_CHOICES, INFERENCE_DEVICES, type DeviceChoice, type DeviceUse, type InferenceDevice, type InferenceDeviceInfo } from './devices.js';
+export type { InferenceDevicesReport } from './providers.js';
 
 export interface TensorInfo {
   name: string;
@@ -49,7 +42,8 @@ export interface OnnxModel {
   /** The model's metadata_props (e.g. darkroom.family, darkroom.range). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly header: ModelHeader;
-  readonly provider: ExecutionProviderName;
+  /** Where it runs now; a model its device rejected runs on the CPU, with the reason in `fallback`. */
+  readonly device: DeviceUse;
   readonly threads: number;
   /** Runs the first input on `input` (float32, row-major `dims`) and returns the first output. */
   run(input: Float32Array, dims: readonly number[]): Promise<RunResult>;
@@ -60,54 +54,63 @@ export interface OnnxModel {
 export interface OpenModelOptions {
   /** Intra-op threads for the CPU; defaults to every core. */
   threads?: number;
-  /** 'cpu' skips CUDA even where it works (e.g. for reproducible numbers). Default 'auto'. */
-  provider?: 'auto' | 'cpu';
+  /**
+   * Where to run: 'auto' (default) takes the first available of CUDA, DirectML, Core ML and WebGPU on a hardware
+   * adapter, else the CPU; a device by name is used even on a software adapter, and refused (UsageError) when it
+   * cannot work here at all. 'cpu' also skips probing the GPUs (e.g. for reproducible numbers).
+   */
+  device?: DeviceChoice;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Execution providers
+// Devices
 
-const CUDA_LIBRARY: Partial<Record<NodeJS.Platform, string>> = {
-  linux: 'libonnxruntime_providers_cuda.so',
-  win32: 'onnxruntime_providers_cuda.dll',
-};
+let devicesReport: Promise<InferenceDevicesReport> | undefined;
 
-let providerReport: Promise<ExecutionProviderReport> | undefined;
-
-/** Which execution provider sessions use, probed once per process (CUDA is tried on a one-node model). */
-export function getExecutionProviderReport(): Promise<ExecutionProviderReport> {
-  providerReport ??= probeProviders();
-  return providerReport;
+/**
+ * Every inference device Darkroom knows, whether it works here and why not, probed once per process (a GPU
+ * provider is tried on a one-node model; the GPU adapter is asked of Dawn in a child process).
+ */
+export function listInferenceDevices(): Promise<InferenceDevicesReport> {
+  devicesReport ??= probeDevices({
+    runtimeVersion: runtimeVersion(),
+    compiledIn: ort.listSupportedBackends().map((b) => b.name),
+    binaryDir: ortBinaryDir(),
+    tryProvider: async (device) => {
+      try {
+        const session = await ort.InferenceSession.create(probeModel(), { executionProviders: executionProviders(device), logSeverityLevel: 4 });
+        await session.release();
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
+  return devicesReport;
 }
 
-async function probeProviders(): Promise<ExecutionProviderReport> {
-  const threads = availableParallelism();
-  const runtimeVersion = ort.env.versions.node ?? ort.env.versions.common;
-  const known = ort.listSupportedBackends().map((b) => b.name);
-  const unavailable: { name: string; reason: string }[] = [];
-  let cuda = false;
-  if (!known.includes('cuda')) {
-    unavailable.push({ name: 'cuda', reason: `this build of onnxruntime-node (${process.platform}/${process.arch}) has no CUDA support` });
-  } else {
-    const library = join(ortBinaryDir(), CUDA_LIBRARY[process.platform] ?? 'onnxruntime_providers_cuda');
-    if (!existsSync(library)) {
-      // Checked first because a failed load makes ONNX Runtime print an alarming error of its own.
-      unavailable.push({ name: 'cuda', reason: `the CUDA provider library is not installed (${library} is missing; onnxruntime-node fetches it only when its install script runs)` });
-    } else {
-      try {
-        const session = await ort.InferenceSession.create(probeModel(), { executionProviders: ['cuda'], logSeverityLevel: 4 });
-        await session.release();
-        cuda = true;
-      } catch (error) {
-        unavailable.push({ name: 'cuda', reason: `CUDA did not initialise: ${(error as Error).message}` });
-      }
-    }
-  }
-  for (const name of known)
-    if (name !== 'cpu' && name !== 'cuda') unavailable.push({ name, reason: 'not used: Darkroom runs ONNX models on CUDA or the CPU' });
-  const name: ExecutionProviderName = cuda ? 'cuda' : 'cpu';
-  const detail = cuda ? `ONNX Runtime ${runtimeVersion} on CUDA (CPU fallback, ${threads} threads)` : `ONNX Runtime ${runtimeVersion} on CPU, ${threads} threads`;
-  return { name, threads, detail, runtimeVersion, unavailable };
+function runtimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
+/** Where a model asked to run on `requested` goes; UsageError when a device asked for by name cannot work here. */
+async function placeModel(requested: DeviceChoice, threads: number): Promise<DeviceUse> {
+  if (!isDeviceChoice(requested)) throw new UsageError(`device must be one of auto, cpu, webgpu, cuda, dml, coreml (got "${String(requested)}")`);
+  if (requested === 'cpu') return cpuUse(requested, threads, null);
+  const report = await listInferenceDevices();
+  const device = report.devices.find((d) => d.name === (requested === 'auto' ? report.auto : requested))!;
+  if (!device.usable)
+    throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[device.name]} here: ${device.reason}. Use device auto (the best available, now ${DEVICE_LABELS[report.auto]}) or cpu.`);
+  return { requested, name: device.name, detail: deviceDetail(report.runtimeVersion, device, threads), fallback: null, maxBufferBytes: maxBufferBytesOf(device) };
+}
+
+function cpuUse(requested: DeviceChoice, threads: number, fallback: string | null): DeviceUse {
+  return { requested, name: 'cpu', detail: `ONNX Runtime ${runtimeVersion()} on CPU, ${threads} threads`, fallback, maxBufferBytes: null };
+}
+
+function executionProviders(device: InferenceDevice): ort.InferenceSession.SessionOptions['executionProviders'] {
+  // ONNX Runtime runs the nodes a GPU provider does not take on its CPU provider, without being told.
+  return device === 'cpu' ? ['cpu'] : [device];
 }
 
 function ortBinaryDir(): string {
@@ -131,8 +134,15 @@ function probeModel(): Uint8Array {
 interface SharedSession {
   session: ort.InferenceSession;
   header: ModelHeader;
-  provider: ExecutionProviderName;
+  device: DeviceUse;
   threads: number;
+  /** What the session was created from, to create it again on the CPU. */
+  loadFrom: string | Uint8Array;
+  label: string;
+  /** Set while the model moves to the CPU after a failed run; runs wait for it. */
+  moving: Promise<void> | null;
+  /** Runs in flight per session: a session left behind by a move is released when its last run ends. */
+  running: Map<ort.InferenceSession, number>;
 }
 
 interface CacheEntry {
@@ -147,18 +157,19 @@ const cache = new Map<string, CacheEntry>();
 const idle: CacheEntry[] = [];
 
 /**
- * Opens an ONNX model from a file (sessions cached by path, size and modification time) or from bytes.
- * Throws OnnxModelError naming the file when it is missing or not a model ONNX Runtime can load.
+ * Opens an ONNX model from a file (sessions cached by path, size, modification time and device) or from bytes.
+ * Throws OnnxModelError naming the file when it is missing or not a model ONNX Runtime can load, UsageError when
+ * the device asked for cannot work here.
  */
 export async function openModel(source: string | Uint8Array, options: OpenModelOptions = {}): Promise<OnnxModel> {
-  const report = await getExecutionProviderReport();
-  const provider: ExecutionProviderName = options.provider === 'cpu' ? 'cpu' : report.name;
-  const threads = options.threads ?? report.threads;
+  const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`threads must be a whole number of at least 1, got ${threads}`);
+  const requested = options.device ?? 'auto';
+  const device = await placeModel(requested, threads);
 
   if (typeof source !== 'string') {
-    const shared = await createSession(source, '<bytes>', source, provider, threads);
-    return handle('<bytes>', shared, () => shared.session.release());
+    const shared = await createSession(source, '<bytes>', source, device, threads);
+    return handle('<bytes>', shared, () => releaseShared(shared));
   }
 
   const path = resolve(source);
@@ -166,10 +177,10 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
     throw new OnnxModelError(`model file ${path} does not exist; give the path of an .onnx file`);
   });
   if (!info.isFile()) throw new OnnxModelError(`model ${path} is not a file; give the path of an .onnx file`);
-  const key = `${path}\0${info.size}\0${info.mtimeMs}\0${provider}\0${threads}`;
+  const key = `${path}\0${info.size}\0${info.mtimeMs}\0${requested}\0${threads}`;
   let entry = cache.get(key);
   if (!entry) {
-    entry = { key, holders: 0, shared: readFile(path).then((bytes) => createSession(path, path, bytes, provider, threads)) };
+    entry = { key, holders: 0, shared: readFile(path).then((bytes) => createSession(path, path, bytes, device, threads)) };
     cache.set(key, entry);
     entry.shared.catch(() => cache.delete(key));
   }
@@ -201,36 +212,52 @@ async function letGo(entry: CacheEntry): Promise<void> {
 
 async function release(entry: CacheEntry): Promise<void> {
   cache.delete(entry.key);
-  await (await entry.shared).session.release();
+  await releaseShared(await entry.shared);
 }
 
-async function createSession(
-  loadFrom: string | Uint8Array,
-  label: string,
-  bytes: Uint8Array,
-  provider: ExecutionProviderName,
-  threads: number,
-): Promise<SharedSession> {
+async function releaseShared(shared: SharedSession): Promise<void> {
+  await shared.moving;
+  await shared.session.release();
+}
+
+function sessionOptions(device: InferenceDevice, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: executionProviders(device),
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // No pre-planned block per input shape: the arena alone holds a run's tensors. Measured on the standard
+    // generator at 512²: 370 against 581 MiB above the process, at the same speed; it is what lets tiles grow.
+    enableMemPattern: false,
+    // Idle pool threads sleep instead of spinning: between runs the CPU goes to decoding and encoding photos
+    // (batch conversion on two cores: 150–157 against 143 photos/min with spinning, same bare forward time).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    // Fatal only: ONNX Runtime's warnings are not for Darkroom's users, and its errors reach them as exceptions.
+    logSeverityLevel: 4,
+  };
+}
+
+async function createOrtSession(loadFrom: string | Uint8Array, device: InferenceDevice, threads: number): Promise<ort.InferenceSession> {
+  const options = sessionOptions(device, threads);
+  // From a path, ONNX Runtime also finds weights stored beside the model (external data).
+  return typeof loadFrom === 'string' ? ort.InferenceSession.create(loadFrom, options) : ort.InferenceSession.create(loadFrom, options);
+}
+
+const couldNotLoad = (label: string, error: unknown) =>
+  new OnnxModelError(`ONNX Runtime could not load model ${label}: ${(error as Error).message}. Is it an ONNX model file, complete and not corrupted?`, { cause: error });
+
+async function createSession(loadFrom: string | Uint8Array, label: string, bytes: Uint8Array, device: DeviceUse, threads: number): Promise<SharedSession> {
   let session: ort.InferenceSession;
+  let placed = device;
   try {
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      // No pre-planned block per input shape: the arena alone holds a run's tensors. Measured on the standard
-      // generator at 512²: 370 against 581 MiB above the process, at the same speed; it is what lets tiles grow.
-      enableMemPattern: false,
-      // Idle pool threads sleep instead of spinning: between runs the CPU goes to decoding and encoding photos
-      // (batch conversion on two cores: 150–157 against 143 photos/min with spinning, same bare forward time).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-      // Fatal only: ONNX Runtime's warnings are not for Darkroom's users, and its errors reach them as exceptions.
-      logSeverityLevel: 4,
-    };
-    // From a path, ONNX Runtime also finds weights stored beside the model (external data).
-    session = typeof loadFrom === 'string' ? await ort.InferenceSession.create(loadFrom, options) : await ort.InferenceSession.create(loadFrom, options);
+    session = await createOrtSession(loadFrom, device.name, threads);
   } catch (error) {
-    throw new OnnxModelError(`ONNX Runtime could not load model ${label}: ${(error as Error).message}. Is it an ONNX model file, complete and not corrupted?`, { cause: error });
+    if (device.name === 'cpu') throw couldNotLoad(label, error);
+    // A model that does not load on the CPU either is the file's fault, and the CPU's message says why.
+    session = await createOrtSession(loadFrom, 'cpu', threads).catch((cpuError: unknown) => {
+      throw couldNotLoad(label, cpuError);
+    });
+    placed = cpuUse(device.requested, threads, `${DEVICE_LABELS[device.name]} could not load this model: ${(error as Error).message}`);
   }
   let header: ModelHeader;
   try {
@@ -239,7 +266,41 @@ async function createSession(
     await session.release();
     throw new OnnxModelError(`could not read the metadata of model ${label}: ${(error as Error).message}`, { cause: error });
   }
-  return { session, header, provider, threads };
+  return { session, header, device: placed, threads, loadFrom, label, moving: null, running: new Map() };
+}
+
+/** After `failed` could not run on its device: the model continues on the CPU, saying why. */
+async function moveToCpu(shared: SharedSession, failed: ort.InferenceSession, error: unknown): Promise<void> {
+  if (shared.session !== failed) return; // another run already moved it
+  const from = shared.device;
+  shared.moving = (async () => {
+    const session = await createOrtSession(shared.loadFrom, 'cpu', shared.threads).catch((cpuError: unknown) => {
+      throw couldNotLoad(shared.label, cpuError);
+    });
+    shared.session = session;
+    shared.device = cpuUse(from.requested, shared.threads, `${DEVICE_LABELS[from.name]} could not run this model: ${(error as Error).message}`);
+    if (!shared.running.has(failed)) await failed.release();
+  })();
+  try {
+    await shared.moving;
+  } finally {
+    shared.moving = null;
+  }
+}
+
+/** Runs `session`, counting it as in flight; releases it afterwards if the model has moved off it meanwhile. */
+async function runCounted(shared: SharedSession, session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, output: string): Promise<ort.InferenceSession.ReturnType> {
+  shared.running.set(session, (shared.running.get(session) ?? 0) + 1);
+  try {
+    return await session.run(feeds, [output], { logSeverityLevel: 4 });
+  } finally {
+    const left = shared.running.get(session)! - 1;
+    if (left > 0) shared.running.set(session, left);
+    else {
+      shared.running.delete(session);
+      if (session !== shared.session) await session.release();
+    }
+  }
 }
 
 function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
@@ -251,23 +312,30 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
   const inputs = tensorInfos(session.inputMetadata);
   const outputs = tensorInfos(session.outputMetadata);
   let disposed = false;
-  return {
+  const model: OnnxModel = {
     source,
     inputs,
     outputs,
     metadata: shared.header.metadata,
     header: shared.header,
-    provider: shared.provider,
+    get device() {
+      return shared.device;
+    },
     threads: shared.threads,
     async run(input, dims) {
       if (disposed) throw new Error(`model ${source} was disposed; open it again to run it`);
       checkInput(source, inputs[0], input, dims);
       const feeds = { [inputs[0].name]: new ort.Tensor('float32', input, dims) };
       let result: ort.InferenceSession.ReturnType;
+      if (shared.moving) await shared.moving;
+      const current = shared.session;
       try {
-        result = await session.run(feeds, [outputs[0].name], { logSeverityLevel: 4 });
+        result = await runCounted(shared, current, feeds, outputs[0].name);
       } catch (error) {
-        throw new Error(`ONNX Runtime could not run model ${source} on input [${dims.join(', ')}]: ${(error as Error).message}`, { cause: error });
+        if (shared.device.name === 'cpu' && current === shared.session)
+          throw new Error(`ONNX Runtime could not run model ${source} on input [${dims.join(', ')}]: ${(error as Error).message}`, { cause: error });
+        await moveToCpu(shared, current, error);
+        return model.run(input, dims);
       }
       const out = result[outputs[0].name] as ort.Tensor;
       if (out.type !== 'float32') throw new OnnxModelError(`model ${source} gives ${out.type} output '${outputs[0].name}'; Darkroom needs float32`);
@@ -279,6 +347,7 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
       await letGoOnce();
     },
   };
+  return model;
 }
 
 function checkInput(source: string, expected: TensorInfo | undefined, input: Float32Array, dims: readonly number[]): void {

@@ -16,7 +16,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'darkroom-translate-'));
   generatorPath = join(dir, 'g.onnx');
   await writeFile(generatorPath, await tinyGeneratorBytes({ ngf: 8, blocks: 3 }));
-  generator = await openModel(generatorPath, { provider: 'cpu' });
+  generator = await openModel(generatorPath, { device: 'cpu' });
 });
 
 after(async () => {
@@ -62,7 +62,7 @@ test('a tiled translation matches the untiled one within a few levels (no seams)
 test('without whole-photo statistics, tiles of an instance-normalised model would disagree (what frozen-norm prevents)', async () => {
   // The same model opened from bytes and given no file to read the graph from: tiles normalise on their own.
   const photo = texturedPhoto(480, 360, 11);
-  const bytesModel = await openModel(await tinyGeneratorBytes({ ngf: 8, blocks: 3 }), { provider: 'cpu' });
+  const bytesModel = await openModel(await tinyGeneratorBytes({ ngf: 8, blocks: 3 }), { device: 'cpu' });
   const untiled = await translatePhoto(generator, photo, { tile: 512 });
   const naive = await translatePhoto(bytesModel, photo, { tile: 256 });
   const withStats = await (async () => {
@@ -118,7 +118,7 @@ test('16-bit photos come back 16-bit and agree with the 8-bit translation', asyn
 });
 
 test('a model from elsewhere without metadata: the range comes from --range, and is required', async () => {
-  const model = await openModel(negativeModelBytes(), { provider: 'cpu' });
+  const model = await openModel(negativeModelBytes(), { device: 'cpu' });
   try {
     const photo = texturedPhoto(90, 70, 8);
     const negative = await translatePhoto(model, photo, { range: '0,1' });
@@ -137,8 +137,8 @@ test('a model from elsewhere without metadata: the range comes from --range, and
 });
 
 test('fixed-size models tile with their own size, and refuse a size too small to tile', async () => {
-  const fixed = await openModel(fixedSizeModelBytes(64), { provider: 'cpu' });
-  const tiny = await openModel(fixedSizeModelBytes(32), { provider: 'cpu' });
+  const fixed = await openModel(fixedSizeModelBytes(64), { device: 'cpu' });
+  const tiny = await openModel(fixedSizeModelBytes(32), { device: 'cpu' });
   try {
     let tiles = 0;
     const out = await translatePhoto(fixed, texturedPhoto(150, 100, 3), { range: '-1,1', tile: 4096, onTile: (_, total) => (tiles = total) });

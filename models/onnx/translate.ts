@@ -9,8 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { prepareNormSurgery, type NormSurgery } from './frozen-norm.js';
-import { OnnxModelError, describeImageModel, openModel, parseRange, type ImageModelInfo, type OnnxModel, type RunResult } from './runtime.js';
+import { OnnxModelError, describeImageModel, openModel, parseRange, type DeviceUse, type ImageModelInfo, type OnnxModel, type RunResult } from './runtime.js';
 import { planTiles, reflect, roundUpTo, type TilePlan } from './tiling.js';
+import { tileBoundForBuffers } from './devices.js';
 
 /**
  * Largest tile side by default for a network as wide as the standard CycleGAN generator (ngf 64, 9 blocks).
@@ -37,7 +38,10 @@ export interface RgbPixels {
 export type ValueRange = readonly [number, number];
 
 export interface TranslateOptions {
-  /** Largest tile side in pixels (default: the translator's `tile`); ignored by models with a fixed input size. */
+  /**
+   * Largest tile side in pixels (default: the translator's `tile`), at most what the device's buffers take
+   * (largestTileOn); ignored by models with a fixed input size.
+   */
   tile?: number;
   /** '-1,1' or '0,1': the model's value range, overriding its darkroom.range metadata (required when it has none). */
   range?: string;
@@ -52,8 +56,13 @@ export interface Translator {
   readonly info: ImageModelInfo;
   /** Input sizes that are multiples of this come back at the same size. */
   readonly stride: number;
-  /** Largest tile side when TranslateOptions.tile does not say (defaultTileFor). */
+  /** Largest tile side when TranslateOptions.tile does not say (defaultTileFor, on the model's device). */
   readonly tile: number;
+  /**
+   * Where the last photo ran: the model's device, or for tiled instance-normalised models the device of the
+   * per-photo model with whole-photo statistics (which moves to the CPU, with the reason, if its device rejects it).
+   */
+  readonly device: DeviceUse;
   translate(photo: RgbPixels, options?: TranslateOptions): Promise<Uint8Array | Uint16Array>;
   /** Releases what the translator opened (not `model`, which stays the caller's). */
   dispose(): Promise<void>;
@@ -81,38 +90,53 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
   const surgery = bytes ? prepareNormSurgery(bytes) : null;
-  const defaultTile = defaultTileFor(surgery);
-  // The rewritten graphs run where the model runs.
-  const sessionOptions = { threads: model.threads, provider: model.provider === 'cpu' ? ('cpu' as const) : ('auto' as const) };
   let statsBytes: Uint8Array | undefined;
+  let lastDevice: DeviceUse | null = null;
+  // Once the device rejects a rewritten graph, the later ones go straight to the CPU, keeping the reason.
+  let rewrittenFallback: string | null = null;
+  // The rewritten graphs run where the model runs.
+  const rewrittenOptions = () => ({ threads: model.threads, device: rewrittenFallback ? ('cpu' as const) : model.device.name });
+  const placedLike = (rewritten: OnnxModel): DeviceUse => {
+    rewrittenFallback ??= rewritten.device.fallback;
+    return { ...rewritten.device, requested: model.device.requested, fallback: rewrittenFallback };
+  };
 
   const translator: Translator = {
     model,
     info,
     stride,
-    tile: defaultTile,
+    get tile() {
+      return defaultTileFor(surgery, model.device.maxBufferBytes);
+    },
+    get device() {
+      return lastDevice ?? model.device;
+    },
     async translate(photo, options = {}) {
       const range = resolveRange(model, info, options.range);
-      const geometry = tileGeometry(model, info, stride, photo, options.tile ?? defaultTile);
+      const tile = Math.min(options.tile ?? translator.tile, largestTileOn(surgery, model.device.maxBufferBytes));
+      const geometry = tileGeometry(model, info, stride, photo, tile);
       const plan = planTiles({ width: photo.width, height: photo.height, ...geometry });
       const tiles = plan.rows.length * plan.columns.length;
+      lastDevice = null;
       if (tiles === 1) return translateWhole(model, photo, plan, range, options);
       if (!surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
 
       // Opened per photo and closed at once: ONNX Runtime keeps a session's working memory until it is released,
       // and the statistics pass needs as much as a tile.
-      const statsModel = await openModel(statsBytes ??= surgery.statsModel(), sessionOptions);
+      const statsModel = await openModel(statsBytes ??= surgery.statsModel(), rewrittenOptions());
       let stats: Float32Array;
       try {
         stats = await measureStatistics(statsModel, photo, plan, geometry, range);
       } finally {
+        lastDevice = placedLike(statsModel);
         await statsModel.dispose();
       }
       options.signal?.throwIfAborted();
-      const frozen = await openModel(surgery.frozenModel(stats), sessionOptions);
+      const frozen = await openModel(surgery.frozenModel(stats), rewrittenOptions());
       try {
         return await translatePixels((x, d) => frozen.run(x, d), photo, plan, range, options);
       } finally {
+        lastDevice = placedLike(frozen);
         await frozen.dispose();
       }
     },
@@ -128,11 +152,22 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
  * width at full resolution, which in the generators here is the channel count of the first instance norm (ngf).
  * A network narrower than ngf 64 gets the tile of the same memory as DEFAULT_TILE at ngf 64 (the light preset,
  * ngf 32: 724 px; on a 4000×3000 photo 30 tiles instead of 63, and a fifth less overlap to compute), up to
- * MAX_DEFAULT_TILE. Models without instance norm, or wider ones, keep DEFAULT_TILE.
+ * MAX_DEFAULT_TILE. Models without instance norm, or wider ones, keep DEFAULT_TILE. A GPU gets the same memory
+ * (WebGPU does not say how much the GPU has; any GPU worth using has this much), bounded by its buffer limits.
  */
-export function defaultTileFor(surgery: Pick<NormSurgery, 'firstChannels'> | null): number {
-  if (!surgery || surgery.firstChannels >= 64) return DEFAULT_TILE;
-  return Math.min(MAX_DEFAULT_TILE, Math.floor(DEFAULT_TILE * Math.sqrt(64 / surgery.firstChannels)));
+export function defaultTileFor(surgery: Pick<NormSurgery, 'firstChannels'> | null, maxBufferBytes: number | null = null): number {
+  const byMemory = !surgery || surgery.firstChannels >= 64 ? DEFAULT_TILE : Math.min(MAX_DEFAULT_TILE, Math.floor(DEFAULT_TILE * Math.sqrt(64 / surgery.firstChannels)));
+  return Math.min(byMemory, largestTileOn(surgery, maxBufferBytes));
+}
+
+/**
+ * The largest tile side a device takes for a model: on WebGPU, every tensor is one buffer, so the widest
+ * full-resolution feature map (ngf channels, 64 when the model does not show it) must fit the adapter's
+ * maxBufferSize and maxStorageBufferBindingSize; at least MIN_TILE. Infinity where the device sets no such limit.
+ */
+export function largestTileOn(surgery: Pick<NormSurgery, 'firstChannels'> | null, maxBufferBytes: number | null): number {
+  const bound = tileBoundForBuffers(maxBufferBytes, surgery?.firstChannels ?? 64);
+  return bound === null ? Infinity : Math.max(MIN_TILE, bound);
 }
 
 /** The range to use: --range when given, else the model's darkroom.range; UsageError when neither says. */
@@ -228,7 +263,7 @@ async function translateWhole(model: OnnxModel, photo: RgbPixels, plan: TilePlan
   const { paddedWidth: width, paddedHeight: height } = plan;
   options.signal?.throwIfAborted();
   const result = await model.run(readTile(photo, 0, 0, width, height, range), [1, 3, height, width]);
-  checkTileOutput(result.dims, height, width);
+  checkTileOutput(result, height, width);
   options.onTile?.(1, 1);
   const out = photo.pixels instanceof Uint16Array ? new Uint16Array(photo.width * photo.height * 3) : new Uint8Array(photo.width * photo.height * 3);
   const plane = width * height;
@@ -244,10 +279,19 @@ async function translateWhole(model: OnnxModel, photo: RgbPixels, plan: TilePlan
   return out;
 }
 
-function checkTileOutput(dims: readonly number[], height: number, width: number): void {
+function checkTileOutput({ dims, data }: RunResult, height: number, width: number): void {
   const [n, channels, h, w] = dims;
   if (dims.length !== 4 || n !== 1 || channels !== 3 || h !== height || w !== width)
     throw new OnnxModelError(`the model turned a [1, 3, ${height}, ${width}] tile into [${dims.join(', ')}]; an image-to-image model must keep the size`);
+  // Stored as pixels, NaN becomes black and infinities black or white: a broken model must not pass for a dark photo.
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i];
+    if (value - value !== 0)
+      throw new Error(
+        `the model's output holds ${Number.isNaN(value) ? 'NaN (not-a-number) values' : 'infinite values'}, so the photo would come out black: ` +
+          'the model is broken (trained until it diverged, or exported wrongly); export it again from a good checkpoint',
+      );
+  }
 }
 
 /**
@@ -291,7 +335,7 @@ async function translatePixels(run: (input: Float32Array, dims: readonly number[
       options.signal?.throwIfAborted();
       const column = plan.columns[c];
       const result = await run(readTile(photo, column.start, row.start, column.size, row.size, range), [1, 3, row.size, column.size]);
-      checkTileOutput(result.dims, row.size, column.size);
+      checkTileOutput(result, row.size, column.size);
       accumulate(band, bandStart, result.data, plan, r, c);
       options.onTile?.(++done, total);
     }

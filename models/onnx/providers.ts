@@ -1,0 +1,117 @@
+// Finding out which inference devices work on this machine. The rules per device live here; the one call that
+// needs ONNX Runtime (does a provider initialise on a one-node model?) comes in from runtime.ts, the only module
+// that imports it.
+import { existsSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { adapterName, probeGpuAdapter, type GpuAdapterProbe } from '../gpu/adapter.js';
+import { DEVICE_LABELS, autoDevice, type InferenceDevice, type InferenceDeviceInfo } from './devices.js';
+
+export interface InferenceDevicesReport {
+  /** ONNX Runtime's version, e.g. "1.30.0". */
+  runtimeVersion: string;
+  /** Intra-op threads a CPU session uses by default (all cores). */
+  threads: number;
+  /** Every device Darkroom knows, in the order `auto` tries them, with what was found. */
+  devices: InferenceDeviceInfo[];
+  /** What `auto` runs models on here. */
+  auto: InferenceDevice;
+}
+
+export interface ProviderProbes {
+  runtimeVersion: string;
+  /** Providers this build of onnxruntime-node was compiled with (listSupportedBackends). */
+  compiledIn: readonly string[];
+  /** Where onnxruntime-node keeps its native libraries for this platform. */
+  binaryDir: string;
+  /** Creates a session on `device` for a one-node model: null when that works, else ONNX Runtime's message. */
+  tryProvider(device: InferenceDevice): Promise<string | null>;
+}
+
+const CUDA_LIBRARY: Partial<Record<NodeJS.Platform, string>> = {
+  linux: 'libonnxruntime_providers_cuda.so',
+  win32: 'onnxruntime_providers_cuda.dll',
+};
+
+/** Probes every device once; a device that is not there is listed with the reason. */
+export async function probeDevices(p: ProviderProbes): Promise<InferenceDevicesReport> {
+  const gpu = await probeGpuAdapter();
+  const devices = [await probeCuda(p), await probeDml(p, gpu), await probeCoreml(p, gpu), await probeWebgpu(p, gpu), cpuDevice()];
+  return { runtimeVersion: p.runtimeVersion, threads: availableParallelism(), devices, auto: autoDevice(devices) };
+}
+
+const unavailable = (name: InferenceDevice, reason: string, extra: Partial<InferenceDeviceInfo> = {}): InferenceDeviceInfo => ({
+  name,
+  available: false,
+  usable: false,
+  reason,
+  kind: null,
+  adapter: null,
+  limits: null,
+  ...extra,
+});
+
+function cpuDevice(): InferenceDeviceInfo {
+  return { name: 'cpu', available: true, usable: true, reason: null, kind: 'hardware', adapter: cpus()[0]?.model.trim() || null, limits: { memoryBytes: totalmem() } };
+}
+
+async function probeCuda(p: ProviderProbes): Promise<InferenceDeviceInfo> {
+  if (!p.compiledIn.includes('cuda')) return unavailable('cuda', `this build of onnxruntime-node (${process.platform}/${process.arch}) has no CUDA support`);
+  const library = join(p.binaryDir, CUDA_LIBRARY[process.platform] ?? 'onnxruntime_providers_cuda');
+  // Checked first because a failed load makes ONNX Runtime print an alarming error of its own.
+  if (!existsSync(library)) return unavailable('cuda', `the CUDA provider library is not installed (${library} is missing): run \`darkroom setup cuda\``);
+  const failure = await p.tryProvider('cuda');
+  if (failure) return unavailable('cuda', `CUDA did not initialise (it needs an NVIDIA driver, CUDA 12 and cuDNN 9): ${failure}`);
+  return { name: 'cuda', available: true, usable: true, reason: null, kind: 'hardware', adapter: null, limits: null };
+}
+
+/** DirectML runs on Direct3D 12's default adapter, which on a machine without a GPU is WARP, a software one. */
+async function probeDml(p: ProviderProbes, gpu: GpuAdapterProbe): Promise<InferenceDeviceInfo> {
+  if (process.platform !== 'win32') return unavailable('dml', 'DirectML is for Windows');
+  if (!p.compiledIn.includes('dml')) return unavailable('dml', `this build of onnxruntime-node (${process.platform}/${process.arch}) has no DirectML support`);
+  const failure = await p.tryProvider('dml');
+  if (failure) return unavailable('dml', `DirectML did not initialise: ${failure}`);
+  if (!gpu.adapter) return { ...unavailable('dml', `no hardware GPU was found for it (${gpu.reason})`), usable: true };
+  const adapter = adapterName(gpu.adapter);
+  if (gpu.adapter.software) return { ...unavailable('dml', `the GPU adapter is a software one (${adapter}); used only when asked for by name`), usable: true, kind: 'software', adapter };
+  return { name: 'dml', available: true, usable: true, reason: null, kind: 'hardware', adapter, limits: null };
+}
+
+async function probeCoreml(p: ProviderProbes, gpu: GpuAdapterProbe): Promise<InferenceDeviceInfo> {
+  if (process.platform !== 'darwin') return unavailable('coreml', 'Core ML is for macOS');
+  if (!p.compiledIn.includes('coreml')) return unavailable('coreml', `this build of onnxruntime-node (${process.platform}/${process.arch}) has no Core ML support`);
+  const failure = await p.tryProvider('coreml');
+  if (failure) return unavailable('coreml', `Core ML did not initialise: ${failure}`);
+  return { name: 'coreml', available: true, usable: true, reason: null, kind: 'hardware', adapter: gpu.adapter ? adapterName(gpu.adapter) : null, limits: null };
+}
+
+/**
+ * WebGPU on the adapter Dawn finds. A software adapter is usable when asked for by name but never `available`, and
+ * is not tried here: creating ONNX Runtime's WebGPU context sets up a device for the rest of the process.
+ */
+async function probeWebgpu(p: ProviderProbes, gpu: GpuAdapterProbe): Promise<InferenceDeviceInfo> {
+  if (!p.compiledIn.includes('webgpu')) return unavailable('webgpu', `this build of onnxruntime-node (${process.platform}/${process.arch}) has no WebGPU support`);
+  if (!gpu.adapter) return unavailable('webgpu', gpu.reason);
+  const adapter = adapterName(gpu.adapter);
+  const limits = { maxBufferSize: gpu.adapter.maxBufferSize, maxStorageBufferBindingSize: gpu.adapter.maxStorageBufferBindingSize };
+  if (gpu.adapter.software)
+    return { ...unavailable('webgpu', `software adapter (${adapter}): far slower than the CPU, so used only with device webgpu asked for by name`), usable: true, kind: 'software', adapter, limits };
+  const failure = await p.tryProvider('webgpu');
+  if (failure) return unavailable('webgpu', `ONNX Runtime's WebGPU provider did not start on ${adapter}: ${failure}`, { kind: 'hardware', adapter, limits });
+  return { name: 'webgpu', available: true, usable: true, reason: null, kind: 'hardware', adapter, limits };
+}
+
+/** One line saying where models run, e.g. "ONNX Runtime 1.30.0 on WebGPU: NVIDIA GeForce RTX 4070 (nvidia lovelace)". */
+export function deviceDetail(runtimeVersion: string, device: InferenceDeviceInfo, threads: number): string {
+  const on = `ONNX Runtime ${runtimeVersion} on ${DEVICE_LABELS[device.name]}`;
+  if (device.name === 'cpu') return `${on}, ${threads} threads`;
+  const adapter = device.adapter ? `: ${device.adapter}` : '';
+  return device.kind === 'software' ? `${on}${adapter}, a software adapter (slower than the CPU)` : `${on}${adapter}`;
+}
+
+/** The largest buffer a device takes (WebGPU's smaller limit), which bounds the tile; null where unlimited. */
+export function maxBufferBytesOf(device: InferenceDeviceInfo): number | null {
+  const { maxBufferSize, maxStorageBufferBindingSize } = device.limits ?? {};
+  if (maxBufferSize === undefined || maxStorageBufferBindingSize === undefined) return null;
+  return Math.min(maxBufferSize, maxStorageBufferBindingSize);
+}
