@@ -67,6 +67,26 @@ export function negativeModelBytes(): Uint8Array {
   );
 }
 
+/** A broken model whose output is all NaN (0 / 0) or all +Inf (1 / 0), as a diverged or badly exported one gives. */
+export function nonFiniteModelBytes(kind: 'nan' | 'inf'): Uint8Array {
+  const nodes = [makeNode('Sub', ['x', 'x'], ['zero']), kind === 'nan' ? makeNode('Div', ['zero', 'zero'], ['y']) : makeNode('Reciprocal', ['zero'], ['y'])];
+  return encode(`broken-${kind}`, nodes, [], ['batch', 3, 'height', 'width'], ['batch', 3, 'height', 'width'], 'elsewhere');
+}
+
+/** A model from elsewhere without range metadata whose last operation is `last`: a 1×1 convolution, then Tanh or Sigmoid. */
+export function squashingModelBytes(last: 'Tanh' | 'Sigmoid' | 'Relu'): Uint8Array {
+  const weight = new Float32Array(9);
+  for (let c = 0; c < 3; c++) weight[c * 3 + c] = 1;
+  return encode(
+    `ends-in-${last}`,
+    [makeNode('Conv', ['x', 'w'], ['h'], { kernel_shape: [1, 1] }), makeNode(last, ['h'], ['y'])],
+    [floatTensor('w', [3, 3, 1, 1], weight)],
+    ['batch', 3, 'height', 'width'],
+    ['batch', 3, 'height', 'width'],
+    'pytorch',
+  );
+}
+
 /** A model that takes only size×size inputs: a 3×3 convolution, instance norm and tanh, random weights. */
 export function fixedSizeModelBytes(size: number, seed = 3): Uint8Array {
   const rng = new Rng(seed);
