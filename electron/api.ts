@@ -59,11 +59,15 @@ export interface AppInfo {
   home: string;
 }
 
+/** The folder browser shows folders and images only (hidden ones when asked), never other files. */
 export interface FolderEntry {
   name: string;
   path: string;
-  kind: 'folder' | 'image' | 'onnx' | 'other';
+  kind: 'folder' | 'image';
 }
+
+/** What a folder chosen in the studio is for: browser mode reads only from chosen folders and writes only into outputs. */
+export type FolderUse = 'input' | 'output';
 
 export interface FolderListing {
   path: string;
@@ -177,7 +181,7 @@ export interface ModelInfo {
 }
 
 export interface ImageInput {
-  /** A file on this machine (Electron open dialog, or a path typed in browser mode)… */
+  /** A file on this machine (Electron open dialog; in browser mode, inside a folder chosen in the studio)… */
   path?: string;
   /** …or the bytes of a dropped or pasted image, base64-encoded, with its file name. */
   name?: string;
@@ -197,7 +201,7 @@ export interface ConvertResult {
 
 export interface SavedImage {
   media: MediaRef;
-  /** Where it was written, when the request named a path. */
+  /** Where it was written, when the request named a path (Electron only; browser mode downloads the media). */
   path: string | null;
   fileName: string;
   bytes: number;
@@ -250,7 +254,9 @@ interface Method<Req, Res> {
 
 export interface StudioMethods {
   'app.info': Method<Empty, AppInfo>;
-  'fs.list': Method<{ path?: string }, FolderListing>;
+  'fs.list': Method<{ path?: string; hidden?: boolean }, FolderListing>;
+  /** The user chose this folder in the studio (browser mode's folder browser): returns its real path. */
+  'fs.choose': Method<{ path: string; use: FolderUse }, { path: string }>;
   'datasets.list': Method<Empty, DatasetSummary[]>;
   'datasets.add': Method<{ path: string; name?: string }, DatasetReport>;
   'datasets.get': Method<{ id: string }, DatasetReport>;
@@ -442,8 +448,12 @@ function validateImageInput(m: string, raw: unknown): ImageInput {
 export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
   'app.info': empty('app.info'),
   'fs.list': (raw) => {
-    const r = record('fs.list', raw, ['path']);
-    return clean({ path: text('fs.list', r.path, 'path', { optional: true }) });
+    const r = record('fs.list', raw, ['path', 'hidden']);
+    return clean({ path: text('fs.list', r.path, 'path', { optional: true }), hidden: flag('fs.list', r.hidden, 'hidden') });
+  },
+  'fs.choose': (raw) => {
+    const r = record('fs.choose', raw, ['path', 'use']);
+    return { path: text('fs.choose', r.path, 'path'), use: oneOf('fs.choose', r.use, 'use', ['input', 'output'] as const)! };
   },
   'datasets.list': empty('datasets.list'),
   'datasets.add': (raw) => {
@@ -558,11 +568,22 @@ export const IPC = {
 
 /** The Electron protocol that serves MediaRefs (darkroom-media://workspace/<ref>). */
 export const MEDIA_PROTOCOL = 'darkroom-media';
+/** The one host of media protocol URLs; the protocol handler refuses any other. */
+export const MEDIA_PROTOCOL_HOST = 'workspace';
 
-/** Browser mode: header, query parameter and cookie that carry the per-launch token. */
+/**
+ * Browser mode: the per-launch token travels in this header (API) or query parameter (the event socket, and the
+ * address `darkroom serve` prints), never in a cookie: browsers send cookies to every port of a host. Its part
+ * before the first "." is the media key, the query parameter that media URLs carry.
+ */
 export const TOKEN_HEADER = 'x-darkroom-token';
 export const TOKEN_QUERY = 'token';
-export const TOKEN_COOKIE = 'darkroom_token';
+export const MEDIA_KEY_QUERY = 'key';
+
+/** The media key within a token: what media URLs may carry without giving away the API. */
+export function mediaKeyOf(token: string): string {
+  return token.split('.')[0];
+}
 
 /** What the preload exposes as window.darkroom (Electron only). */
 export interface DarkroomBridge {

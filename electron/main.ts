@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { IPC, MEDIA_PROTOCOL, dispatch, toErrorBody, type ApiReply, type StudioEvent } from './api.js';
 import { createStudio, RENDERER_DIR, type StudioBackend } from './services/studio.js';
 import { defaultWorkspaceDir } from './services/workspace.js';
+import { electronMediaRef, mediaHeaders } from './services/media-policy.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The bundled preload, beside this file once built (dist/electron/). */
@@ -65,10 +66,14 @@ function serveProtocols(studio: StudioBackend): void {
     if (url.host !== 'darkroom' || !file.startsWith(RENDERER_DIR + sep)) return new Response('not found', { status: 404 });
     return fileResponse(file, { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
   });
+  // Workspace files answer as in browser mode (media-policy.ts): images inline, anything else as a download.
   protocol.handle(MEDIA_PROTOCOL, async (request) => {
     const url = new URL(request.url);
+    const ref = electronMediaRef(url);
+    if (ref === null) return new Response('not found', { status: 404 });
     try {
-      return await fileResponse(await studio.resolveMedia(decodeURIComponent(url.pathname.replace(/^\/+/, ''))));
+      const file = await studio.resolveMedia(ref);
+      return await fileResponse(file, mediaHeaders(file, url.searchParams.get('download')));
     } catch {
       return new Response('not found', { status: 404 });
     }

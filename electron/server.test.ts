@@ -8,11 +8,13 @@ import WebSocket from 'ws';
 import { encodePng } from '../models/data/image-io.js';
 import { startServer, type RunningServer } from './server.js';
 import { createStudio, type StudioBackend } from './services/studio.js';
-import type { ApiReply, AppInfo, StudioEvent } from './api.js';
+import { mediaKeyOf, type ApiReply, type AppInfo, type StudioEvent } from './api.js';
 
 let root: string;
 let studio: StudioBackend;
 let server: RunningServer;
+/** The media key: what media URLs carry. */
+let key: string;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'darkroom-server-'));
@@ -20,8 +22,9 @@ before(async () => {
   await mkdir(join(ui, 'assets'), { recursive: true });
   await writeFile(join(ui, 'index.html'), '<!doctype html><title>Darkroom</title>');
   await writeFile(join(ui, 'assets', 'app.js'), 'console.log(1)');
-  studio = await createStudio({ workspaceDir: join(root, 'ws'), sample: false });
+  studio = await createStudio({ workspaceDir: join(root, 'ws'), sample: false, access: 'browser' });
   server = await startServer({ studio, staticDir: ui });
+  key = mediaKeyOf(server.token);
 });
 
 after(async () => {
@@ -46,28 +49,97 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET',
 const api = (method: string, body: unknown, headers: Record<string, string> = {}) =>
   get(`/api/${method}`, { 'Content-Type': 'application/json', 'x-darkroom-token': server.token, ...headers }, 'POST', JSON.stringify(body));
 
-test('the address printed has a long random token and listens on loopback only', () => {
-  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+test('the address printed has a long random token (media key, then secret) and listens on loopback only', () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{32}$/);
+  assert.equal(key.length, 16);
 });
 
-test('every route refuses a missing or wrong token', async () => {
-  for (const path of ['/', '/assets/app.js', '/media/workspace.json']) {
-    assert.equal((await get(path)).status, 401, path);
-    assert.equal((await get(`${path}?token=wrong`)).status, 401, path);
-  }
+test('the API, media and events refuse a missing or wrong token; the UI files are public', async () => {
+  for (const path of ['/', '/assets/app.js']) assert.equal((await get(path)).status, 200, path);
+  assert.equal((await get('/media/workspace.json')).status, 401);
+  assert.equal((await get('/media/workspace.json?key=wrong')).status, 401);
   const noToken = await get('/api/app.info', { 'Content-Type': 'application/json' }, 'POST', '{}');
   assert.equal(noToken.status, 401);
-  assert.match(noToken.text, /token/);
+  assert.match(JSON.parse(noToken.text).error.message, /needs its access token/);
   assert.equal((await api('app.info', {}, { 'x-darkroom-token': 'x'.repeat(32) })).status, 401);
 });
 
-test('the page opened with its token sets a cookie that later requests may use instead', async () => {
+test('no cookie is set, and the token works only where the page sends it: not from a cookie, not in an API address', async () => {
   const page = await get(`/?token=${server.token}`);
   assert.equal(page.status, 200);
   assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
-  const cookie = String(page.headers['set-cookie']).split(';')[0];
-  assert.equal((await get('/assets/app.js', { Cookie: cookie })).status, 200);
-  assert.equal((await get('/assets/app.js', { Cookie: cookie.replace(/=.*/, '=nope') })).status, 401);
+  assert.equal(page.headers['set-cookie'], undefined);
+  for (const cookie of [`darkroom_token_${server.port}=${server.token}`, `darkroom_token=${server.token}`])
+    assert.equal((await get('/api/app.info', { 'Content-Type': 'application/json', Cookie: cookie }, 'POST', '{}')).status, 401);
+  assert.equal((await get(`/api/app.info?token=${server.token}`, { 'Content-Type': 'application/json' }, 'POST', '{}')).status, 401);
+});
+
+test('the media key opens media only: it is not the API token, and the API token is not a media key', async () => {
+  assert.equal((await api('app.info', {}, { 'x-darkroom-token': key })).status, 401);
+  assert.equal((await get(`/media/workspace.json?key=${server.token}`)).status, 401);
+  assert.equal((await get(`/media/workspace.json?key=${key}`)).status, 200);
+});
+
+test('media answers the studio page and typed addresses, not a page of another port nor a foreign site', async () => {
+  assert.equal((await get(`/media/workspace.json?key=${key}`, { 'Sec-Fetch-Site': 'same-origin' })).status, 200);
+  assert.equal((await get(`/media/workspace.json?key=${key}`, { 'Sec-Fetch-Site': 'none' })).status, 200);
+  assert.equal((await get(`/media/workspace.json?key=${key}`, { 'Sec-Fetch-Site': 'same-site' })).status, 403);
+  assert.equal((await get(`/media/workspace.json?key=${key}`, { 'Sec-Fetch-Site': 'cross-site' })).status, 403);
+});
+
+test('a body over the limit is refused from its Content-Length with JSON 413, before it is sent', async () => {
+  const refused = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port: server.port, path: '/api/app.info', method: 'POST', headers: { Host: `127.0.0.1:${server.port}`, 'Content-Type': 'application/json', 'Content-Length': String(200 * 1024 * 1024), 'x-darkroom-token': server.token } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on('error', reject);
+    req.write('{');
+  });
+  assert.equal(refused.status, 413);
+  const reply = JSON.parse(refused.text) as ApiReply<unknown>;
+  assert.ok(!reply.ok);
+  assert.match(reply.error.message, /larger than 160 MB/);
+});
+
+test('large bodies in flight together are bounded: one more than the budget is refused while they are received', async () => {
+  const open: ReturnType<typeof httpRequest>[] = [];
+  const started = (length: number) =>
+    new Promise<number | null>((resolve) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, path: '/api/app.info', method: 'POST', headers: { Host: `127.0.0.1:${server.port}`, 'Content-Type': 'application/json', 'Content-Length': String(length), 'x-darkroom-token': server.token } },
+        (res) => resolve(res.statusCode!),
+      );
+      req.on('error', () => resolve(null));
+      req.write('{');
+      open.push(req);
+      setTimeout(() => resolve(null), 300);
+    });
+  const big = 150 * 1024 * 1024;
+  assert.equal(await started(big), null, 'the first is being received');
+  assert.equal(await started(big), null, 'the second is being received');
+  assert.equal(await started(big), 503, 'the third would hold more than two at once');
+  for (const req of open) req.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await api('app.info', {})).status, 200, 'once they are gone, requests are received again');
+});
+
+test('a malformed % escape is a 400, not a 500', async () => {
+  const apiBad = await get('/api/app.info%E0%A4%A', { 'Content-Type': 'application/json', 'x-darkroom-token': server.token }, 'POST', '{}');
+  assert.equal(apiBad.status, 400);
+  assert.equal(JSON.parse(apiBad.text).error.code, 'bad-request');
+  assert.equal((await get(`/media/%zz?key=${key}`)).status, 400);
+  assert.equal((await get('/assets/%E0%A4%A.js')).status, 400);
+});
+
+test('a studio that trusts every path cannot be served', async () => {
+  const trusted = await createStudio({ workspaceDir: join(root, 'ws-trusted'), sample: false });
+  await assert.rejects(startServer({ studio: trusted, staticDir: null }), /access: "browser"/);
+  await trusted.close();
 });
 
 test('foreign Host and Origin headers are refused even with the token', async () => {
@@ -92,9 +164,9 @@ test('API calls are validated and answered with the service message unchanged', 
 });
 
 test('media stays inside the workspace', async () => {
-  assert.equal((await get(`/media/workspace.json?token=${server.token}`)).status, 200);
-  assert.equal((await get(`/media/..%2F..%2Fetc%2Fpasswd?token=${server.token}`)).status, 404);
-  assert.equal((await get(`/media/%2Fetc%2Fpasswd?token=${server.token}`)).status, 404);
+  assert.equal((await get(`/media/workspace.json?key=${key}`)).status, 200);
+  assert.equal((await get(`/media/..%2F..%2Fetc%2Fpasswd?key=${key}`)).status, 404);
+  assert.equal((await get(`/media/%2Fetc%2Fpasswd?key=${key}`)).status, 404);
 });
 
 test('the event socket needs the token and delivers studio events', async () => {
@@ -113,6 +185,7 @@ test('the event socket needs the token and delivers studio events', async () => 
   await mkdir(folder);
   const pixels = new Uint8Array(40 * 40 * 3).map((_, i) => (i * 37) % 256);
   await writeFile(join(folder, 'one.png'), await encodePng(pixels, 40, 40));
+  assert.ok(JSON.parse((await api('fs.choose', { path: folder, use: 'input' })).text).ok);
   const added = await api('datasets.add', { path: folder });
   assert.equal(added.status, 200);
   assert.deepEqual(await received, { type: 'changed', jobId: null, what: 'datasets' });
@@ -124,22 +197,17 @@ test('media is served as data: images inline under a sandbox, everything else on
   const ws = studio.workspace.paths.root;
   await writeFile(join(ws, 'cache', 'page.html'), '<script>alert(1)</script>');
   await writeFile(join(ws, 'cache', 'shot.png'), await encodePng(new Uint8Array(4 * 4 * 3), 4, 4, 3));
-  const image = await get(`/media/cache/shot.png?token=${server.token}`);
+  const image = await get(`/media/cache/shot.png?key=${key}`);
   assert.equal(image.status, 200);
   assert.equal(image.headers['content-type'], 'image/png');
   assert.equal(image.headers['content-security-policy'], "default-src 'none'; sandbox");
   assert.equal(image.headers['x-content-type-options'], 'nosniff');
   assert.equal(image.headers['content-disposition'], undefined);
-  const page = await get(`/media/cache/page.html?token=${server.token}`);
+  const page = await get(`/media/cache/page.html?key=${key}`);
   assert.equal(page.status, 200);
   assert.equal(page.headers['content-type'], 'application/octet-stream');
   assert.match(String(page.headers['content-disposition']), /^attachment; filename\*=UTF-8''page\.html$/);
   assert.equal(page.headers['content-security-policy'], "default-src 'none'; sandbox");
-});
-
-test('an empty token header does not hide the token in the address', async () => {
-  assert.equal((await get(`/media/workspace.json?token=${server.token}`, { 'x-darkroom-token': '' })).status, 200);
-  assert.equal((await get('/media/workspace.json', { 'x-darkroom-token': '' })).status, 401);
 });
 
 test('a download the client abandons closes its file', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, async () => {
@@ -151,7 +219,7 @@ test('a download the client abandons closes its file', { skip: process.platform 
     return count;
   };
   await new Promise<void>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path: `/media/cache/big.bin?token=${server.token}`, headers: { Host: `127.0.0.1:${server.port}` } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path: `/media/cache/big.bin?key=${key}`, headers: { Host: `127.0.0.1:${server.port}` } }, (res) => {
       res.once('data', () => {
         req.destroy();
         resolve();

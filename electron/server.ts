@@ -1,25 +1,31 @@
 // Browser mode: the studio's API over HTTP + WebSocket on 127.0.0.1, for `darkroom serve`.
-// Same handlers as Electron's IPC (api.ts dispatch), nothing implemented twice. Every request and
-// WebSocket connection must carry the per-launch token (header, ?token= or the cookie set when the
-// page is opened with its token); foreign Host and Origin headers are refused (DNS rebinding, CSRF).
+// Same handlers as Electron's IPC (api.ts dispatch), nothing implemented twice; the studio behind it is made
+// with the browser access policy (services/access-policy.ts). Foreign Host and Origin headers are refused
+// everywhere (DNS rebinding, CSRF). The per-launch token stays with the studio's page: API calls carry it in a
+// header, the event socket in its address; no cookie, since browsers send cookies to every port of a host.
+// Media URLs carry only the token's media key, and are answered to the studio's own page alone (fetch
+// metadata), so they are useless to any other page. The UI's own files are public and need no token.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   ApiError,
-  TOKEN_COOKIE,
+  MEDIA_KEY_QUERY,
   TOKEN_HEADER,
   TOKEN_QUERY,
   dispatch,
+  mediaKeyOf,
   toErrorBody,
   type ApiReply,
   type StudioEvent,
 } from './api.js';
 import type { StudioBackend } from './services/studio.js';
+import { decodePath, mediaHeaders, mediaRequestAllowed } from './services/media-policy.js';
+import { BodyRefused, createBodyReader, type BodyLimits } from './server-body.js';
 
 export interface ServeOptions {
   studio: StudioBackend;
@@ -27,8 +33,10 @@ export interface ServeOptions {
   staticDir: string | null;
   /** 0 or absent: a free port. */
   port?: number;
-  /** For tests; by default a fresh random token per launch. */
+  /** For tests; by default a fresh random token per launch ("<media key>.<secret>"). */
   token?: string;
+  /** For tests; by default MAX_BODY_BYTES and BODIES_IN_FLIGHT_BYTES. */
+  bodyLimits?: BodyLimits;
 }
 
 export interface RunningServer {
@@ -44,6 +52,8 @@ export interface RunningServer {
 const HOST = '127.0.0.1';
 /** A dropped photo or imported model travels as base64 JSON; more than this is refused. */
 const MAX_BODY_BYTES = 160 * 1024 * 1024;
+/** All bodies being received at once: two of the largest. */
+const BODIES_IN_FLIGHT_BYTES = 2 * MAX_BODY_BYTES;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,17 +74,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
-/** Workspace files a page may show inline; anything else (HTML, SVG, JSON, ONNX…) is only ever downloaded. */
-const INLINE_MEDIA_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.gif': 'image/gif',
-};
-/** Media is data, never a document: no scripts, no loads, a sandboxed origin even if opened directly. */
-const MEDIA_CSP = "default-src 'none'; sandbox";
+const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it ends with ?token=…).';
 
 export function contentSecurityPolicy(port: number): string {
   return [
@@ -91,43 +91,35 @@ export function contentSecurityPolicy(port: number): string {
   ].join('; ');
 }
 
-function sameToken(given: string | undefined, token: string): boolean {
+function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
-  }
-  return undefined;
-}
-
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
   const { studio } = options;
+  if (studio.access !== 'browser') throw new Error('startServer needs a studio made with access: "browser" (createStudio), which limits reads and writes to chosen folders');
+  const token = options.token ?? `${randomBytes(12).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
+  const mediaKey = mediaKeyOf(token);
+  const readBody = createBodyReader(options.bodyLimits ?? { maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES });
+  const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
   let port = 0;
-  // Cookies are not port-specific, so two studios on one machine each get their own cookie name.
-  const cookieName = () => `${TOKEN_COOKIE}_${port}`;
   const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://${HOST}:${port}`, `http://localhost:${port}`]);
 
   /** Null when the request may go on; else the status and message to refuse it with. */
-  function refusal(req: IncomingMessage, url: URL): [number, string] | null {
+  function foreignRefusal(req: IncomingMessage): [number, string] | null {
     if (!allowedHosts().has(req.headers.host ?? '')) return [403, 'Darkroom answers only on its own address (foreign Host header).'];
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return [403, 'Darkroom refuses requests from other sites (foreign Origin header).'];
-    const header = req.headers[TOKEN_HEADER];
-    // `||`, not `??`: an empty header must not hide a good token in the query or the cookie.
-    const given = (typeof header === 'string' ? header : undefined) || url.searchParams.get(TOKEN_QUERY) || cookieValue(req.headers.cookie, cookieName());
-    if (!sameToken(given || undefined, token))
-      return [401, 'Darkroom needs its access token: open the link with ?token=… that `darkroom serve` printed.'];
     return null;
   }
+  const headerToken = (req: IncomingMessage) => {
+    const header = req.headers[TOKEN_HEADER];
+    return typeof header === 'string' ? header : null;
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
@@ -141,30 +133,41 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
-    const refused = refusal(req, url);
-    if (refused) {
-      res.writeHead(refused[0], { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(refused[1] + '\n');
-      return;
+    const refused = foreignRefusal(req);
+    if (refused) return sendText(res, refused[0], refused[1]);
+    const path = decodePath(url.pathname);
+    if (path === null) {
+      if (url.pathname.startsWith('/api/')) return sendJson(res, 400, { ok: false, error: { code: 'bad-request', message: 'The address has a malformed % escape.' } });
+      return sendText(res, 400, 'The address has a malformed % escape.');
     }
-    if (url.pathname.startsWith('/api/')) return handleApi(req, res, decodeURIComponent(url.pathname.slice(5)));
+    if (path.startsWith('/api/')) return handleApi(req, res, path.slice(5));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    if (url.pathname.startsWith('/media/')) return handleMedia(res, url);
-    if (url.searchParams.get(TOKEN_QUERY))
-      res.setHeader('Set-Cookie', `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
-    return handleStatic(res, url.pathname);
+    if (path.startsWith('/media/')) return handleMedia(req, res, url, path.slice('/media/'.length));
+    return handleStatic(res, path);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (!sameToken(headerToken(req), token)) {
+      res.setHeader('Connection', 'close'); // the body is not read
+      return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: NEEDS_TOKEN } });
+    }
     if (req.method !== 'POST') {
       sendJson(res, 405, { ok: false, error: { code: 'bad-request', message: `use POST for /api/${method}` } });
       return;
     }
+    let body: Buffer;
     try {
-      const body = await readBody(req);
+      body = await readBody(req);
+    } catch (error) {
+      if (!(error instanceof BodyRefused)) throw error;
+      // The rest of a refused body is not read: the connection closes after the answer.
+      res.setHeader('Connection', 'close');
+      return sendJson(res, error.status, { ok: false, error: { code: error.status === 503 ? 'conflict' : 'bad-request', message: error.message } });
+    }
+    try {
       let parsed: unknown;
       try {
         parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -180,23 +183,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
   }
 
-  async function handleMedia(res: ServerResponse, url: URL): Promise<void> {
+  async function handleMedia(req: IncomingMessage, res: ServerResponse, url: URL, ref: string): Promise<void> {
+    if (!sameToken(url.searchParams.get(MEDIA_KEY_QUERY), mediaKey)) return sendText(res, 401, NEEDS_TOKEN);
+    if (!mediaRequestAllowed(req.headers['sec-fetch-site'])) return sendText(res, 403, "Darkroom's media is shown only by the studio's own page.");
     let file: string;
     try {
-      file = await studio.resolveMedia(decodeURIComponent(url.pathname.slice('/media/'.length)));
+      file = await studio.resolveMedia(ref);
     } catch (error) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(toErrorBody(error).message);
-      return;
+      return sendText(res, 404, toErrorBody(error).message);
     }
-    const download = url.searchParams.get('download');
-    const inlineType = INLINE_MEDIA_TYPES[extname(file).toLowerCase()];
-    const headers: Record<string, string> = {
-      'Content-Type': inlineType ?? 'application/octet-stream',
-      'Content-Security-Policy': MEDIA_CSP,
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (download || !inlineType) headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(download || basename(file))}`;
-    await sendFile(res, file, headers);
+    await sendFile(res, file, mediaHeaders(file, url.searchParams.get('download')));
   }
 
   async function handleStatic(res: ServerResponse, pathname: string): Promise<void> {
@@ -205,7 +201,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       res.end('The studio UI is not built yet: run `npm run build:renderer`, then start `darkroom serve` again.\n');
       return;
     }
-    const relative = decodeURIComponent(pathname).replace(/^\/+/, '');
+    const relative = pathname.replace(/^\/+/, '');
     let file = resolve(staticRoot, relative || 'index.html');
     if (file !== staticRoot && !file.startsWith(staticRoot + sep)) file = join(staticRoot, 'index.html');
     const stat = await fs.stat(file).catch(() => null);
@@ -229,7 +225,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-    const refused = url.pathname === '/events' ? refusal(req, url) : ([404, 'not found'] as [number, string]);
+    const refused =
+      url.pathname !== '/events'
+        ? ([404, 'not found'] as [number, string])
+        : (foreignRefusal(req) ?? (sameToken(url.searchParams.get(TOKEN_QUERY), token) ? null : ([401, NEEDS_TOKEN] as [number, string])));
     if (refused) {
       socket.end(`HTTP/1.1 ${refused[0]} ${refused[0] === 401 ? 'Unauthorized' : refused[0] === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused[1]}\n`);
       return;
@@ -271,6 +270,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(text + '\n');
+}
+
 function sendJson(res: ServerResponse, status: number, body: ApiReply<unknown>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
@@ -291,23 +294,5 @@ async function sendFile(res: ServerResponse, file: string, headers: Record<strin
   // pipeline closes the file when the client goes away mid-download (pipe would leave it open).
   await pipeline(createReadStream(file), res).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        fail(new ApiError('bad-request', `the request is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => done(Buffer.concat(chunks)));
-    req.on('error', fail);
   });
 }

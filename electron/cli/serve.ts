@@ -14,7 +14,9 @@ export const summary = 'open the studio in your browser (127.0.0.1 only, with a 
 export const usage = `Usage: darkroom serve [--port N] [--workspace DIR] [--json]
 
 Starts the studio's browser mode on http://127.0.0.1 and prints the address to open, with its access
-token. Only this machine can connect, and only with the token. Stop it with Ctrl+C (training runs are
+token. Only this machine can connect, and only with the token. The studio reads images only from the
+workspace and folders you choose in it (Browse…), writes only into the workspace and folders you choose as
+outputs, and saves single photos through the browser's downloads. Stop it with Ctrl+C (training runs are
 checkpointed and stopped first; resume them later).
 
 Options:
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const workspaceDir = (args.options.workspace as string | undefined) ?? defaultWorkspaceDir();
   const staticDir = await ensureRenderer(log);
-  const studio = await createStudio({ workspaceDir });
+  const studio = await createStudio({ workspaceDir, access: 'browser' });
   const server = await startServer({ studio, staticDir, port });
   if (args.options.json) process.stdout.write(JSON.stringify({ type: 'listening', url: server.url, port: server.port, workspace: studio.workspace.paths.root }) + '\n');
   else {

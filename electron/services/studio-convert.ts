@@ -2,7 +2,8 @@
 // before/after view (kept in the workspace cache) and again, in the chosen format, when saved; whole folders
 // through the batch service.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { basename, extname, join } from 'node:path';
 import { decodeImageFile, encodePng, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
@@ -11,6 +12,7 @@ import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type 
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import { requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
+import { trustedAccess, type AccessPolicy } from './access-policy.js';
 
 /** Converted photos remembered for saving (their files stay in the workspace cache). */
 const KEEP_RESULTS = 50;
@@ -40,10 +42,12 @@ export class ConvertJobs {
   readonly #batches = new Map<string, BatchJob>();
 
   readonly #keepResults: number;
+  readonly #access: AccessPolicy;
 
-  constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void, keepResults = KEEP_RESULTS) {
+  constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void, keepResults = KEEP_RESULTS, access: AccessPolicy = trustedAccess()) {
     this.#workspace = workspace;
     this.#keepResults = keepResults;
+    this.#access = access;
     this.#models = models;
     this.#emit = emit;
   }
@@ -69,9 +73,7 @@ export class ConvertJobs {
   async #convertInto(dir: string, id: string, modelId: string, inputName: string, image: ImageInput, range: string | undefined): Promise<ConvertResult> {
     // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
-    if (image.path) await fs.copyFile(image.path, original).catch(() => {
-      throw new ApiError('bad-request', `${image.path} cannot be read; check that the file exists`);
-    });
+    if (image.path) await this.#copyIn(image.path, original);
     else await writeFileAtomic(original, Buffer.from(image.base64!, 'base64'));
 
     const modelFile = await this.#models.fileOf(modelId);
@@ -101,8 +103,25 @@ export class ConvertJobs {
     return result;
   }
 
+  /**
+   * Copies a photo into the served cache from the file the access policy opened (symlinks resolved, a regular
+   * file where the policy allows), never by its path again: a link swapped in meanwhile cannot leak another file.
+   */
+  async #copyIn(path: string, original: string): Promise<void> {
+    const source = await this.#access.openFile(path, 'image');
+    const partial = `${original}.part`;
+    try {
+      await pipeline(source.createReadStream({ autoClose: false }), createWriteStream(partial, { flags: 'wx' }));
+    } finally {
+      await source.close();
+    }
+    await fs.rename(partial, original);
+  }
+
   /** Converts the photo again straight into the chosen format, so it is exactly what a batch would write. */
   async save(request: { resultId: string; format: OutputFormat; quality?: number; path?: string }): Promise<SavedImage> {
+    if (request.path && !this.#access.savesToNamedPaths)
+      throw new ApiError('bad-request', "In browser mode a converted photo is saved through the browser's downloads, not to a path on this machine: leave out \"path\".");
     const kept = this.#results.get(request.resultId);
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
     const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${extensionFor(request.format)}`;
@@ -118,6 +137,8 @@ export class ConvertJobs {
   }
 
   async startBatch(request: BatchRequest): Promise<JobRef> {
+    await this.#access.writableFolder(request.output);
+    request = { ...request, input: await this.#access.readableFolder(request.input) };
     const modelFile = await this.#models.fileOf(request.modelId);
     const model = await this.#models.get(request.modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model`);

@@ -1,13 +1,14 @@
-// Browser mode's folder browser: what is in a folder on the machine running the studio (folders first).
+// Browser mode's folder browser: what is in a folder on the machine running the studio. Folders and images
+// only (other files are none of the page's business), folders first; hidden ones only when asked for.
 import { promises as fs } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isImagePath } from '../../models/data/image-io.js';
 import { ApiError, type FolderEntry, type FolderListing } from '../api.js';
 
 /** More entries than this are cut (a folder of 100 000 photos need not cross the wire to pick it). */
 const MAX_ENTRIES = 2000;
 
-export async function listFolder(path: string): Promise<FolderListing> {
+export async function listFolder(path: string, options: { hidden?: boolean } = {}): Promise<FolderListing> {
   const folder = resolve(path);
   const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOTDIR') throw new ApiError('bad-request', `${folder} is a file, not a folder`);
@@ -16,12 +17,17 @@ export async function listFolder(path: string): Promise<FolderListing> {
   });
   const listed: FolderEntry[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('.') && !options.hidden) continue;
     const full = join(folder, entry.name);
     let isDir = entry.isDirectory();
-    if (entry.isSymbolicLink()) isDir = (await fs.stat(full).catch(() => null))?.isDirectory() ?? false;
-    const kind: FolderEntry['kind'] = isDir ? 'folder' : isImagePath(entry.name) ? 'image' : extname(entry.name).toLowerCase() === '.onnx' ? 'onnx' : 'other';
-    listed.push({ name: entry.name, path: full, kind });
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await fs.stat(full).catch(() => null);
+      isDir = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isDir) listed.push({ name: entry.name, path: full, kind: 'folder' });
+    else if (isFile && isImagePath(entry.name)) listed.push({ name: entry.name, path: full, kind: 'image' });
   }
   listed.sort((a, b) => Number(b.kind === 'folder') - Number(a.kind === 'folder') || a.name.localeCompare(b.name));
   const parent = dirname(folder);

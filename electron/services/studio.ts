@@ -3,6 +3,7 @@
 // validated requests and relay its events; neither implements anything itself.
 import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
+import { basename } from 'node:path';
 import { FAMILIES, FAMILY_OPTIONS } from '../../models/families/index.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
 import { writeSceneDataset } from '../../models/data/scenes.js';
@@ -19,11 +20,14 @@ import { RunManager } from './studio-runs.js';
 import { ConvertJobs } from './studio-convert.js';
 import { DARKROOM_VERSION } from './export.js';
 import { listFolder } from './studio-files.js';
+import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
 export interface StudioBackend {
   readonly handlers: StudioHandlers;
   readonly workspace: Workspace;
+  /** 'browser' limits reads and writes to the workspace and folders chosen in the studio (access-policy.ts). */
+  readonly access: AccessMode;
   /** Every event of every job; returns the unsubscribe function. */
   subscribe(listener: (event: StudioEvent) => void): () => void;
   /** The file behind a MediaRef; ApiError('not-found') outside the workspace. */
@@ -38,6 +42,8 @@ export interface StudioOptions {
   workspaceDir: string;
   /** The sample project's size: images per folder and their side. Tests make it small. */
   sample?: { count: number; size: number } | false;
+  /** Who sends the paths: 'trusted' (Electron's dialogs, the CLI; the default) or 'browser' (`darkroom serve`). */
+  access?: AccessMode;
 }
 
 const DEFAULT_SAMPLE = { count: 32, size: 64 };
@@ -58,6 +64,7 @@ async function createSampleProject(workspace: Workspace, datasets: DatasetStore,
 
 export async function createStudio(options: StudioOptions): Promise<StudioBackend> {
   const workspace = await openWorkspace(options.workspaceDir);
+  const access = accessPolicy(options.access ?? 'trusted', workspace.paths.root);
   const datasets = await DatasetStore.open(workspace);
   const models = new ModelStore(workspace);
   const events = new EventEmitter();
@@ -66,7 +73,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
 
   const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION);
-  const convert = new ConvertJobs(workspace, models, emit);
+  const convert = new ConvertJobs(workspace, models, emit, undefined, access);
 
   const info = (): AppInfo => ({
     version: DARKROOM_VERSION,
@@ -85,10 +92,11 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
 
   const handlers: StudioHandlers = {
     'app.info': async () => info(),
-    'fs.list': async ({ path }): Promise<FolderListing> => listFolder(path ?? homedir()),
+    'fs.list': async ({ path, hidden }): Promise<FolderListing> => listFolder(path ?? homedir(), { hidden }),
+    'fs.choose': async ({ path, use }) => ({ path: await access.choose(path, use) }),
     'datasets.list': async () => datasets.list(),
     'datasets.add': async ({ path, name }) => {
-      const report = await datasets.add(path, name);
+      const report = await datasets.add(await access.readableFolder(path), name);
       emit({ type: 'changed', jobId: null, what: 'datasets' });
       return report;
     },
@@ -117,7 +125,10 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     'runs.export': async ({ runId, direction, part }) => runs.export(runId, { direction, part }),
     'models.list': async () => models.list(),
     'models.import': async ({ path, name, base64, range }) => {
-      const model = path
+      // Browser mode imports what the access policy opened, never the path again (a link swapped in cannot leak).
+      const model = path && access.mode === 'browser'
+        ? await models.import({ bytes: await readOpenedFile(access, path, 'model'), name: basename(path) }, { ...(name ? { name } : {}), range })
+        : path
         ? await models.import({ path }, { ...(name ? { name } : {}), range })
         : await models.import({ bytes: Buffer.from(base64!, 'base64'), name: name ?? 'model.onnx' }, { range });
       emit({ type: 'changed', jobId: null, what: 'models' });
@@ -142,6 +153,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   return {
     handlers,
     workspace,
+    access: access.mode,
     subscribe(listener) {
       events.on('event', listener);
       return () => events.off('event', listener);

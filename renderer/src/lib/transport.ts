@@ -1,5 +1,7 @@
 // The one client of the studio API. It picks its transport once: window.darkroom (Electron's preload, IPC)
-// when present, else HTTP + WebSocket to `darkroom serve` with the token from the page's URL.
+// when present, else HTTP + WebSocket to `darkroom serve` with the token from the page's URL. The token then
+// leaves the address bar and the tab's history and lives in this tab's sessionStorage (kept per origin, so per
+// port, and across reloads); media URLs carry only its media key.
 import type {
   ApiReply,
   DarkroomBridge,
@@ -9,7 +11,7 @@ import type {
   ResponseOf,
   StudioEvent,
 } from '../../../electron/api.js';
-import { MEDIA_PROTOCOL, TOKEN_HEADER, TOKEN_QUERY } from '../../../electron/api.js';
+import { MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_QUERY, mediaKeyOf } from '../../../electron/api.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -54,13 +56,42 @@ function electronTransport(bridge: DarkroomBridge): Transport {
       listener('open');
       return () => {};
     },
-    mediaUrl: (ref) => `${MEDIA_PROTOCOL}://workspace/${ref.split('/').map(encodeURIComponent).join('/')}`,
+    mediaUrl: (ref) => `${MEDIA_PROTOCOL}://${MEDIA_PROTOCOL_HOST}/${ref.split('/').map(encodeURIComponent).join('/')}`,
     native: bridge,
   };
 }
 
+const TOKEN_STORAGE_KEY = 'darkroom.token';
+const NO_TOKEN = 'This page has no access token. Open the address that `darkroom serve` printed (it ends with ?token=…).';
+
+/** The token from the address the page was opened with (then removed from it), else the one this tab kept. */
+function takeToken(): string {
+  const query = new URLSearchParams(location.search);
+  const given = query.get(TOKEN_QUERY);
+  if (given) {
+    sessionStorage.setItem(TOKEN_STORAGE_KEY, given);
+    query.delete(TOKEN_QUERY);
+    const rest = query.toString();
+    history.replaceState(history.state, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+  }
+  return sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? '';
+}
+
+/** The message of a refused request: the server's JSON error, or its plain text. */
+async function refusalMessage(response: Response): Promise<string> {
+  const text = await response.text();
+  try {
+    const reply = JSON.parse(text) as ApiReply<unknown>;
+    if (!reply.ok) return reply.error.message;
+  } catch {
+    // plain text
+  }
+  return text.trim() || `The studio server refused the request (HTTP ${response.status}).`;
+}
+
 function browserTransport(): Transport {
-  const token = new URLSearchParams(location.search).get(TOKEN_QUERY) ?? '';
+  const token = takeToken();
+  const mediaKey = encodeURIComponent(mediaKeyOf(token));
   const eventListeners = new Set<(event: StudioEvent) => void>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
   let state: ConnectionState = 'connecting';
@@ -73,6 +104,7 @@ function browserTransport(): Transport {
 
   // One WebSocket for all events; reconnects with backoff if the server restarts.
   const connect = () => {
+    if (!token) return setState('closed');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const socket = new WebSocket(`${scheme}://${location.host}/events?${TOKEN_QUERY}=${encodeURIComponent(token)}`);
     setState('connecting');
@@ -100,6 +132,7 @@ function browserTransport(): Transport {
   return {
     kind: 'browser',
     async invoke(method, request) {
+      if (!token) throw new StudioError('unauthorized', NO_TOKEN);
       let response: Response;
       try {
         response = await fetch(`/api/${method}`, {
@@ -110,7 +143,8 @@ function browserTransport(): Transport {
       } catch {
         throw new StudioError('failed', 'The studio server does not answer. Is `darkroom serve` still running?');
       }
-      if (response.status === 401 || response.status === 403) throw new StudioError('unauthorized', await response.text());
+      if (response.status === 401 || response.status === 403) throw new StudioError('unauthorized', await refusalMessage(response));
+      if (!response.ok) throw new StudioError('bad-request', await refusalMessage(response));
       const reply = (await response.json()) as ApiReply<ResponseOf<typeof method>>;
       if (!reply.ok) throw new StudioError(reply.error.code, reply.error.message);
       return reply.result;
@@ -126,8 +160,8 @@ function browserTransport(): Transport {
     },
     mediaUrl(ref, options) {
       const path = ref.split('/').map(encodeURIComponent).join('/');
-      const query = options?.download ? `?download=${encodeURIComponent(options.download)}` : '';
-      return `/media/${path}${query}`;
+      const download = options?.download ? `&download=${encodeURIComponent(options.download)}` : '';
+      return `/media/${path}?${MEDIA_KEY_QUERY}=${mediaKey}${download}`;
     },
     native: null,
   };
