@@ -25,10 +25,20 @@ test('requests are checked field by field with messages that say what to fix', (
     ['convert.image', { modelId: 'm', image: { path: '/x.png', base64: 'AA' } }, /either as "path" or as "name" \+ "base64"/],
     ['convert.image', { modelId: 'm', image: { name: '../x.png', base64: 'AA' } }, /file name, not a path/],
     ['batch.start', { modelId: 'm', input: '/in', output: '/out', format: 'bmp' }, /"format" must be one of same, jpg/],
+    ['batch.start', { modelId: 'm', input: '/in', output: '/out', device: 'tpu' }, /"device" must be one of auto, cpu, webgpu, cuda, dml, coreml/],
+    ['convert.image', { modelId: 'm', image: { name: 'x.png', base64: 'AA' }, device: 'gpu' }, /"device" must be one of auto, cpu, webgpu/],
     ['models.generate', { id: 'm', count: 1000 }, /"count" must be a whole number from 1 to 64/],
     ['app.info', [], /must be an object/],
   ];
   for (const [method, request, message] of cases) assert.throws(() => validateRequest(method, request), message, `${method} ${JSON.stringify(request)}`);
+});
+
+test('convert and batch requests may name the device the model runs on', () => {
+  const batch = { modelId: 'm', input: '/in', output: '/out', device: 'webgpu' };
+  assert.deepEqual(validateRequest('batch.start', batch), batch);
+  const image = { modelId: 'm', image: { name: 'x.png', base64: 'AA' }, device: 'cpu' };
+  assert.deepEqual(validateRequest('convert.image', image), image);
+  assert.equal('device' in validateRequest('convert.image', { modelId: 'm', image: { name: 'x.png', base64: 'AA' } }), false, 'left out, auto decides');
 });
 
 test('dispatch validates before calling the handler and carries service errors unchanged', async () => {

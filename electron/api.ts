@@ -6,10 +6,13 @@
 import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 import type { FamilyId } from '../models/families/family.js';
 import type { BatchEvent } from './services/batch.js';
+import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
 
 export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
+/** Where ONNX models run: 'auto' or a device by name (models/onnx/devices.ts; `darkroom devices` lists them). */
+export { DEVICE_CHOICES, type DeviceChoice, type DeviceUse };
 
 // ---------------------------------------------------------------------------------------------------
 // Shared shapes
@@ -197,6 +200,8 @@ export interface ConvertResult {
   width: number;
   height: number;
   elapsedMs: number;
+  /** Which device ran the photo, and why the CPU did if the device meant for it could not. */
+  device: DeviceUse;
 }
 
 export interface SavedImage {
@@ -215,6 +220,8 @@ export interface BatchRequest {
   quality?: number;
   recursive?: boolean;
   overwrite?: boolean;
+  /** Where to run the model (default 'auto'); the batch's events and report say where it ran. */
+  device?: DeviceChoice;
 }
 
 export interface JobRef {
@@ -275,7 +282,7 @@ export interface StudioMethods {
   'models.delete': Method<{ id: string }, Empty>;
   'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
   'models.interpolate': Method<{ id: string; steps: number; seed?: number }, GeneratedImages>;
-  'convert.image': Method<{ modelId: string; image: ImageInput }, ConvertResult>;
+  'convert.image': Method<{ modelId: string; image: ImageInput; device?: DeviceChoice }, ConvertResult>;
   'convert.save': Method<{ resultId: string; format: Exclude<OutputFormat, 'same'>; quality?: number; path?: string }, SavedImage>;
   'batch.start': Method<BatchRequest, JobRef>;
   'batch.cancel': Method<JobRef, Empty>;
@@ -503,8 +510,8 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
   },
   'convert.image': (raw) => {
     const m = 'convert.image';
-    const r = record(m, raw, ['modelId', 'image']);
-    return { modelId: id(m, r.modelId, 'modelId'), image: validateImageInput(m, r.image) };
+    const r = record(m, raw, ['modelId', 'image', 'device']);
+    return clean({ modelId: id(m, r.modelId, 'modelId'), image: validateImageInput(m, r.image), device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true) });
   },
   'convert.save': (raw) => {
     const m = 'convert.save';
@@ -518,7 +525,7 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
   },
   'batch.start': (raw) => {
     const m = 'batch.start';
-    const r = record(m, raw, ['modelId', 'input', 'output', 'format', 'quality', 'recursive', 'overwrite']);
+    const r = record(m, raw, ['modelId', 'input', 'output', 'format', 'quality', 'recursive', 'overwrite', 'device']);
     return clean({
       modelId: id(m, r.modelId, 'modelId'),
       input: text(m, r.input, 'input'),
@@ -527,6 +534,7 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
       quality: integer(m, r.quality, 'quality', 1, 100, true),
       recursive: flag(m, r.recursive, 'recursive'),
       overwrite: flag(m, r.overwrite, 'overwrite'),
+      device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true),
     });
   },
   'batch.cancel': byId('batch.cancel', 'jobId'),

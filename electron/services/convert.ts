@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { ImageReadError, readPhoto, writePhoto, type OutputFormat } from '../../models/data/image-io.js';
-import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
+import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { createTranslator, type Translator } from '../../models/onnx/translate.js';
 import { formatOfExtension, type BatchFormat } from './batch-plan.js';
 
@@ -33,6 +33,8 @@ export interface ConvertResult {
   width: number;
   height: number;
   elapsedMs: number;
+  /** Where the photo ran. */
+  device: DeviceUse;
 }
 
 /** A model kept open for several conversions (the studio converts photo after photo with one model). */
@@ -42,7 +44,7 @@ export interface Converter {
   dispose(): Promise<void>;
 }
 
-export async function openConverter(model: string | OnnxModel, options: { threads?: number } = {}): Promise<Converter> {
+export async function openConverter(model: string | OnnxModel, options: { threads?: number; device?: DeviceChoice } = {}): Promise<Converter> {
   const owned = typeof model === 'string';
   const opened = typeof model === 'string' ? await openModel(model, options) : model;
   let translator: Translator;
@@ -63,8 +65,8 @@ export async function openConverter(model: string | OnnxModel, options: { thread
 }
 
 /** Opens `model`, converts one photo, and closes the model again. */
-export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions = {}): Promise<ConvertResult> {
-  const converter = await openConverter(model);
+export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions & { device?: DeviceChoice } = {}): Promise<ConvertResult> {
+  const converter = await openConverter(model, { device: options.device });
   try {
     return await converter.convert(input, output, options);
   } finally {
@@ -83,7 +85,7 @@ async function convertWith(translator: Translator, input: PhotoSource, output: s
     const pixels = await translator.translate(photo, { tile: o.tile, range: o.range, signal: o.signal, onTile: o.onTile });
     await fs.mkdir(dirname(target), { recursive: true });
     const written = await writePhoto(target, pixels, photo, { format, quality: o.quality, overwrite: o.overwrite ?? true, inputPath: path });
-    return { output: target, ...written, width: photo.width, height: photo.height, elapsedMs: performance.now() - started };
+    return { output: target, ...written, width: photo.width, height: photo.height, elapsedMs: performance.now() - started, device: translator.device };
   });
 }
 

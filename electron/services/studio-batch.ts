@@ -24,6 +24,7 @@ export async function startBatchJob(request: BatchRequest & { modelFile: string;
     quality: request.quality,
     overwrite: request.overwrite ?? false,
     range: request.range,
+    device: request.device,
     signal: controller.signal,
     onEvent: (event) => {
       if (event.type === 'started') {

@@ -28,6 +28,10 @@ test('the convert cache keeps the newest photos only, and nothing of a photo tha
   assert.deepEqual((await cached()).sort(), [results[2].id, results[3].id].sort(), 'only the newest two are on disk');
   await assert.rejects(jobs.save({ resultId: results[0].id, format: 'png' }), /no longer available/);
   assert.equal((await jobs.save({ resultId: results[3].id, format: 'png' })).fileName, 'p3-translated.png');
+  assert.equal(results[3].device.requested, 'auto', 'each result says which device ran it');
+  const onCpu = await jobs.convertImage(model.id, { name: 'cpu.png', base64: png }, 'cpu');
+  assert.deepEqual([onCpu.device.requested, onCpu.device.name, onCpu.device.fallback], ['cpu', 'cpu', null]);
+  assert.match(onCpu.device.detail, /on CPU/);
 
   await assert.rejects(jobs.convertImage(model.id, { name: 'broken.png', base64: Buffer.from('not a png').toString('base64') }));
   assert.equal((await cached()).length, 2, 'the failed photo left no folder');

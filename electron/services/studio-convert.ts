@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { decodeImageFile, encodePng, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { convertPhoto } from './convert.js';
-import { ApiError, type BatchRequest, type ConvertResult, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
+import { ApiError, type BatchRequest, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import { requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
@@ -23,6 +23,8 @@ interface Kept {
   original: string;
   modelFile: string;
   range: string | undefined;
+  /** Saving converts again, on the device the view's photo was converted on. */
+  device: DeviceChoice | undefined;
 }
 
 /**
@@ -52,7 +54,7 @@ export class ConvertJobs {
     this.#emit = emit;
   }
 
-  async convertImage(modelId: string, image: ImageInput): Promise<ConvertResult> {
+  async convertImage(modelId: string, image: ImageInput, device?: DeviceChoice): Promise<ConvertResult> {
     const model = await this.#models.get(modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model to convert photos`);
     const range = rangeOption(model);
@@ -62,7 +64,7 @@ export class ConvertJobs {
     const dir = join(this.#workspace.paths.convert, id);
     await fs.mkdir(dir, { recursive: true });
     try {
-      return await this.#convertInto(dir, id, modelId, inputName, image, range);
+      return await this.#convertInto(dir, id, modelId, inputName, image, range, device);
     } catch (error) {
       // A photo that could not be converted leaves nothing behind in the cache.
       await fs.rm(dir, { recursive: true, force: true });
@@ -70,7 +72,7 @@ export class ConvertJobs {
     }
   }
 
-  async #convertInto(dir: string, id: string, modelId: string, inputName: string, image: ImageInput, range: string | undefined): Promise<ConvertResult> {
+  async #convertInto(dir: string, id: string, modelId: string, inputName: string, image: ImageInput, range: string | undefined, device: DeviceChoice | undefined): Promise<ConvertResult> {
     // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
     if (image.path) await this.#copyIn(image.path, original);
@@ -78,7 +80,7 @@ export class ConvertJobs {
 
     const modelFile = await this.#models.fileOf(modelId);
     const translated = join(dir, 'translated.png');
-    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range });
+    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range, device });
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
     const decoded = await decodeImageFile(original);
@@ -93,8 +95,9 @@ export class ConvertJobs {
       width: converted.width,
       height: converted.height,
       elapsedMs: Math.round(converted.elapsedMs),
+      device: converted.device,
     };
-    this.#results.set(id, { result, dir, original, modelFile, range });
+    this.#results.set(id, { result, dir, original, modelFile, range, device });
     // The oldest results are forgotten and their files removed, so the cache holds at most keepResults photos.
     for (const [oldId, old] of [...this.#results].slice(0, Math.max(0, this.#results.size - this.#keepResults))) {
       this.#results.delete(oldId);
@@ -126,7 +129,7 @@ export class ConvertJobs {
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
     const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${extensionFor(request.format)}`;
     const target = request.path ?? join(kept.dir, fileName);
-    await convertPhoto(kept.modelFile, kept.original, target, { format: request.format, quality: request.quality, range: kept.range, overwrite: true });
+    await convertPhoto(kept.modelFile, kept.original, target, { format: request.format, quality: request.quality, range: kept.range, overwrite: true, device: kept.device });
     const stat = await fs.stat(target);
     return {
       media: request.path ? kept.result.output : mediaRef(this.#workspace, target),

@@ -141,7 +141,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     },
     'models.generate': async ({ id, count, seed }) => ({ images: await models.generate(id, count, seed ?? 1) }),
     'models.interpolate': async ({ id, steps, seed }) => ({ images: await models.interpolate(id, steps, seed ?? 1) }),
-    'convert.image': async ({ modelId, image }) => convert.convertImage(modelId, image),
+    'convert.image': async ({ modelId, image, device }) => convert.convertImage(modelId, image, device),
     'convert.save': async (request) => convert.save(request),
     'batch.start': async (request) => convert.startBatch(request),
     'batch.cancel': async ({ jobId }) => {
