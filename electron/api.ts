@@ -21,8 +21,8 @@ export { DEVICE_CHOICES, type DeviceChoice, type DeviceUse };
  *  Clients turn it into a URL with their transport (HTTP /media/… or the Electron media protocol). */
 export type MediaRef = string;
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_PREFERENCES, type BackendPreference } from '../models/backend/names.js';
+export { BACKEND_PREFERENCES, type BackendPreference };
 export type Preset = 'light' | 'standard';
 export const PRESETS: readonly Preset[] = ['light', 'standard'];
 export type OutputFormat = 'same' | 'jpg' | 'png' | 'webp' | 'tiff' | 'avif';

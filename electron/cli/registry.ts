@@ -9,4 +9,5 @@ export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
   () => import('./serve.js'),
   () => import('./convert.js'),
   () => import('./info.js'),
+  () => import('./devices.js'),
 ];

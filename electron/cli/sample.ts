@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
+import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { parseArgs, usageError } from './args.js';
 
 export const name = 'sample';
@@ -28,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     count: { kind: 'int', min: 1 },
     out: { kind: 'string' },
     seed: { kind: 'int', min: 0 },
-    backend: { kind: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+    backend: { kind: 'string', choices: BACKEND_PREFERENCES },
     overwrite: { kind: 'boolean' },
   });
   if (args.help) {

@@ -1,4 +1,5 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
+import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
 import { resumeRun, startRun, type RunHandle, type RunOutcome, type TrainRequest } from '../services/training.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
@@ -25,7 +26,7 @@ const LOOP_OPTIONS: OptionSpecs = {
   'checkpoint-every': { kind: 'int', min: 1 },
   'sample-every': { kind: 'int', min: 1 },
   'log-every': { kind: 'int', min: 1 },
-  backend: { kind: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] },
+  backend: { kind: 'string', choices: BACKEND_PREFERENCES },
   threads: { kind: 'int', min: 1 },
   'no-flip': { kind: 'boolean' },
   'lr-constant': { kind: 'int', min: 0 },
@@ -82,7 +83,8 @@ Training:
   --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
   --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10
-  --backend B             auto | tensorflow | wasm | cpu (default auto: the fastest that works)
+  --backend B             auto | tensorflow | webgpu | wasm | cpu (default auto: the fastest that works;
+                          auto never takes a software GPU adapter, webgpu by name does, with a warning)
   --threads N             compute threads for wasm
   --json                  events as JSON lines on stdout
 

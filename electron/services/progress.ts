@@ -39,6 +39,7 @@ export function formatEvent(event: TrainingEvent): string {
           ` (${event.totalIterations} iterations; images: ${Object.entries(event.datasetSizes).map(([k, v]) => `${k} ${v}`).join(', ')})`,
         `Backend: ${event.backend.detail}`,
       ];
+      if (event.backend.warning) lines.push(`  warning: ${event.backend.warning}`);
       for (const u of event.backend.unavailable) lines.push(`  not used: ${u.name}: ${u.reason}`);
       return lines.join('\n');
     }

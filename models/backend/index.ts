@@ -1,35 +1,37 @@
 // The one module that chooses and starts a tfjs backend. Everything else calls initBackend and then uses tfjs.
-// auto: tfjs-node-gpu → tfjs-node → wasm (patched for training, multithreaded) → cpu.
+// auto: tfjs-node-gpu (CUDA) → webgpu on a hardware adapter (Dawn) → tfjs-node → wasm (patched for training,
+// multithreaded) → cpu. A software WebGPU adapter is never chosen by auto; `webgpu` by name accepts it with a warning.
 // Whatever runs, the MirrorPad gradient fix is installed (it is wrong in stock tfjs on every backend).
 
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { installMirrorPadGradient } from './mirror-pad-grad.js';
+import { adapterName, gpuFailure, startWebGpu, WebGpuUnavailable, type GpuAdapterReport } from './webgpu.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type BackendPreference = 'auto' | BackendName;
+export { adapterName, gpuFailure, type GpuAdapterReport } from './webgpu.js';
+
+import { BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
+
+export { BACKEND_NAMES, BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
 
 export interface BackendReport {
   /** What tfjs now runs on. */
   name: BackendName;
   /** Human text, e.g. "wasm (SIMD, 2 threads, patched for training)". */
   detail: string;
-  /** Compute threads in use (1 for cpu). */
+  /** Compute threads in use (1 for cpu and the GPU backends' host side). */
   threads: number;
+  /** The GPU it runs on (webgpu). */
+  adapter?: GpuAdapterReport;
+  /** Said to the user when the run starts (e.g. a software GPU adapter chosen by name). */
+  warning?: string;
   /** Better options that were tried and why they failed, in order. */
   unavailable: { name: string; reason: string }[];
 }
 
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
-export function isValidBackendPreference(s: string): s is BackendPreference {
-  return (PREFERENCES as readonly string[]).includes(s);
-}
-
-const NATIVE_PACKAGES = [
-  { spec: '@tensorflow/tfjs-node-gpu', label: 'tfjs-node-gpu, CUDA' },
-  { spec: '@tensorflow/tfjs-node', label: 'tfjs-node' },
-] as const;
+const NATIVE_GPU = { spec: '@tensorflow/tfjs-node-gpu', label: 'tfjs-node-gpu, CUDA' } as const;
+const NATIVE_CPU = { spec: '@tensorflow/tfjs-node', label: 'tfjs-node' } as const;
+type NativePackage = typeof NATIVE_GPU | typeof NATIVE_CPU;
 
 let last: { key: string; report: BackendReport } | null = null;
 
@@ -40,8 +42,8 @@ function reasonOf(error: unknown): string {
   return message.split('\n')[0];
 }
 
-async function tryNative(unavailable: BackendReport['unavailable']): Promise<BackendReport | null> {
-  for (const { spec, label } of NATIVE_PACKAGES) {
+async function tryNative(unavailable: BackendReport['unavailable'], packages: readonly NativePackage[] = [NATIVE_GPU, NATIVE_CPU]): Promise<BackendReport | null> {
+  for (const { spec, label } of packages) {
     try {
       await import(spec);
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${spec} loaded but its backend did not start`);
@@ -64,6 +66,24 @@ async function startWasm(threads: number, unavailable: BackendReport['unavailabl
   return { name: 'wasm', detail, threads: start.threads, unavailable };
 }
 
+async function startGpu(allowSoftware: boolean): Promise<BackendReport> {
+  const adapter = await startWebGpu(allowSoftware);
+  const report: BackendReport = { name: 'webgpu', detail: `webgpu (Dawn) on ${adapterName(adapter)}`, threads: 1, adapter, unavailable: [] };
+  if (adapter.software) {
+    report.warning = `WebGPU runs on a software adapter, ${adapterName(adapter)}: correct but far slower than --backend wasm.`;
+  }
+  return report;
+}
+
+async function tryGpu(unavailable: BackendReport['unavailable']): Promise<BackendReport | null> {
+  try {
+    return { ...(await startGpu(false)), unavailable };
+  } catch (error) {
+    unavailable.push({ name: 'webgpu', reason: error instanceof WebGpuUnavailable ? error.message : reasonOf(error) });
+    return null;
+  }
+}
+
 async function startCpu(unavailable: BackendReport['unavailable']): Promise<BackendReport> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
   // Its first write prints "install tfjs-node" to stderr; this report already says what runs and why.
@@ -80,7 +100,7 @@ async function startCpu(unavailable: BackendReport['unavailable']): Promise<Back
  */
 export async function initBackend(preference: BackendPreference, options: { threads?: number } = {}): Promise<BackendReport> {
   if (!isValidBackendPreference(preference)) {
-    throw new Error(`Unknown backend '${String(preference)}': use one of ${PREFERENCES.join(', ')}.`);
+    throw new Error(`Unknown backend '${String(preference)}': use one of ${BACKEND_PREFERENCES.join(', ')}.`);
   }
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
     throw new Error(`threads must be a whole number ≥ 1, got ${options.threads}.`);
@@ -90,7 +110,8 @@ export async function initBackend(preference: BackendPreference, options: { thre
   installMirrorPadGradient();
   const threads = options.threads ?? availableParallelism();
   const key = `${preference}/${threads}`;
-  if (last?.key === key && tf.getBackend() === last.report.name) return cloneReport(last.report);
+  const gpuBroken = last?.report.name === 'webgpu' && gpuFailure() !== null;
+  if (last?.key === key && tf.getBackend() === last.report.name && !gpuBroken) return cloneReport(last.report);
 
   const unavailable: BackendReport['unavailable'] = [];
   let report: BackendReport;
@@ -107,6 +128,13 @@ export async function initBackend(preference: BackendPreference, options: { thre
       report = native;
       break;
     }
+    case 'webgpu':
+      try {
+        report = await startGpu(true);
+      } catch (error) {
+        throw new Error(`The 'webgpu' backend cannot start (${reasonOf(error)}). Choose --backend wasm, or see darkroom devices.`);
+      }
+      break;
     case 'wasm':
       try {
         report = await startWasm(threads, unavailable);
@@ -122,7 +150,9 @@ export async function initBackend(preference: BackendPreference, options: { thre
       break;
     case 'auto':
       report =
-        (await tryNative(unavailable)) ??
+        (await tryNative(unavailable, [NATIVE_GPU])) ??
+        (await tryGpu(unavailable)) ??
+        (await tryNative(unavailable, [NATIVE_CPU])) ??
         (await startWasm(threads, unavailable).catch(async (error: unknown) => {
           unavailable.push({ name: 'wasm', reason: reasonOf(error) });
           return startCpu(unavailable);
@@ -135,5 +165,5 @@ export async function initBackend(preference: BackendPreference, options: { thre
 }
 
 function cloneReport(report: BackendReport): BackendReport {
-  return { ...report, unavailable: report.unavailable.map((u) => ({ ...u })) };
+  return { ...report, unavailable: report.unavailable.map((u) => ({ ...u })), ...(report.adapter ? { adapter: { ...report.adapter, features: [...report.adapter.features] } } : {}) };
 }

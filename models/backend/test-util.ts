@@ -26,28 +26,41 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   assert.ok(Number.isFinite(worst) && worst <= rel * scale, `${what}: max error ${worst} exceeds ${rel} × ${scale}`);
 }
 
-/** Runs `fn` with tfjs on `backend` (started through initBackend), then restores the previous backend. */
-export async function onBackend<T>(backend: BackendName, fn: () => T): Promise<T> {
+/** Runs `fn` (sync or async) with tfjs on `backend` (started through initBackend), then restores the previous backend. */
+export async function onBackend<T>(backend: BackendName, fn: () => T | Promise<T>): Promise<T> {
   const previous = tf.getBackend();
   await initBackend(backend);
   try {
-    return fn();
+    return await fn();
   } finally {
     if (previous !== undefined) await tf.setBackend(previous);
   }
 }
 
-/** Gradients of f with respect to every input, read back as Float32Arrays (inputs given as shape + values). */
-export function gradients(
-  f: (...xs: tf.Tensor[]) => tf.Scalar,
-  inputs: { shape: number[]; values: Float32Array }[],
-): Float32Array[] {
-  // Read back outside tidy: tidy walks whatever it returns, element by element for typed arrays.
-  const gs = tf.tidy(() => {
+type GradInput = { shape: number[]; values: Float32Array };
+
+// Read back outside tidy: tidy walks whatever it returns, element by element for typed arrays.
+function gradientTensors(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: GradInput[]): tf.Tensor[] {
+  return tf.tidy(() => {
     const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
     return tf.grads((...args: tf.Tensor[]) => f(...args))(xs);
   });
+}
+
+/** Gradients of f with respect to every input, read back as Float32Arrays (inputs given as shape + values). */
+export function gradients(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: GradInput[]): Float32Array[] {
+  const gs = gradientTensors(f, inputs);
   const out = gs.map((g) => Float32Array.from(g.dataSync()));
   tf.dispose(gs);
   return out;
+}
+
+/** The same, read back asynchronously: the only way on WebGPU in Node. */
+export async function readGradients(f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: GradInput[]): Promise<Float32Array[]> {
+  const gs = gradientTensors(f, inputs);
+  try {
+    return await Promise.all(gs.map(async (g) => Float32Array.from(await g.data())));
+  } finally {
+    tf.dispose(gs);
+  }
 }

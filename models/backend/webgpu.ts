@@ -9,17 +9,11 @@
 // after every step: a GPU error otherwise shows up only as silently wrong numbers.
 
 import * as tf from '@tensorflow/tfjs';
+import { adapterName, isSoftwareAdapter, type GpuAdapterInfo } from '../gpu/adapter.js';
 
-export interface GpuAdapterReport {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A CPU implementation of the API (SwiftShader, llvmpipe…): correct but slow. */
-  software: boolean;
-  /** What we set the device's limits to (the adapter's own maxima). */
-  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
-}
+export { adapterName };
+/** The adapter training runs on; the device is created with these limits (the adapter's own maxima). */
+export type GpuAdapterReport = GpuAdapterInfo;
 
 /** Why WebGPU training cannot start here; `software` when the only adapter is a software one. */
 export class WebGpuUnavailable extends Error {
@@ -32,7 +26,6 @@ export class WebGpuUnavailable extends Error {
   }
 }
 
-const SOFTWARE_NAMES = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render driver|warp/i;
 const WEBGPU_PRIORITY = 3; // the stock registration's priority
 
 let gpu: GPU | null = null;
@@ -60,23 +53,17 @@ async function dawn(): Promise<GPU> {
 
 function describeAdapter(adapter: GPUAdapter): GpuAdapterReport {
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const names = [info.vendor, info.architecture, info.device, info.description].join(' ');
-  const fallback = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  const isFallbackAdapter = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? null;
   return {
     vendor: info.vendor,
     architecture: info.architecture,
     device: info.device,
     description: info.description,
-    software: fallback || SOFTWARE_NAMES.test(names),
-    limits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize },
+    software: isSoftwareAdapter({ ...info, isFallbackAdapter }),
+    maxBufferSize: adapter.limits.maxBufferSize,
+    maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    features: [...adapter.features],
   };
-}
-
-/** One line naming an adapter, e.g. "nvidia ampere (NVIDIA GeForce RTX 3060)". */
-export function adapterName(a: GpuAdapterReport): string {
-  const what = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown GPU';
-  const detail = a.description || a.device;
-  return `${what}${detail ? ` (${detail})` : ''}${a.software ? ', software' : ''}`;
 }
 
 /** The adapter Dawn offers for high-performance work, without starting anything; throws WebGpuUnavailable. */

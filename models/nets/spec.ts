@@ -89,7 +89,20 @@ function needImage(shape: FeatureShape, layer: LayerSpec, net: string) {
 
 const scaled = (n: number | null, f: (v: number) => number) => (n === null ? null : f(n));
 
-function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string): FeatureShape {
+/**
+ * The most values one image's feature map holds anywhere in the net (input included) at a square input of
+ * `size` pixels (ignored by nets of a fixed size). On a GPU each such map is one buffer.
+ */
+export function largestFeatureMap(spec: NetSpec, size: number): number {
+  const given = inputShape(spec.input);
+  const start: FeatureShape = given.kind === 'image' && given.height === null ? { ...given, height: size, width: size } : given;
+  const values = (s: FeatureShape) => (s.kind === 'vector' ? s.size : (s.height ?? size) * (s.width ?? size) * s.channels);
+  let most = values(start);
+  walk(spec.layers, start, [], spec.name, (s) => (most = Math.max(most, values(s))));
+  return most;
+}
+
+function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string, onShape?: (s: FeatureShape) => void): FeatureShape {
   for (const layer of layers) {
     switch (layer.op) {
       case 'conv': {
@@ -125,7 +138,7 @@ function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net
       case 'act':
         break;
       case 'residual': {
-        const after = walk(layer.body, shape, params, net);
+        const after = walk(layer.body, shape, params, net, onShape);
         if (JSON.stringify(after) !== JSON.stringify(shape)) throw new Error(`${net}: a residual body must keep its input shape`);
         break;
       }
@@ -149,6 +162,7 @@ function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net
         break;
       }
     }
+    onShape?.(shape);
   }
   return shape;
 }

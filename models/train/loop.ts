@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writePngAtomic } from '../data/image-io.js';
 import type { Batches } from '../families/family.js';
 import { UsageError } from '../errors.js';
+import { gpuFailure } from '../backend/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { StopReason, TrainingEvent } from './events.js';
 import { tileGrid } from './grid.js';
@@ -85,7 +86,7 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
     type: 'started',
     runDir: runPaths(runDir).root,
     family: info.family,
-    backend: { name: session.backend.name, detail: session.backend.detail, threads: session.backend.threads, unavailable: session.backend.unavailable },
+    backend: session.backend,
     totalIterations: total,
     datasetSizes: session.datasetSizes,
     ...(session.resumedFrom === undefined ? {} : { resumedFrom: session.resumedFrom }),
@@ -123,6 +124,9 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
       } finally {
         tf.dispose(created);
       }
+      // A GPU error does not throw: the step's numbers are silently wrong. Nothing of it may reach a checkpoint.
+      const gpuError = gpuFailure();
+      if (gpuError !== null) throw new Error(gpuStopMessage(gpuError, lastCheckpoint, runDir));
       iteration++;
       const dt = (performance.now() - stepStart) / 1000;
       secondsPerIt = secondsPerIt === 0 ? dt : (1 - SPEED_SMOOTHING) * secondsPerIt + SPEED_SMOOTHING * dt;
@@ -152,13 +156,24 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
     onEvent({ type: 'stopped', iteration, reason });
     return { runDir, status, iteration, totalIterations: total };
   } catch (error) {
-    const message = (error as Error).message;
+    const gpuError = gpuFailure();
+    const message = gpuError !== null ? gpuStopMessage(gpuError, lastCheckpoint, runDir) : (error as Error).message;
+    // The run stands where its last checkpoint is: that is where a resume continues.
+    if (gpuError !== null) iteration = Math.max(lastCheckpoint, 0);
     await updateRunInfo(runDir, { status: 'failed', iteration, lastError: message, pid: null }).catch(() => undefined);
     onEvent({ type: 'failed', message, iteration });
     return { runDir, status: 'failed', iteration, totalIterations: total, message };
   } finally {
     tf.dispose([fixed.a, fixed.b]);
   }
+}
+
+function gpuStopMessage(gpuError: string, lastCheckpoint: number, runDir: string): string {
+  const kept = lastCheckpoint >= 0 ? `The checkpoint at iteration ${lastCheckpoint} is kept` : 'No checkpoint was written yet';
+  return (
+    `Training stopped: ${gpuError}. ${kept}. Resume on another backend (darkroom train --resume ${runDir} --backend wasm), ` +
+    `close other programs using the GPU and resume, or start again with a smaller --size or --batch.`
+  );
 }
 
 async function writeSample(session: Session, fixed: Batches, iteration: number, onEvent: (e: TrainingEvent) => void) {

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { FAMILY_IDS, type FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
+import { BACKEND_PREFERENCES } from '../backend/names.js';
 import type { BackendPreference, TrainSettings } from './run-dir.js';
 import { resolveSchedule } from './schedule.js';
 import { MAX_BATCH } from './limits.js';
@@ -54,7 +55,6 @@ const DEFAULTS: Record<FamilyId, FamilyDefaults> = {
   cyclegan: { batch: 1, iterations: 20000 },
 };
 
-const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export function checkFamily(family: string): FamilyId {
   if (!(FAMILY_IDS as readonly string[]).includes(family))
@@ -76,8 +76,8 @@ function batchSize(value: number | undefined, fallback: number): number {
 
 export function checkBackend(backend: string | undefined): BackendPreference {
   const value = backend ?? 'auto';
-  if (!(BACKENDS as readonly string[]).includes(value))
-    throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')} (got "${value}")`);
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(value))
+    throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}")`);
   return value as BackendPreference;
 }
 

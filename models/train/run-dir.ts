@@ -10,7 +10,8 @@ import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../atomic-fs
 import { createOutputFolder } from '../output-folder.js';
 
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendPreference } from '../backend/names.js';
+import type { BackendPreference } from '../backend/names.js';
 
 /** Loop-level settings, fully resolved (the family's own settings live in RunInfo.config). */
 export interface TrainSettings {

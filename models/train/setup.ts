@@ -3,6 +3,7 @@
 // Both derive every random stream from the run's seed the same way, which is what makes resume exact.
 import { promises as fs } from 'node:fs';
 import { initBackend, type BackendReport } from '../backend/index.js';
+import { checkGpuFit } from './gpu-fit.js';
 import { openFolderDataset, type FolderDataset } from '../data/folder-dataset.js';
 import type { FamilyModel, FamilyState, ModelFamily } from '../families/family.js';
 import { getFamily } from '../families/index.js';
@@ -54,9 +55,17 @@ export interface CheckpointJson {
 type Warn = (message: string) => void;
 
 /** The model and data streams every session of a run starts from, all derived from the seed. */
-function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets) {
+function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets, backend: BackendReport) {
   const master = new Rng(train.seed);
   const model = family.create(config, master.fork());
+  if (backend.adapter) {
+    try {
+      checkGpuFit(backend.adapter, Object.values(model.nets), train.size, train.batch);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
   const feed = new DataFeed(datasets, train.batch, master.fork());
   return { model, feed };
 }
@@ -116,7 +125,7 @@ export async function prepareFresh(runDir: string, request: TrainRequest, warn: 
     family: family.id,
     train,
     config,
-    backend: { name: backend.name, detail: backend.detail, threads: backend.threads, unavailable: backend.unavailable },
+    backend,
     datasetSizes,
     status: 'running',
     iteration: 0,
@@ -126,8 +135,13 @@ export async function prepareFresh(runDir: string, request: TrainRequest, warn: 
     lastError: null,
     pid: process.pid,
   };
-  await createRunDir(runDir, info);
-  const { model, feed } = seededStart(family, config, train, datasets);
+  const { model, feed } = seededStart(family, config, train, datasets, backend);
+  try {
+    await createRunDir(runDir, info);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   return { runDir, info, family, model, feed, datasetSizes, backend, startIteration: 0, elapsedMsBefore: 0 };
 }
 
@@ -151,7 +165,7 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const backend = await startBackend(preference, threads);
   const paths = runPaths(runDir);
   await cleanStaleTemps(paths.checkpoints);
-  const { model, feed } = seededStart(family, previous.config, train, datasets);
+  const { model, feed } = seededStart(family, previous.config, train, datasets, backend);
 
   let startIteration = 0;
   let elapsedMsBefore = 0;
@@ -185,7 +199,7 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const info = await updateRunInfo(runDir, {
     status: 'running',
     iteration: startIteration,
-    backend: { name: backend.name, detail: backend.detail, threads: backend.threads, unavailable: backend.unavailable },
+    backend,
     lastError: null,
     pid: process.pid,
   });

@@ -1,0 +1,70 @@
+// What each training backend would do on this machine, without starting one (for `darkroom devices` and the
+// studio's Devices panel). The WebGPU adapter is asked of Dawn in a child process (models/gpu/adapter.ts), so a
+// listing never changes the backend of the process that asks.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { adapterName, probeGpuAdapter, type GpuAdapterInfo } from '../gpu/adapter.js';
+import { BACKEND_NAMES, type BackendName } from './names.js';
+
+export interface TrainingBackendInfo {
+  name: BackendName;
+  /** `auto` may choose it. */
+  available: boolean;
+  /** It runs when asked for by name: every available backend, and webgpu on a software adapter. */
+  usable: boolean;
+  /** Why it is not available (null when it is). */
+  reason: string | null;
+  /** What it runs on, e.g. "2 threads, SIMD" or the GPU's name. */
+  detail: string;
+  adapter?: GpuAdapterInfo;
+}
+
+export interface TrainingBackendsReport {
+  backends: TrainingBackendInfo[];
+  /** What `--backend auto` starts here. */
+  auto: BackendName;
+}
+
+const require = createRequire(import.meta.url);
+
+function installed(spec: string): boolean {
+  try {
+    require.resolve(spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function tensorflow(): Promise<TrainingBackendInfo> {
+  const base = { name: 'tensorflow' as const, usable: false, detail: 'libtensorflow through tfjs-node-gpu (CUDA 11.2, cuDNN 8.1)' };
+  if (!installed('@tensorflow/tfjs-node-gpu')) {
+    return { ...base, available: false, reason: '@tensorflow/tfjs-node-gpu is not installed (it downloads libtensorflow for CUDA 11 when installed)' };
+  }
+  return { ...base, available: true, usable: true, reason: null };
+}
+
+async function webgpu(): Promise<TrainingBackendInfo> {
+  const probe = await probeGpuAdapter();
+  if (probe.adapter === null) return { name: 'webgpu', available: false, usable: false, reason: probe.reason, detail: 'Dawn (Vulkan, Metal or Direct3D 12)' };
+  const { adapter } = probe;
+  const detail = adapterName(adapter);
+  if (adapter.software) {
+    return { name: 'webgpu', available: false, usable: true, reason: 'a software adapter, slower than wasm: used only when asked for by name', detail, adapter };
+  }
+  return { name: 'webgpu', available: true, usable: true, reason: null, detail, adapter };
+}
+
+function wasm(): TrainingBackendInfo {
+  const threads = Math.min(availableParallelism(), 8);
+  if (!installed('@tensorflow/tfjs-backend-wasm')) {
+    return { name: 'wasm', available: false, usable: false, reason: '@tensorflow/tfjs-backend-wasm is not installed: run npm install', detail: '' };
+  }
+  return { name: 'wasm', available: true, usable: true, reason: null, detail: `WebAssembly SIMD, up to ${threads} thread${threads === 1 ? '' : 's'}, patched for training` };
+}
+
+export async function listTrainingBackends(): Promise<TrainingBackendsReport> {
+  const found = [await tensorflow(), await webgpu(), wasm(), { name: 'cpu' as const, available: true, usable: true, reason: null, detail: 'pure JavaScript, slow' }];
+  const backends = BACKEND_NAMES.map((name) => found.find((b) => b.name === name)!);
+  return { backends, auto: backends.find((b) => b.available)!.name };
+}
