@@ -1,9 +1,9 @@
 // Shared by the end-to-end tests: the studio's address, test images made on the spot, screenshots, and a
 // watch on the browser console (the studio must not log errors).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { encodePng } from '../models/data/image-io.js';
 import { renderScene } from '../models/data/scenes.js';
 
@@ -61,4 +61,32 @@ export async function dropFile(page: Page, testId: string, name: string, bytes: 
   );
   await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer });
   await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer });
+}
+
+/**
+ * Chooses a folder the way a person does in browser mode: Browse… beside the field, the folder's path typed in
+ * the folder browser, Go, then Choose this folder (which lets the studio read there, or write for an output).
+ */
+export async function chooseFolder(page: Page, fieldTestId: string, folder: string): Promise<void> {
+  await page.locator('.field', { has: page.getByTestId(fieldTestId) }).getByRole('button', { name: 'Browse…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Folder path').fill(folder);
+  const listed = page.waitForResponse((response) => response.url().endsWith('/api/fs.list'));
+  await dialog.getByRole('button', { name: 'Go' }).click();
+  await listed;
+  await dialog.getByRole('button', { name: 'Choose this folder' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId(fieldTestId)).toHaveValue(realpathSync(folder));
+}
+
+/** Calls the studio's API from inside its page, with the token the page holds: what the page itself could do. */
+export async function callFromPage(page: Page, method: string, request: unknown): Promise<{ ok: boolean; error?: { message: string } }> {
+  return page.evaluate(
+    async ({ method, request }) => {
+      const token = sessionStorage.getItem('darkroom.token') ?? '';
+      const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'x-darkroom-token': token }, body: JSON.stringify(request) });
+      return response.json();
+    },
+    { method, request },
+  );
 }

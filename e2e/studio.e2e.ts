@@ -4,7 +4,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { dropFile, makeImageFolder, makePhoto, scratch, screenshot, studioUrl, watchConsole } from './helpers.js';
+import { chooseFolder, dropFile, makeImageFolder, makePhoto, scratch, screenshot, studioUrl, watchConsole } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -30,14 +30,22 @@ const nav = (name: string) => page.getByRole('navigation', { name: 'Views' }).ge
 test('the token is required: without it the page and the API refuse', async ({ browser, request }) => {
   const origin = new URL(studioUrl()).origin;
   const bare = await browser.newPage();
-  const response = await bare.goto(origin + '/');
-  expect(response?.status()).toBe(401);
-  await expect(bare.locator('body')).toContainText('needs its access token');
+  await bare.goto(origin + '/');
+  await expect(bare.getByRole('alert')).toContainText('This page has no access token');
   await bare.close();
   const api = await request.post(`${origin}/api/runs.list`, { data: {} });
   expect(api.status()).toBe(401);
   const wrong = await request.post(`${origin}/api/runs.list`, { data: {}, headers: { 'x-darkroom-token': 'not-the-token' } });
   expect(wrong.status()).toBe(401);
+});
+
+test('the token leaves the address bar and stays with this tab only: no cookie, and a reload still works', async () => {
+  await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
+  expect(page.url()).not.toContain('token');
+  expect(await page.context().cookies()).toEqual([]);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
+  expect(page.url()).not.toContain('token');
 });
 
 test('the first start opens the sample project', async () => {
@@ -53,7 +61,7 @@ test('the first start opens the sample project', async () => {
 
 test('a dataset is added from a folder and its count shown', async () => {
   const folder = await makeImageFolder(join(scratch(), 'my-photos'), 5, 48, { corrupt: 'broken.jpg' });
-  await page.getByTestId('dataset-path').fill(folder);
+  await chooseFolder(page, 'dataset-path', folder);
   await page.getByLabel('Name').fill('My photos');
   await page.getByTestId('add-dataset').click();
   const report = page.getByTestId('dataset-report');
@@ -67,7 +75,7 @@ test('a dataset is added from a folder and its count shown', async () => {
 test('a large dataset shows every image in a virtualised grid: few in the page, later ones after scrolling', async () => {
   const count = 300;
   const folder = await makeImageFolder(join(scratch(), 'many-photos'), count, 40, { seedBase: 900 });
-  await page.getByTestId('dataset-path').fill(folder);
+  await chooseFolder(page, 'dataset-path', folder);
   await page.getByLabel('Name').fill('Many photos');
   await page.getByTestId('add-dataset').click();
   const report = page.getByTestId('dataset-report');
@@ -161,7 +169,9 @@ test('a folder batch completes and reports the corrupt file', async () => {
   const input = await makeImageFolder(join(scratch(), 'batch-in'), 3, 40, { corrupt: 'corrupt.jpg', seedBase: 900 });
   const output = join(scratch(), 'batch-out');
   await nav('Batch').click();
-  await page.getByTestId('batch-input').fill(input);
+  await chooseFolder(page, 'batch-input', input);
+  // The output folder does not exist yet: choose where it goes, then name it.
+  await chooseFolder(page, 'batch-output', scratch());
   await page.getByTestId('batch-output').fill(output);
   await page.getByTestId('batch-model').selectOption({ label: 'e2e day to night AtoB generator' });
   await page.getByTestId('start-batch').click();
