@@ -112,6 +112,7 @@ class ProgressPrinter {
         this.line(`Converting ${event.toConvert} of ${event.total} images into ${event.out}${event.total > event.toConvert ? ` (${event.total - event.toConvert} already done or not convertible)` : ''}`);
         this.line(`Running on: ${event.device.detail}`);
         if (event.device.fallback) this.line(`  (on the CPU because ${event.device.fallback})`);
+        if (event.rangeNote) this.line(`Value range: ${event.rangeNote} (--range overrides it)`);
         break;
       case 'progress': {
         const speed = event.imagesPerMinute > 0 ? `${event.imagesPerMinute.toFixed(1)} images/min` : '– images/min';

@@ -43,7 +43,7 @@ test('info on a model: inputs, outputs, metadata, whether it converts photos, an
   assert.equal(parsed.kind, 'model');
   assert.deepEqual(parsed.inputs, [{ name: 'x', type: 'float32', dims: ['batch', 3, 'height', 'width'] }]);
   assert.deepEqual(parsed.metadata, {});
-  assert.deepEqual(parsed.convert, { ok: true, range: null, stride: null, size: 'any size (tiles of up to 512 px by default)' });
+  assert.deepEqual(parsed.convert, { ok: true, range: null, rangeNote: 'no darkroom.range metadata, and its last operation does not fix a range', stride: null, size: 'any size (tiles of up to 512 px by default)' });
   assert.equal(parsed.producer.name, 'pytorch');
   assert.deepEqual(parsed.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
   assert.ok(parsed.devices.some((d: { name: string }) => d.name === parsed.device.name), 'the device it runs on is one of them');

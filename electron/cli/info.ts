@@ -55,13 +55,14 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
     const others = devices.filter((d) => d.name !== model.device.name);
     const bytes = (await fs.stat(path)).size;
     const { header } = model;
-    let convert: { ok: true; range: string | null; stride: number | null; size: string } | { ok: false; reason: string };
+    let convert: { ok: true; range: string | null; rangeNote: string | null; stride: number | null; size: string } | { ok: false; reason: string };
     try {
       const image = describeImageModel(model);
       const fixed = image.height !== null || image.width !== null;
       convert = {
         ok: true,
         range: image.range ? image.range.join(',') : null,
+        rangeNote: image.rangeNote,
         stride: image.stride,
         size: fixed
           ? `fixed ${image.width ?? '?'}×${image.height ?? '?'} input, used as the tile`
@@ -84,7 +85,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
     } else lines.push('Metadata: none');
     lines.push(
       convert.ok
-        ? `Converts photos: yes; range ${convert.range ?? 'not stated (pass --range -1,1 or 0,1)'}; stride ${convert.stride ?? 'found by probing'}; ${convert.size}`
+        ? `Converts photos: yes; range ${convert.range ?? 'not stated (pass --range -1,1 or 0,1)'}${convert.rangeNote ? ` (${convert.rangeNote})` : ''}; stride ${convert.stride ?? 'found by probing'}; ${convert.size}`
         : `Converts photos: no. ${convert.reason}`,
       `Runs on: ${model.device.detail}`,
       ...(model.device.fallback ? [`  (not on the device meant for it: ${model.device.fallback})`] : []),

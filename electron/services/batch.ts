@@ -60,7 +60,7 @@ export type BatchItemStatus = Exclude<JobStatus, 'pending'>;
 
 /** Batch progress, one union keyed by `type`; the CLI prints it and the studio relays it unchanged. */
 export type BatchEvent =
-  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse }
+  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse; rangeNote?: string }
   | { type: 'progress'; done: number; total: number; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
   | { type: 'item'; path: string; output: string; status: BatchItemStatus; reason?: string }
   | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
@@ -147,7 +147,9 @@ class BatchRun {
     await createOutputFolder(out, 'the output folder');
     await removeStaleTemporaries([out, ...this.jobs.map((j) => dirname(j.output))]);
     const pending = this.jobs.filter((j) => j.status === 'pending');
-    this.emit({ type: 'started', total: this.jobs.length, toConvert: pending.length, model: this.model.source, inputs: this.o.inputs.map((i) => resolve(i)), out, device: this.translator.device });
+    // A range read from the graph rather than the metadata is said once (with --range there is nothing to say).
+    const rangeNote = this.o.range === undefined ? this.translator.info.rangeNote : null;
+    this.emit({ type: 'started', total: this.jobs.length, toConvert: pending.length, model: this.model.source, inputs: this.o.inputs.map((i) => resolve(i)), out, device: this.translator.device, ...(rangeNote !== null && { rangeNote }) });
     for (const job of this.jobs) if (job.status !== 'pending') this.emitItem(job);
     await this.writeReport('running', true);
 

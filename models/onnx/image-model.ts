@@ -14,8 +14,13 @@ export interface ImageModelInfo {
   /** The output's fixed sizes, or null where they follow the input. */
   outputHeight: number | null;
   outputWidth: number | null;
-  /** The value range the model works in, from darkroom.range; null when the model does not say (ask --range). */
+  /**
+   * The value range the model works in: darkroom.range, or else what its final operation fixes (Tanh: -1..1,
+   * Sigmoid: 0..1); null when neither says (ask --range).
+   */
   range: [number, number] | null;
+  /** Where `range` came from when not from valid darkroom.range metadata, or why it is unknown; null otherwise. */
+  rangeNote: string | null;
   /** Input sizes that are multiples of this come back at the same size (darkroom.stride); null when unknown. */
   stride: number | null;
   /** darkroom.family and darkroom.direction, when the model was exported by Darkroom. */
@@ -59,7 +64,7 @@ export function describeImageModel(model: OnnxModel): ImageModelInfo {
     width: fixed(input.dims[3]),
     outputHeight: fixed(output.dims[2]),
     outputWidth: fixed(output.dims[3]),
-    range: parseRange(model.metadata['darkroom.range']),
+    ...rangeOf(model),
     stride: parseStride(model.metadata['darkroom.stride']),
     family: model.metadata['darkroom.family'] ?? null,
     direction: model.metadata['darkroom.direction'] ?? null,
@@ -72,6 +77,22 @@ function checkChannels(t: TensorInfo, role: string, refuse: (why: string) => nev
   // A symbolic channel dimension is taken on trust, unless the last dimension looks like the channels.
   if (last === 3 || last === 1 || last === 4) refuse(`its ${role} '${t.name}' ${shapeText(t)} looks channels-last (NHWC); Darkroom needs NCHW [N, 3, H, W]: export it channels-first`);
   if (typeof channels === 'number') refuse(`its ${role} '${t.name}' ${shapeText(t)} has ${channels} channels; Darkroom converts RGB images (3 channels)`);
+}
+
+/** The value ranges a graph's final operation fixes for certain. */
+const SQUASHING_RANGES: Record<string, [number, number]> = { Tanh: [-1, 1], Sigmoid: [0, 1] };
+
+function rangeOf(model: OnnxModel): Pick<ImageModelInfo, 'range' | 'rangeNote'> {
+  const stated = model.metadata['darkroom.range'];
+  if (stated !== undefined) {
+    const range = parseRange(stated);
+    if (range) return { range, rangeNote: null };
+    return { range: null, rangeNote: `its darkroom.range metadata is "${stated}", which is not a value range (it should be two increasing numbers, such as -1,1)` };
+  }
+  const last = model.header.outputOp;
+  const squashed = last ? SQUASHING_RANGES[last] : undefined;
+  if (squashed) return { range: squashed, rangeNote: `no darkroom.range metadata; its output comes from a final ${last}, so its range is ${squashed[0]}..${squashed[1]}` };
+  return { range: null, rangeNote: 'no darkroom.range metadata, and its last operation does not fix a range' };
 }
 
 /** "-1,1" → [-1, 1]; null for anything else than two increasing numbers. */

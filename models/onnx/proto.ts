@@ -70,6 +70,10 @@ export interface ModelHeader {
   graphName: string;
   docString: string;
   metadata: Record<string, string>;
+  /** false for bytes that decode but hold no graph (an empty file decodes so). */
+  hasGraph: boolean;
+  /** The operator (default domain) whose result is the graph's first output, e.g. "Tanh"; null when none is. */
+  outputOp: string | null;
 }
 
 const toNumber = (v: number | { toNumber(): number } | null | undefined): number =>
@@ -90,5 +94,13 @@ export function readModelHeader(bytes: Uint8Array): ModelHeader {
     graphName: model.graph?.name ?? '',
     docString: model.docString,
     metadata,
+    hasGraph: model.graph != null,
+    outputOp: outputOpOf(model.graph),
   };
+}
+
+function outputOpOf(graph: onnxProto.onnx.IGraphProto | null | undefined): string | null {
+  const output = graph?.output?.[0]?.name;
+  const producer = output ? graph?.node?.find((node) => node.output?.includes(output)) : undefined;
+  return producer && !producer.domain ? (producer.opType ?? null) : null;
 }

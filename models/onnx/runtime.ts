@@ -10,8 +10,8 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
-import { OnnxModelError } from './model-error.js';
-import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, readModelHeader, type Dim, type ModelHeader } from './proto.js';
+import { OnnxModelError, readModelFileHeader } from './model-error.js';
+import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim, type ModelHeader } from './proto.js';
 import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
 import { deviceDetail, maxBufferBytesOf, probeDevices, type InferenceDevicesReport } from './providers.js';
 
@@ -247,6 +247,7 @@ const couldNotLoad = (label: string, error: unknown) =>
   new OnnxModelError(`ONNX Runtime could not load model ${label}: ${(error as Error).message}. Is it an ONNX model file, complete and not corrupted?`, { cause: error });
 
 async function createSession(loadFrom: string | Uint8Array, label: string, bytes: Uint8Array, device: DeviceUse, threads: number): Promise<SharedSession> {
+  const header = readModelFileHeader(label, bytes);
   let session: ort.InferenceSession;
   let placed = device;
   try {
@@ -258,13 +259,6 @@ async function createSession(loadFrom: string | Uint8Array, label: string, bytes
       throw couldNotLoad(label, cpuError);
     });
     placed = cpuUse(device.requested, threads, `${DEVICE_LABELS[device.name]} could not load this model: ${(error as Error).message}`);
-  }
-  let header: ModelHeader;
-  try {
-    header = readModelHeader(bytes);
-  } catch (error) {
-    await session.release();
-    throw new OnnxModelError(`could not read the metadata of model ${label}: ${(error as Error).message}`, { cause: error });
   }
   return { session, header, device: placed, threads, loadFrom, label, moving: null, running: new Map() };
 }

@@ -179,7 +179,7 @@ export function resolveRange(model: OnnxModel, info: ImageModelInfo, requested: 
   }
   if (info.range) return info.range;
   throw new UsageError(
-    `model ${model.source} does not say which value range it works in (no darkroom.range metadata); ` +
+    `model ${model.source} does not say which value range it works in (${info.rangeNote ?? 'no darkroom.range metadata'}); ` +
       'pass --range -1,1 (tanh generators such as CycleGAN) or --range 0,1',
   );
 }
