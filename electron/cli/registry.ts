@@ -9,5 +9,6 @@ export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
   () => import('./serve.js'),
   () => import('./convert.js'),
   () => import('./info.js'),
+  () => import('./setup.js'),
   () => import('./devices.js'),
 ];

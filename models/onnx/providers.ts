@@ -2,8 +2,9 @@
 // needs ONNX Runtime (does a provider initialise on a one-node model?) comes in from runtime.ts, the only module
 // that imports it.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { adapterName, probeGpuAdapter, type GpuAdapterProbe } from '../gpu/adapter.js';
 import { DEVICE_LABELS, autoDevice, type InferenceDevice, type InferenceDeviceInfo } from './devices.js';
 
@@ -26,6 +27,16 @@ export interface ProviderProbes {
   binaryDir: string;
   /** Creates a session on `device` for a one-node model: null when that works, else ONNX Runtime's message. */
   tryProvider(device: InferenceDevice): Promise<string | null>;
+}
+
+/** The onnxruntime-node package's folder, found without loading it. */
+export function onnxRuntimePackageDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..');
+}
+
+/** Where onnxruntime-node keeps its native libraries for this platform (and its installer puts the CUDA provider). */
+export function onnxRuntimeBinaryDir(): string {
+  return join(onnxRuntimePackageDir(), 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 const CUDA_LIBRARY: Partial<Record<NodeJS.Platform, string>> = {

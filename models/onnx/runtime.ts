@@ -4,16 +4,15 @@
 //
 // A model that a device's provider rejects, when its session is created or when a run fails, moves to the CPU
 // and says why (OnnxModel.device.fallback): a photo is never lost to a GPU that cannot take the model.
-import { createRequire } from 'node:module';
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import { OnnxModelError, readModelFileHeader } from './model-error.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim, type ModelHeader } from './proto.js';
 import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
-import { deviceDetail, maxBufferBytesOf, probeDevices, type InferenceDevicesReport } from './providers.js';
+import { deviceDetail, maxBufferBytesOf, onnxRuntimeBinaryDir, probeDevices, type InferenceDevicesReport } from './providers.js';
 
 export { OnnxModelError };
 export { describeImageModel, parseRange, type ImageModelInfo } from './image-model.js';
@@ -75,7 +74,7 @@ export function listInferenceDevices(): Promise<InferenceDevicesReport> {
   devicesReport ??= probeDevices({
     runtimeVersion: runtimeVersion(),
     compiledIn: ort.listSupportedBackends().map((b) => b.name),
-    binaryDir: ortBinaryDir(),
+    binaryDir: onnxRuntimeBinaryDir(),
     tryProvider: async (device) => {
       try {
         const session = await ort.InferenceSession.create(probeModel(), { executionProviders: executionProviders(device), logSeverityLevel: 4 });
@@ -111,11 +110,6 @@ function cpuUse(requested: DeviceChoice, threads: number, fallback: string | nul
 function executionProviders(device: InferenceDevice): ort.InferenceSession.SessionOptions['executionProviders'] {
   // ONNX Runtime runs the nodes a GPU provider does not take on its CPU provider, without being told.
   return device === 'cpu' ? ['cpu'] : [device];
-}
-
-function ortBinaryDir(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 /** A one-node model (Identity) to see whether a provider initialises. */
