@@ -6,6 +6,7 @@
 //      minute, against 50 × the bare forward time of one photo.
 // Each measurement runs in its own child process, so its peak memory (max RSS) is its own.
 //   options: --presets light,standard  --sizes 256,512  --engines onnx,tfjs  --runs N
+//            --devices cpu,webgpu,… (ONNX Runtime devices to measure side by side; default cpu; ratios against cpu)
 //            --photo 4000x3000  --photo-preset light  --folder 50  --folder-size 512x384  --skip photo,folder
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,10 +14,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CycleGanPreset } from '../families/cyclegan.js';
+import type { DeviceChoice } from '../onnx/devices.js';
 
 type Case =
-  | { kind: 'forward'; engine: 'onnx' | 'tfjs'; preset: CycleGanPreset; size: number; runs: number; modelFile: string }
-  | { kind: 'photo'; preset: CycleGanPreset; width: number; height: number; modelFile: string }
+  | { kind: 'forward'; engine: 'onnx' | 'tfjs'; preset: CycleGanPreset; size: number; runs: number; modelFile: string; device?: DeviceChoice }
+  | { kind: 'photo'; preset: CycleGanPreset; width: number; height: number; modelFile: string; device?: DeviceChoice }
   | { kind: 'folder'; preset: CycleGanPreset; count: number; width: number; height: number; modelFile: string };
 
 interface Result {
@@ -43,7 +45,7 @@ const peakMiB = () => process.resourceUsage().maxRSS / 1024;
 async function measure(c: Case): Promise<Result> {
   const { openModel } = await import('../onnx/runtime.js');
   if (c.kind === 'forward' && c.engine === 'tfjs') return measureTfjs(c);
-  const model = await openModel(c.modelFile);
+  const model = await openModel(c.modelFile, c.kind === 'folder' ? {} : { device: c.device ?? 'cpu' });
   try {
     const bareForward = async (width: number, height: number, runs: number) => {
       const input = new Float32Array(3 * width * height).map((_, i) => Math.sin(i) * 0.5);
@@ -165,6 +167,8 @@ async function main(): Promise<void> {
   const sizes = flag('sizes', '256,512').split(',').map(Number);
   const engines = flag('engines', 'onnx,tfjs').split(',') as ('onnx' | 'tfjs')[];
   const runs = Number(flag('runs', '3'));
+  const devices = flag('devices', 'cpu').split(',') as DeviceChoice[];
+  const onDevice = (device: DeviceChoice) => (devices.length > 1 || device !== 'cpu' ? ` on ${device}` : '');
   const skip = new Set(flag('skip', '').split(','));
   const [photoWidth, photoHeight] = size2(flag('photo', '4000x3000'));
   const photoPreset = flag('photo-preset', 'light') as CycleGanPreset;
@@ -182,9 +186,17 @@ async function main(): Promise<void> {
       for (const size of sizes) {
         const byEngine = new Map<string, Result>();
         for (const engine of engines) {
-          const r = runCase({ kind: 'forward', engine, preset, size, runs, modelFile: files[preset] });
-          byEngine.set(engine, r);
-          row(`forward ${preset} ${size}² ${engine === 'onnx' ? 'onnxruntime' : 'tfjs'}`, r);
+          for (const device of engine === 'onnx' ? devices : ['cpu' as const]) {
+            const r = runCase({ kind: 'forward', engine, preset, size, runs, modelFile: files[preset], device });
+            if (device === 'cpu') byEngine.set(engine, r);
+            else byEngine.set(`onnx ${device}`, r);
+            row(`forward ${preset} ${size}² ${engine === 'onnx' ? `onnxruntime${onDevice(device)}` : 'tfjs'}`, r);
+          }
+        }
+        for (const device of devices.filter((d) => d !== 'cpu')) {
+          const gpu = byEngine.get(`onnx ${device}`);
+          const cpu = byEngine.get('onnx');
+          if (gpu && cpu) process.stdout.write(`  → onnxruntime on ${device} is ${(cpu.seconds / gpu.seconds).toFixed(2)}× the speed of its CPU provider\n`);
         }
         const onnx = byEngine.get('onnx');
         const tfjs = byEngine.get('tfjs');
@@ -193,9 +205,16 @@ async function main(): Promise<void> {
       }
     }
     if (!skip.has('photo')) {
-      const r = runCase({ kind: 'photo', preset: photoPreset, width: photoWidth, height: photoHeight, modelFile: files[photoPreset] });
-      row(`photo ${photoWidth}×${photoHeight} ${photoPreset}, tiled`, r);
-      process.stdout.write(`  → ${(r.seconds / r.bareSeconds!).toFixed(2)}× the bare forward time of the same area (${r.bareSeconds!.toFixed(1)} s)\n`);
+      const photoSeconds = new Map<DeviceChoice, number>();
+      for (const device of devices) {
+        const r = runCase({ kind: 'photo', preset: photoPreset, width: photoWidth, height: photoHeight, modelFile: files[photoPreset], device });
+        photoSeconds.set(device, r.seconds);
+        row(`photo ${photoWidth}×${photoHeight} ${photoPreset}, tiled${onDevice(device)}`, r);
+        process.stdout.write(`  → ${(r.seconds / r.bareSeconds!).toFixed(2)}× the bare forward time of the same area (${r.bareSeconds!.toFixed(1)} s)\n`);
+      }
+      for (const device of devices.filter((d) => d !== 'cpu' && photoSeconds.has('cpu'))) {
+        process.stdout.write(`  → the photo on ${device}: ${(photoSeconds.get('cpu')! / photoSeconds.get(device)!).toFixed(2)}× the speed of the CPU provider\n`);
+      }
     }
     if (!skip.has('folder')) {
       const r = runCase({ kind: 'folder', preset: photoPreset, count: folderCount, width: folderWidth, height: folderHeight, modelFile: files[photoPreset] });

@@ -8,6 +8,8 @@
 //            for example another interpreter with a newer PyTorch)
 //            --warmup N (untimed iterations first on fast backends, default 2: the first ones also pay for V8
 //            compiling tfjs's JavaScript on a background thread, which competes with the two compute threads)
+//            --preset light|standard (default light)  --baseline SETUP (ratios against this one of --backends, default cpu)
+//            --include-software (time webgpu even on a software adapter, which otherwise claims no speed)
 //            --profile (also print, per backend and size, where the fastest timed iteration spent its time:
 //            exclusive milliseconds and calls per kernel; kernels composed of others are charged only their own part)
 // The `cpu` backend needs minutes per iteration; it runs one timed iteration per size.
@@ -38,8 +40,11 @@ const sizes = parseFlag('sizes', '64,128').split(',').map(Number);
 const timedIterations = Number(parseFlag('iterations', '4'));
 const warmUpIterations = Number(parseFlag('warmup', '2'));
 const cores = availableParallelism();
+const preset = parseFlag('preset', 'light') as keyof typeof CYCLEGAN_PRESETS;
+const baseline = parseFlag('baseline', 'cpu');
 const ALL_SETUPS: Record<string, Setup> = {
   tensorflow: { label: 'tensorflow', preference: 'tensorflow' },
+  webgpu: { label: 'webgpu', preference: 'webgpu' },
   wasm: { label: `wasm ×${cores}`, preference: 'wasm', threads: cores },
   'wasm-1': { label: 'wasm ×1', preference: 'wasm', threads: 1 },
   cpu: { label: 'cpu', preference: 'cpu' },
@@ -91,7 +96,7 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
 /** Mean, median and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
 async function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): Promise<{ mean: number; median: number; best: number }> {
   const cyclegan = getFamily('cyclegan');
-  const model = cyclegan.create(cyclegan.resolveConfig({ size, preset: 'light' }), new Rng(1));
+  const model = cyclegan.create(cyclegan.resolveConfig({ size, preset }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   // trainStep owns (and disposes) the batches it draws.
@@ -134,6 +139,10 @@ for (const setup of setups) {
     console.log(`${setup.label.padEnd(12)} skipped: got ${report.detail}`);
     continue;
   }
+  if (report.adapter?.software && !process.argv.includes('--include-software')) {
+    console.log(`${setup.label.padEnd(12)} ${report.adapter.description}: a software adapter, so no speed is claimed (--include-software times it anyway)`);
+    continue;
+  }
   if (PROFILE) wrapKernels(report.name);
   const row = new Map<number, number>();
   results.set(setup.label, row);
@@ -151,7 +160,7 @@ function pytorchSecondsPerIteration(): Map<number, number> | null {
   const label = `pytorch ×${cores}`;
   const script = fileURLToPath(new URL('./pytorch-cyclegan.py', import.meta.url));
   const [python, ...command] = parseFlag('pytorch-command', `/usr/bin/python3 ${script}`).split(' ');
-  const { ngf, ndf, blocks } = CYCLEGAN_PRESETS.light;
+  const { ngf, ndf, blocks } = CYCLEGAN_PRESETS[preset];
   const args = [...command, '--sizes', sizes.join(','), '--ngf', String(ngf), '--ndf', String(ndf), '--blocks', String(blocks)];
   args.push('--iterations', String(timedIterations), '--warmup', String(warmUpIterations), '--threads', String(cores));
   const child = spawnSync(python, args, { encoding: 'utf8' });
@@ -172,13 +181,13 @@ function pytorchSecondsPerIteration(): Map<number, number> | null {
 
 const pytorch = requested.includes('pytorch') ? pytorchSecondsPerIteration() : null;
 
-console.log(`\nCycleGAN light, batch 1: seconds per iteration (×N = speed-up over cpu)`);
+console.log(`\nCycleGAN ${preset}, batch 1: seconds per iteration (×N = speed-up over ${baseline})`);
 console.log(['backend'.padEnd(12), ...sizes.map((s) => `${s} px`.padStart(20))].join(''));
-const cpu = results.get('cpu');
+const reference = results.get(ALL_SETUPS[baseline]?.label ?? baseline);
 for (const [label, row] of results) {
   const cells = sizes.map((s) => {
     const v = row.get(s);
-    const ratio = v !== undefined && cpu?.get(s) !== undefined ? ` (×${(cpu.get(s)! / v).toFixed(0)})` : '';
+    const ratio = v !== undefined && reference?.get(s) !== undefined ? ` (×${(reference.get(s)! / v).toFixed(reference.get(s)! / v < 10 ? 2 : 0)})` : '';
     return (v === undefined ? '—' : `${v.toFixed(3)} s${ratio}`).padStart(20);
   });
   console.log([label.padEnd(12), ...cells].join(''));
