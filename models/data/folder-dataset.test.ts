@@ -178,3 +178,21 @@ test('EpochSampler: shuffled epochs, full batches, exact resume from saved state
   assert.equal(big.next().length, 5, 'batches larger than the dataset span epochs');
   assert.throws(() => new EpochSampler({ size: 0, batchSize: 1, rng: new Rng(0) }), RangeError);
 });
+
+test('images smaller than the training crop are named in one warning (they are enlarged, which blurs them)', async () => {
+  const dir = join(root, 'small');
+  await mkdir(join(dir, 'sub'), { recursive: true });
+  await png(join(dir, 'big.png'), 32, 10);
+  await png(join(dir, 'tiny.png'), 8, 20);
+  await sharp(gradient(32, 30), { raw: { width: 32, height: 32, channels: 3 } }).resize(32, 12, { fit: 'fill' }).png().toFile(join(dir, 'sub', 'strip.png'));
+  const warnings: string[] = [];
+  const dataset = await openFolderDataset(dir, { loadSize: 24, cropSize: 16, flip: false, onWarning: (m) => warnings.push(m) });
+  assert.equal(dataset.size, 3, 'small images are still used');
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], new RegExp(`2 of 3 images in ${dir} are smaller than the 16 px training crop`));
+  assert.match(warnings[0], /\n {2}sub\/strip\.png \(32×12\)\n {2}tiny\.png \(8×8\)/);
+  assert.doesNotMatch(warnings[0], /big\.png/);
+  const quiet: string[] = [];
+  await openFolderDataset(dir, { loadSize: 8, cropSize: 8, flip: false, onWarning: (m) => quiet.push(m) });
+  assert.deepEqual(quiet, [], 'no warning when every image covers the crop');
+});

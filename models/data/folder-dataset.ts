@@ -28,7 +28,7 @@ export interface FolderDatasetOptions {
   cropSize: number;
   /** Random horizontal flips when augmenting. */
   flip: boolean;
-  /** Called once, with one message listing every file that was skipped. Default: console.warn. */
+  /** Warnings, one message each: the images smaller than the crop, and every file that was skipped. Default: console.warn. */
   onWarning?: (message: string) => void;
   /** Decoding progress. */
   onProgress?: (done: number, total: number) => void;
@@ -65,6 +65,9 @@ export interface FolderDataset {
   /** Same as batch() but as a plain Float32Array (no TensorFlow). */
   batchArray(indices: readonly number[], rng: Rng, augment: boolean): Float32Array;
 }
+
+/** The small-image warning names this many files at most. */
+const MAX_LISTED_SMALL = 20;
 
 /**
  * Opens a folder of images (recursively; hidden files and folders are ignored, as are files whose extension
@@ -118,6 +121,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
 
   const decoded: (Uint8Array | null)[] = new Array(candidates.length).fill(null);
   const failures: (SkippedFile | null)[] = new Array(candidates.length).fill(null);
+  const sizes: ({ width: number; height: number } | null)[] = new Array(candidates.length).fill(null);
   let done = 0;
   const concurrency = Math.max(1, options.concurrency ?? Math.min(4, availableParallelism()));
   let next = 0;
@@ -125,7 +129,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
     while (next < candidates.length) {
       const i = next++;
       try {
-        decoded[i] = await readImageForTraining(candidates[i], loadSize);
+        decoded[i] = await readImageForTraining(candidates[i], loadSize, { onSourceSize: (width, height) => (sizes[i] = { width, height }) });
       } catch (err) {
         if (!(err instanceof ImageReadError)) throw err;
         failures[i] = { path: candidates[i], reason: err.reason };
@@ -138,11 +142,14 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
   const paths: string[] = [];
   const images: Uint8Array[] = [];
   const skipped: SkippedFile[] = [];
+  const small: string[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const img = decoded[i];
+    const size = sizes[i];
     if (img) {
       paths.push(candidates[i]);
       images.push(img);
+      if (size && Math.min(size.width, size.height) < cropSize) small.push(`  ${relative(root, candidates[i]).split(sep).join('/')} (${size.width}×${size.height})`);
     } else if (failures[i]) {
       skipped.push(failures[i]!);
     }
@@ -157,8 +164,16 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
         '\nReplace or re-export these files, or choose another folder.',
     );
   }
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+  if (small.length > 0) {
+    const listed = small.slice(0, MAX_LISTED_SMALL);
+    if (small.length > listed.length) listed.push(`  … and ${small.length - listed.length} more`);
+    warn(
+      `${small.length} of ${paths.length} images in ${root} are smaller than the ${cropSize} px training crop; they are enlarged, ` +
+        `which blurs them. Use larger images, or a smaller --size:\n${listed.join('\n')}`,
+    );
+  }
   if (skipped.length > 0) {
-    const warn = options.onWarning ?? ((m: string) => console.warn(m));
     warn(
       `Skipped ${skipped.length} of ${candidates.length} image files in ${root} that could not be read:\n` +
         skipped.map((s) => `  ${relative(root, s.path)}: ${s.reason}`).join('\n'),

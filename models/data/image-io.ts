@@ -50,6 +50,7 @@ export {
   readImageInfo,
   readPhoto,
   type ImageInfo,
+  type TrainingReadOptions,
 } from './image-io/read.js';
 export { getExifOrientation, iccColourSpace, normaliseExif, pngChunk } from './image-io/metadata.js';
 export { floatToUint16, floatToUint8, pixelsToFloat } from './image-io/pixels.js';

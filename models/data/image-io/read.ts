@@ -22,7 +22,7 @@ import { normaliseExif, resetXmpOrientation } from './metadata.js';
 export async function readImageForTraining(
   path: string,
   size: number | { width: number; height: number },
-  options: ReadOptions = {},
+  options: TrainingReadOptions = {},
 ): Promise<Uint8Array> {
   const { width, height } = typeof size === 'number' ? { width: size, height: size } : size;
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
@@ -31,6 +31,7 @@ export async function readImageForTraining(
   const maxPixels = options.maxPixels ?? MAX_INPUT_PIXELS;
   const data = await readInputFile(path);
   const { meta, needsP3Fix } = await probe(path, data, maxPixels);
+  options.onSourceSize?.(meta.autoOrient?.width ?? meta.width, meta.autoOrient?.height ?? meta.height);
   return run(path, maxPixels, async () => {
     let pipeline = sharpInput(data, maxPixels);
     if (meta.hasAlpha) {
@@ -45,6 +46,11 @@ export async function readImageForTraining(
     }
     return new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.length);
   });
+}
+
+export interface TrainingReadOptions extends ReadOptions {
+  /** Told the image's own size (as displayed, after EXIF orientation) before it is resized. */
+  onSourceSize?: (width: number, height: number) => void;
 }
 
 function toSrgb8(pipeline: sharp.Sharp, p3Fix: boolean): sharp.Sharp {
