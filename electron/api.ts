@@ -13,6 +13,14 @@ export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
 /** Where ONNX models run: 'auto' or a device by name (models/onnx/devices.ts; `darkroom devices` lists them). */
 export { DEVICE_CHOICES, type DeviceChoice, type DeviceUse };
+import type { TrainingBackendsReport } from '../models/backend/devices.js';
+import type { InferenceDevicesReport } from '../models/onnx/providers.js';
+
+/** What `darkroom devices` shows: training backends and inference devices, each GPU adapter, why others are missing. */
+export interface DevicesReport {
+  training: TrainingBackendsReport;
+  inference: InferenceDevicesReport;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Shared shapes
@@ -261,6 +269,7 @@ interface Method<Req, Res> {
 
 export interface StudioMethods {
   'app.info': Method<Empty, AppInfo>;
+  'devices.list': Method<Empty, DevicesReport>;
   'fs.list': Method<{ path?: string; hidden?: boolean }, FolderListing>;
   /** The user chose this folder in the studio (browser mode's folder browser): returns its real path. */
   'fs.choose': Method<{ path: string; use: FolderUse }, { path: string }>;
@@ -454,6 +463,7 @@ function validateImageInput(m: string, raw: unknown): ImageInput {
 
 export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
   'app.info': empty('app.info'),
+  'devices.list': empty('devices.list'),
   'fs.list': (raw) => {
     const r = record('fs.list', raw, ['path', 'hidden']);
     return clean({ path: text('fs.list', r.path, 'path', { optional: true }), hidden: flag('fs.list', r.hidden, 'hidden') });

@@ -130,3 +130,12 @@ test('a model that does not say its pixel range is imported with the range the u
   const result = await call('convert.image', { modelId: chosen.id, image });
   assert.deepEqual([result.width, result.height], [20, 16]);
 });
+
+test('devices.list names every training backend and inference device, with what auto takes and why others are missing', async () => {
+  const { training, inference } = await call('devices.list', {});
+  assert.deepEqual(training.backends.map((b: { name: string }) => b.name), ['tensorflow', 'webgpu', 'wasm', 'cpu']);
+  assert.ok(training.backends.find((b: { name: string }) => b.name === training.auto).available);
+  for (const b of training.backends) assert.ok(b.available || typeof b.reason === 'string', `${b.name} says why it is not available`);
+  assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  assert.ok(inference.devices.find((d: { name: string }) => d.name === inference.auto).available);
+});

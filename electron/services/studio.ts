@@ -92,6 +92,11 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
 
   const handlers: StudioHandlers = {
     'app.info': async () => info(),
+    'devices.list': async () => {
+      const [{ listTrainingBackends }, { listInferenceDevices }] = await Promise.all([import('../../models/backend/devices.js'), import('../../models/onnx/runtime.js')]);
+      const [training, inference] = await Promise.all([listTrainingBackends(), listInferenceDevices()]);
+      return { training, inference };
+    },
     'fs.list': async ({ path, hidden }): Promise<FolderListing> => listFolder(path ?? homedir(), { hidden }),
     'fs.choose': async ({ path, use }) => ({ path: await access.choose(path, use) }),
     'datasets.list': async () => datasets.list(),

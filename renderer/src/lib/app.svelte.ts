@@ -9,8 +9,9 @@ import { TrainState } from './train.svelte.js';
 import { ConvertState } from './convert.svelte.js';
 import { BatchState } from './batch.svelte.js';
 import { ModelsState } from './models.svelte.js';
+import { DevicesState } from './devices.svelte.js';
 
-export type ViewId = 'datasets' | 'train' | 'runs' | 'convert' | 'batch' | 'models';
+export type ViewId = 'datasets' | 'train' | 'runs' | 'convert' | 'batch' | 'models' | 'devices';
 export type Theme = 'light' | 'dark';
 
 export const VIEWS: { id: ViewId; label: string; key: string }[] = [
@@ -20,6 +21,7 @@ export const VIEWS: { id: ViewId; label: string; key: string }[] = [
   { id: 'convert', label: 'Convert', key: '4' },
   { id: 'batch', label: 'Batch', key: '5' },
   { id: 'models', label: 'Models', key: '6' },
+  { id: 'devices', label: 'Devices', key: '7' },
 ];
 
 export interface Notice {
@@ -46,6 +48,7 @@ export class AppState {
   readonly convert: ConvertState;
   readonly batch: BatchState;
   readonly models: ModelsState;
+  readonly devices: DevicesState;
 
   constructor(transport: Transport = createTransport()) {
     this.transport = transport;
@@ -55,6 +58,7 @@ export class AppState {
     this.convert = new ConvertState(this);
     this.batch = new BatchState(this);
     this.models = new ModelsState(this);
+    this.devices = new DevicesState(this);
     const saved = localStorage.getItem(THEME_KEY);
     this.theme = saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
     transport.onConnection((state) => (this.connection = state));

@@ -1,5 +1,5 @@
 // Batch view logic: a folder in, a folder out, one model; progress, cancel and the failures report.
-import type { BatchEvent, OutputFormat, StudioBatchEvent } from '../../../electron/api.js';
+import type { BatchEvent, DeviceChoice, OutputFormat, StudioBatchEvent } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
 
 export interface BatchProgress {
@@ -11,6 +11,8 @@ export interface BatchProgress {
 }
 
 export class BatchState {
+  /** Where ONNX Runtime runs the model: auto, or a device by name (the Devices view lists them). */
+  device = $state<DeviceChoice>('auto');
   modelId = $state('');
   input = $state('');
   output = $state('');
@@ -64,6 +66,7 @@ export class BatchState {
         quality: this.quality,
         recursive: this.recursive,
         overwrite: this.overwrite,
+        device: this.device,
       });
       this.jobId = jobId;
     } catch {
