@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { fixedSizeModelBytes, negativeModelBytes, texturedPhoto, tinyGeneratorBytes } from './convert-fixtures.js';
 import { OnnxModelError, openModel, type OnnxModel } from './runtime.js';
-import { DEFAULT_TILE, MAX_DEFAULT_TILE, createTranslator, defaultTileFor, translatePhoto, type RgbPixels } from './translate.js';
+import { DEFAULT_TILE, MAX_DEFAULT_TILE, createTranslator, defaultTileFor, largestTileOn, translatePhoto, type RgbPixels } from './translate.js';
 
 let dir: string;
 let generatorPath: string;
@@ -190,4 +190,18 @@ test('the default tile grows for narrower networks, at the memory of 512 px for 
   await translator.translate(photo, { tile: 512, onTile: (_, total) => (tiles = total) });
   assert.equal(tiles, 4, 'and four when --tile says 512');
   await translator.dispose();
+});
+
+test("on WebGPU the tile is bounded by the adapter's buffer limits: the widest full-resolution tensor must fit one buffer", () => {
+  const MIB = 2 ** 20;
+  // WebGPU's guaranteed minimum, 128 MiB per binding: at ngf 64, 64 × side² × 4 bytes ≤ 128 MiB gives 724, less padding.
+  assert.equal(largestTileOn({ firstChannels: 64 }, 128 * MIB), 708);
+  assert.equal(defaultTileFor({ firstChannels: 64 }, 128 * MIB), 512, 'the memory rule is the smaller at the minimum limits');
+  assert.equal(defaultTileFor({ firstChannels: 32 }, 128 * MIB), 724);
+  assert.equal(defaultTileFor({ firstChannels: 8 }, 64 * MIB), MAX_DEFAULT_TILE, 'narrow networks: the buffers take 1432 px, memory caps it first');
+  // An adapter with small buffers (an integrated GPU, an old driver) makes the tile smaller than memory would.
+  assert.equal(defaultTileFor({ firstChannels: 64 }, 32 * MIB), 346);
+  assert.equal(defaultTileFor(null, 32 * MIB), 346, 'a model that does not show its width is taken as ngf 64');
+  assert.equal(largestTileOn({ firstChannels: 64 }, 1 * MIB), 64, 'never below the smallest tile that hides seams');
+  assert.equal(largestTileOn({ firstChannels: 64 }, null), Infinity, 'the CPU, CUDA, DirectML and Core ML set no such limit');
 });
