@@ -2,13 +2,13 @@
 // Ctrl-C, and a batch killed with SIGKILL that a rerun finishes with every image converted exactly once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { negativeModelBytes, texturedPhoto, tinyGeneratorBytes } from '../../models/onnx/convert-fixtures.js';
+import { negativeModelBytes, squashingModelBytes, texturedPhoto, tinyGeneratorBytes } from '../../models/onnx/convert-fixtures.js';
 import { BAD_FILES, listTree, writeBadFiles } from '../services/batch-fixtures.js';
 import type { BatchEvent, BatchReport } from '../services/batch.js';
 
@@ -124,30 +124,83 @@ test('usage errors exit 2 before any work, saying what to do', async () => {
   assert.ok(original.every((v, i) => Math.abs(255 - v - negative[i]) <= 1), 'range 0,1: the negative model gives the photographic negative');
 });
 
-test('bad and unreadable files are named on stderr and in the report; the rest converts; exit 3', async () => {
+test('an output folder that cannot be one, or an empty path, exits 2 at once in plain words and writes nothing', async () => {
+  const file = join(dir, 'notes.txt');
+  await fs.writeFile(file, 'mine');
+  const photo = join(photos, 'photo-0.jpg');
+  const cases: [string[], RegExp][] = [
+    [[photo, '--out', '/proc/self/x'], /cannot create the output folder \/proc\/self\/x: \/proc\/self does not take new folders/],
+    [[photo, '--out', file], /the output folder .*notes\.txt is a file, not a folder/],
+    [[photo, '--out', ''], /--out is empty/],
+    [['', '--out', join(dir, 'from-empty')], /an input is an empty path/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await runToEnd(['--model', model, ...args]);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr, pattern);
+  }
+  assert.equal(await fs.readFile(file, 'utf8'), 'mine');
+  await assert.rejects(fs.stat(join(dir, 'from-empty')));
+});
+
+test('a foreign model without range metadata whose graph ends in Tanh converts, saying the range it read from the graph', async () => {
+  const foreign = join(dir, 'tanh.onnx');
+  await fs.writeFile(foreign, squashingModelBytes('Tanh'));
+  const { code, stderr } = await runToEnd(['--model', foreign, join(photos, 'photo-0.jpg'), '--out', join(dir, 'tanh-out')]);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /Value range: no darkroom\.range metadata; its output comes from a final Tanh, so its range is -1\.\.1 \(--range overrides it\)/);
+});
+
+test('bad files are named on stderr and in the report; the rest converts; exit 3', async () => {
   const input = join(dir, 'bad');
   await writeBadFiles(input);
   await fs.copyFile(join(photos, 'photo-1.jpg'), join(input, 'good.jpg'));
-  await fs.copyFile(join(photos, 'photo-2.jpg'), join(input, 'locked.jpg'));
-  await fs.chmod(join(input, 'locked.jpg'), 0o000);
   const out = join(dir, 'bad-out');
-  // Root reads any file whatever its mode, so as root the batch runs as the unprivileged user "nobody".
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    for (const path of [dir, input, photos]) await fs.chmod(path, 0o777);
-    await fs.chmod(model, 0o644);
-  }
-  const { code, stderr } = await runToEnd(['--model', model, input, '--out', out], asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: dir } } : {});
+  const { code, stderr } = await runToEnd(['--model', model, input, '--out', out]);
   assert.equal(code, 3, stderr);
   const report = await readReport(out);
-  const reasons: Record<string, RegExp> = { ...BAD_FILES, 'locked.jpg': /permission denied/ };
-  for (const [name, reason] of Object.entries(reasons)) {
+  for (const [name, reason] of Object.entries(BAD_FILES)) {
     assert.match(stderr, new RegExp(`failed: ${join(input, name).replace(/[.]/g, '\\.')}: `), `${name} is named on stderr`);
     const item = report.items.find((i) => i.input === join(input, name));
     assert.equal(item?.status, 'failed', name);
     assert.match(item!.reason!, reason, `${name}: ${item!.reason}`);
   }
-  assert.deepEqual(report.counts, { total: 7, done: 1, skipped: 0, failed: 6, pending: 0 });
+  assert.deepEqual(report.counts, { total: 6, done: 1, skipped: 0, failed: 5, pending: 0 });
+  assert.deepEqual(await listTree(out), ['darkroom-report.json', 'good.jpg']);
+});
+
+/**
+ * How to run the CLI so that a file of mode 000 cannot be read. Root reads any file, so as root it runs as the
+ * unprivileged user "nobody" — which works only where nobody can reach this checkout: not in a clone inside a
+ * mode-0700 folder such as `mktemp -d` or /root. There the reason is returned instead, to skip with.
+ */
+async function unprivileged(): Promise<{ options: SpawnOptions } | { skip: string }> {
+  if (process.getuid?.() !== 0) return { options: {} };
+  for (const path of [dir, photos]) await fs.chmod(path, 0o777);
+  await fs.chmod(model, 0o644);
+  const options = { uid: 65534, gid: 65534, env: { ...process.env, HOME: dir } };
+  const probe = spawnSync(process.execPath, [BIN, '--help'], { ...options, encoding: 'utf8', timeout: 60_000 });
+  if (probe.status === 0) return { options };
+  const lines = (probe.stderr || probe.error?.message || `exit ${probe.status}`).split('\n');
+  const why = lines.find((line) => /Error\b/.test(line)) ?? lines.find((line) => line.trim()) ?? '';
+  return { skip: `as root the unreadable file needs user "nobody", who cannot run ${BIN} from this checkout (a folder above it is closed to other users): ${why.trim()}` };
+}
+
+test('a file the user may not read is named with "permission denied"; the rest converts; exit 3', async (t) => {
+  const as = await unprivileged();
+  if ('skip' in as) return t.skip(as.skip);
+  const input = join(dir, 'locked');
+  await fs.mkdir(input, { mode: 0o777 });
+  await fs.chmod(input, 0o777);
+  await fs.copyFile(join(photos, 'photo-1.jpg'), join(input, 'good.jpg'));
+  await fs.copyFile(join(photos, 'photo-2.jpg'), join(input, 'locked.jpg'));
+  await fs.chmod(join(input, 'locked.jpg'), 0o000);
+  const out = join(dir, 'locked-out');
+  const { code, stderr } = await runToEnd(['--model', model, input, '--out', out], as.options);
+  assert.equal(code, 3, stderr);
+  assert.match(stderr, new RegExp(`failed: ${join(input, 'locked.jpg').replace(/[.]/g, '\\.')}: permission denied`));
+  const report = await readReport(out);
+  assert.deepEqual(report.counts, { total: 2, done: 1, skipped: 0, failed: 1, pending: 0 });
   assert.deepEqual(await listTree(out), ['darkroom-report.json', 'good.jpg']);
 });
 
