@@ -210,7 +210,7 @@ async function release(entry: CacheEntry): Promise<void> {
 }
 
 async function releaseShared(shared: SharedSession): Promise<void> {
-  await shared.moving;
+  await shared.moving?.catch(() => {}); // a failed move left the old session in place
   await shared.session.release();
 }
 
@@ -259,6 +259,7 @@ async function createSession(loadFrom: string | Uint8Array, label: string, bytes
 
 /** After `failed` could not run on its device: the model continues on the CPU, saying why. */
 async function moveToCpu(shared: SharedSession, failed: ort.InferenceSession, error: unknown): Promise<void> {
+  if (shared.moving) return shared.moving; // another failed run is moving it
   if (shared.session !== failed) return; // another run already moved it
   const from = shared.device;
   shared.moving = (async () => {
