@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../models/errors.js';
+import { mountTinyDisk } from '../../models/tiny-disk.js';
 import { tinyGeneratorBytes } from '../../models/onnx/convert-fixtures.js';
 import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { GOOD_PHOTOS, listTree, writeGoodPhotos } from './batch-fixtures.js';
@@ -61,4 +62,35 @@ test('a FIFO among the inputs fails by name while the rest converts, instead of 
   assert.equal(failed?.input, join(input, 'pipe.jpg'));
   assert.match(failed!.reason!, /it is a named pipe \(FIFO\), not a file/);
   assert.deepEqual(await listTree(out), [REPORT_NAME, 'good.jpg']);
+});
+
+/** Fills the disk holding `dir` until about `leave` bytes are free. */
+async function fillDisk(dir: string, leave: number): Promise<void> {
+  const { bavail, bsize } = await fs.statfs(dir);
+  await fs.writeFile(join(dir, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - leave)));
+}
+
+test('a full disk: each photo fails naming its output and what to do, the report says so, and no temporary file is left', async (t) => {
+  const disk = await mountTinyDisk(1024 * 1024, (fn) => t.after(fn));
+  if ('skip' in disk) return t.skip(disk.skip);
+  const out = join(disk.path, 'out');
+  await fs.mkdir(out);
+  await fillDisk(disk.path, 8 * 1024); // two pages: the report and its next version, not a photo
+  const { report } = await runBatch({ model, inputs: [photos()], out, recursive: true, format: 'png' });
+  assert.equal(report.counts.failed, Object.keys(GOOD_PHOTOS).length, JSON.stringify(report.counts));
+  for (const item of report.items)
+    assert.match(item.reason ?? '', new RegExp(`^Cannot write image ${item.output.replace(/[.]/g, '\\.')}: the disk is full: free some space on that drive`));
+  assert.deepEqual(await listTree(out), [REPORT_NAME], 'no photo and no temporary file');
+});
+
+test('a disk too full even for the report: the batch fails naming the report and what to do', async (t) => {
+  const disk = await mountTinyDisk(1024 * 1024, (fn) => t.after(fn));
+  if ('skip' in disk) return t.skip(disk.skip);
+  const out = join(disk.path, 'out');
+  await fs.mkdir(out);
+  await fillDisk(disk.path, 0);
+  await assert.rejects(runBatch({ model, inputs: [photos()], out, recursive: true }), {
+    message: new RegExp(`Could not write the batch report ${join(out, REPORT_NAME)}: the disk is full: free some space on that drive, then run the same conversion again`),
+  });
+  assert.deepEqual(await listTree(out), [], 'no temporary file');
 });

@@ -14,7 +14,7 @@ import { UsageError } from '../../models/errors.js';
 import { ImageReadError, OUTPUT_FORMATS, readPhoto, writePhoto, type Photo } from '../../models/data/image-io.js';
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
-import { writeJsonAtomic } from '../../models/atomic-fs.js';
+import { writeFailureReason, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { createOutputFolder } from '../../models/output-folder.js';
 import { planBatch, removeStaleTemporaries, type BatchFormat, type BatchJob, type JobStatus } from './batch-plan.js';
 
@@ -260,7 +260,12 @@ class BatchRun {
     if (!force && now - this.reportWritten < REPORT_INTERVAL_MS) return Promise.resolve();
     this.reportWritten = now;
     const report = this.report(status, now);
-    const write = this.reportChain.then(() => writeJsonAtomic(this.reportPath, report));
+    const write = this.reportChain.then(() =>
+      writeJsonAtomic(this.reportPath, report).catch((error: unknown) => {
+        const reason = writeFailureReason(error) ?? (error as Error).message;
+        throw new Error(`Could not write the batch report ${this.reportPath}: ${reason}, then run the same conversion again (images already converted are skipped)`, { cause: error });
+      }),
+    );
     this.reportChain = write.catch(() => {}); // a failed interim write is retried by the next one
     return force ? write.then(() => report) : Promise.resolve();
   }

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { writeFileAtomic as writeAtomic, type AtomicWriteOptions } from '../../atomic-fs.js';
+import { writeFailureReason, writeFileAtomic as writeAtomic, type AtomicWriteOptions } from '../../atomic-fs.js';
 import sharp from './sharp.js';
 import type { OutputFormat, PhotoMeta, PixelRange } from './types.js';
 import { ImageWriteError, shortSharpMessage } from './errors.js';
@@ -24,6 +24,8 @@ export async function writeImageFileAtomic(path: string, data: Uint8Array, optio
     await writeAtomic(path, data, options);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ImageWriteError(path, 'EXISTS', 'the file already exists', { cause: err });
+    const reason = writeFailureReason(err);
+    if (reason) throw new ImageWriteError(path, 'IO', reason, { cause: err });
     throw err;
   }
 }
