@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { runTraining } from '../../models/train/loop.js';
@@ -36,4 +36,17 @@ test('darkroom sample refuses runs that have no prior, and folders that are not 
   await assert.rejects(run([aeRun, '--count', '2', '--out', join(dir, 'x')]), (e) => e instanceof UsageError && /ae run/.test(e.message));
   await assert.rejects(run([join(dir, 'nowhere'), '--count', '2', '--out', join(dir, 'x')]), (e) => e instanceof UsageError && /no run\.json/.test(e.message));
   await assert.rejects(run([aeRun, '--out', join(dir, 'x')]), /--count N is required/);
+});
+
+test('darkroom sample refuses an output folder that cannot be one, at once and in plain words', { timeout: 120_000 }, async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 2, 16);
+  const runDir = join(dir, 'gan');
+  await runTraining({ runDir, config: { family: 'gan', data: day, ...TINY_GAN, seed: 1, backend: 'cpu', iterations: 1 }, onEvent: () => {} });
+  const file = join(dir, 'notes.txt');
+  await writeFile(file, 'mine');
+  await assert.rejects(run([runDir, '--count', '1', '--out', file, '--backend', 'cpu']), (e) => e instanceof UsageError && /is a file, not a folder/.test(e.message));
+  if (process.platform === 'linux')
+    await assert.rejects(run([runDir, '--count', '1', '--out', '/proc/self/x', '--backend', 'cpu']), (e) => e instanceof UsageError && /\/proc\/self does not take new folders/.test(e.message));
+  assert.equal(await readFile(file, 'utf8'), 'mine');
 });

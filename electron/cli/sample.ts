@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { parseArgs, usageError } from './args.js';
+import { createOutputFolder } from '../../models/output-folder.js';
 
 export const name = 'sample';
 export const summary = 'draw new images from a trained vae or gan run';
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     throw usageError(name, `${runDir} is a ${info.family} run; sampling from a prior works for vae and gan runs`);
   await initBackend((args.options.backend as 'auto' | undefined) ?? 'auto');
   const loaded = await loadRunModel(runDir);
-  await fs.mkdir(out, { recursive: true });
+  await createOutputFolder(out, 'the output folder (--out)');
   const rng = new Rng(seed);
   try {
     for (let start = 0; start < count; start += CHUNK) {

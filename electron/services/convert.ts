@@ -9,6 +9,7 @@ import { ImageReadError, readPhoto, writePhoto, type OutputFormat } from '../../
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { createTranslator, type Translator } from '../../models/onnx/translate.js';
 import { formatOfExtension, type BatchFormat } from './batch-plan.js';
+import { createOutputFolder } from '../../models/output-folder.js';
 
 export type PhotoSource = string | { name: string; bytes: Uint8Array };
 
@@ -83,7 +84,7 @@ async function convertWith(translator: Translator, input: PhotoSource, output: s
   return withInputFile(input, async (path) => {
     const photo = await readPhoto(path);
     const pixels = await translator.translate(photo, { tile: o.tile, range: o.range, signal: o.signal, onTile: o.onTile });
-    await fs.mkdir(dirname(target), { recursive: true });
+    await createOutputFolder(dirname(target), 'the output folder');
     const written = await writePhoto(target, pixels, photo, { format, quality: o.quality, overwrite: o.overwrite ?? true, inputPath: path });
     return { output: target, ...written, width: photo.width, height: photo.height, elapsedMs: performance.now() - started, device: translator.device };
   });

@@ -1,8 +1,8 @@
 // The second interpreter of the layer spec (nets/spec.ts): turns a Net into an ONNX model (opset 17, NCHW).
 // nets/net.ts runs the same spec with TensorFlow.js in NHWC; onnx/*.test.ts check that the two agree.
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../atomic-fs.js';
+import { writeFailureReason, writeFileAtomic } from '../atomic-fs.js';
+import { createOutputFolder } from '../output-folder.js';
 import { readParams, type Net } from '../nets/net.js';
 import { isFullyConvolutional, netOutputShape, netStride, type FeatureShape, type LayerSpec, type NetInput } from '../nets/spec.js';
 import type { ExportPart, FamilyId } from '../families/family.js';
@@ -95,11 +95,11 @@ export async function exportPart(part: ExportPart, info: ExportInfo): Promise<Ui
 
 /** Writes model bytes atomically: a temporary file beside the target, then a rename. Creates the folder. */
 export async function writeModelFile(path: string, bytes: Uint8Array): Promise<void> {
+  await createOutputFolder(dirname(path), 'the folder for the model');
   try {
-    await mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, bytes);
   } catch (error) {
-    throw new Error(`could not write the model to ${path}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`could not write the model to ${path}: ${writeFailureReason(error) ?? (error as Error).message}`, { cause: error });
   }
 }
 
