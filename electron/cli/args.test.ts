@@ -57,3 +57,9 @@ test('kebab-case flags map to camelCase option names', () => {
   assert.equal(camelCase('lambda-cycle'), 'lambdaCycle');
   assert.equal(camelCase('k'), 'k');
 });
+
+test('an empty value is refused, not taken as the current folder', () => {
+  rejects(['--data', ''], /--data is empty: give a value/);
+  rejects(['--data=  '], /--data is empty/);
+  rejects(['--backend='], /--backend is empty/);
+});
