@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createNet, disposeNet } from '../../models/nets/net.js';
 import type { NetSpec } from '../../models/nets/spec.js';
 import { exportNet } from '../../models/onnx/export.js';
-import { tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
+import { negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { decodeImageFile, readImageInfo } from '../../models/data/image-io.js';
 import { Rng } from '../../models/rng.js';
 import { ModelStore, slerp } from './models.js';
@@ -45,11 +45,14 @@ test('importing checks the file, keeps its metadata, and lists it', async () => 
     assert.equal(model.trainSize, 64);
     assert.deepEqual((await store.list()).map((m) => m.id), ['night']);
 
-    const external = await store.import({ bytes: await tinyTranslatorBytes({}), name: 'from-pytorch.onnx' });
+    const external = await store.import({ bytes: negativeModelBytes(), name: 'from-pytorch.onnx' });
     assert.equal(external.family, 'external');
     assert.equal(external.id, 'from-pytorch');
     assert.equal(model.range, '-1,1');
-    assert.equal(external.range, null, 'a model that does not say its range is not given one');
+    assert.equal(external.range, null, 'a model that does not say its range, and whose graph does not fix it, is not given one');
+    const squashed = await store.import({ bytes: await tinyTranslatorBytes({}), name: 'ends-in-tanh.onnx' });
+    assert.equal(squashed.range, '-1,1', 'without metadata, a final Tanh fixes the range');
+    await store.delete(squashed.id);
 
     await writeFile(join(root, 'junk.onnx'), 'not a model');
     await assert.rejects(store.import({ path: join(root, 'junk.onnx') }), /junk\.onnx is not an ONNX model/);
@@ -117,7 +120,8 @@ test('a decoder draws in its own pixel range, and one that does not say is asked
   try {
     const workspace = await openWorkspace(join(root, 'ws'));
     const store = new ModelStore(workspace);
-    const bytes = await exportSpec(decoderSpec, { 'darkroom.family': 'gan' });
+    // Without its final tanh, so that neither the metadata nor the graph says the range.
+    const bytes = await exportSpec({ ...decoderSpec, layers: decoderSpec.layers.slice(0, -1) }, { 'darkroom.family': 'gan' });
     const silent = await store.import({ bytes, name: 'silent.onnx' });
     assert.equal(silent.range, null);
     await assert.rejects(store.generate(silent.id, 1, 3), /does not say which pixel range/);

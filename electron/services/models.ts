@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { encodePng, floatToUint8, type PixelRange } from '../../models/data/image-io.js';
 import { describeImageModel, openModel, parseRange, type OnnxModel } from '../../models/onnx/runtime.js';
+import { valueRangeOf } from '../../models/onnx/image-model.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
@@ -30,9 +31,10 @@ export async function describeModelFile(source: string | Uint8Array, label: stri
     const part = PARTS.has(metadata['darkroom.part']) ? (metadata['darkroom.part'] as ExportPart) : 'unknown';
     const direction = metadata['darkroom.direction'] === 'AtoB' || metadata['darkroom.direction'] === 'BtoA' ? (metadata['darkroom.direction'] as Direction) : null;
     const trainSize = Number(metadata['darkroom.trainSize']) || null;
-    // Unknown stays unknown: guessing -1,1 would give washed-out or clipped pictures without a word.
-    const declared = parseRange(metadata['darkroom.range']);
-    const range = declared ? `${declared[0]},${declared[1]}` : null;
+    // The metadata's range, or the one a final Tanh or Sigmoid fixes. Unknown stays unknown: guessing -1,1 would
+    // give washed-out or clipped pictures without a word.
+    const known = valueRangeOf(model).range;
+    const range = known ? `${known[0]},${known[1]}` : null;
     const input = model.inputs[0];
     if (input && input.dims.length === 2 && model.outputs[0]?.dims.length === 4) {
       const latentSize = typeof input.dims[1] === 'number' ? input.dims[1] : Number(metadata['darkroom.latentSize']);

@@ -64,7 +64,7 @@ export function describeImageModel(model: OnnxModel): ImageModelInfo {
     width: fixed(input.dims[3]),
     outputHeight: fixed(output.dims[2]),
     outputWidth: fixed(output.dims[3]),
-    ...rangeOf(model),
+    ...valueRangeOf(model),
     stride: parseStride(model.metadata['darkroom.stride']),
     family: model.metadata['darkroom.family'] ?? null,
     direction: model.metadata['darkroom.direction'] ?? null,
@@ -82,7 +82,11 @@ function checkChannels(t: TensorInfo, role: string, refuse: (why: string) => nev
 /** The value ranges a graph's final operation fixes for certain. */
 const SQUASHING_RANGES: Record<string, [number, number]> = { Tanh: [-1, 1], Sigmoid: [0, 1] };
 
-function rangeOf(model: OnnxModel): Pick<ImageModelInfo, 'range' | 'rangeNote'> {
+/**
+ * The value range a model works in: its darkroom.range metadata, or else what its final operation fixes for
+ * certain; with words on where it came from (or why it is unknown) when not from valid metadata.
+ */
+export function valueRangeOf(model: Pick<OnnxModel, 'metadata' | 'header'>): Pick<ImageModelInfo, 'range' | 'rangeNote'> {
   const stated = model.metadata['darkroom.range'];
   if (stated !== undefined) {
     const range = parseRange(stated);
