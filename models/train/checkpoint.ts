@@ -86,10 +86,11 @@ async function tensorBytes(tensor: tf.Tensor): Promise<{ dtype: StoredDtype; byt
 const TEMP_DIR = /^\.tmp-(old-)?(\d{6,})-\d+$/;
 
 /**
- * Tidies what a save killed part-way left: first puts back a checkpoint caught between the two renames of a
- * re-save (its only copies then sit under temporary names: the new one if it verifies, else the old one), then
- * removes every other temp dir and the `latest` pointer's temporary files. Returns the names removed. Call only
- * from the process that owns the run.
+ * Tidies what a save killed part-way left. First it puts in place a checkpoint that was complete but not yet
+ * renamed: a re-save moves the old copy aside before moving the new one in, so a kill between the two leaves the
+ * only copies under temporary names (the new one is taken if it verifies, else the old one). Then it removes every
+ * other temp dir and the `latest` pointer's temporary files. Returns the names removed. Call only from the process
+ * that owns the run.
  */
 export async function cleanStaleTemps(checkpointsDir: string): Promise<string[]> {
   const names = await fs.readdir(checkpointsDir).catch(() => [] as string[]);
