@@ -25,7 +25,7 @@ import {
 } from './api.js';
 import type { StudioBackend } from './services/studio.js';
 import { decodePath, mediaHeaders, mediaRequestAllowed } from './services/media-policy.js';
-import { BodyRefused, createBodyReader, type BodyLimits } from './server-body.js';
+import { BodyRefused, createBodyReader } from './server-body.js';
 
 export interface ServeOptions {
   studio: StudioBackend;
@@ -35,8 +35,6 @@ export interface ServeOptions {
   port?: number;
   /** For tests; by default a fresh random token per launch ("<media key>.<secret>"). */
   token?: string;
-  /** For tests; by default MAX_BODY_BYTES and BODIES_IN_FLIGHT_BYTES. */
-  bodyLimits?: BodyLimits;
 }
 
 export interface RunningServer {
@@ -103,7 +101,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (studio.access !== 'browser') throw new Error('startServer needs a studio made with access: "browser" (createStudio), which limits reads and writes to chosen folders');
   const token = options.token ?? `${randomBytes(12).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
   const mediaKey = mediaKeyOf(token);
-  const readBody = createBodyReader(options.bodyLimits ?? { maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES });
+  const readBody = createBodyReader({ maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES });
   const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
   let port = 0;
   const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);

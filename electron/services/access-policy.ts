@@ -27,7 +27,7 @@ export interface AccessPolicy {
   openFile(path: string, kind: ReadableKind): Promise<FileHandle>;
 }
 
-const READ_REFUSED = 'is outside the workspace and the folders you chose in this studio session. In browser mode Darkroom reads only from those: choose the folder with Browse… first';
+const READ_REFUSED = 'is outside the workspace and the folders you chose in this studio session. In browser mode Darkroom reads only from those: choose the folder with Browse… first (or drop the file on the page)';
 const WRITE_REFUSED = 'is outside the workspace and the output folders you chose in this studio session. In browser mode Darkroom writes only there: choose the output folder with Browse… first';
 
 export function isInside(path: string, folder: string): boolean {

@@ -28,7 +28,7 @@ before(async () => {
   await writeFile(join(outside(), 'secret.txt'), 'the secret line');
   await writeFile(join(outside(), 'm.onnx'), await tinyTranslatorBytes({ 'darkroom.range': '-1,1' }));
   await symlink(join(outside(), 'secret.txt'), join(photos(), 'x.png'));
-  const model = await call('models.import', { name: 'm.onnx', base64: (await tinyTranslatorBytes({ 'darkroom.range': '-1,1' })).toString('base64') });
+  const model = await call('models.import', { name: 'm.onnx', base64: Buffer.from(await tinyTranslatorBytes({ 'darkroom.range': '-1,1' })).toString('base64') });
   modelId = model.id;
 });
 
