@@ -280,3 +280,63 @@ test('Slice (replaced: windows, whole rows, int32, rank 5) and the reductions af
     assertClose(Float32Array.from(g.values), Float32Array.from(ref[i].values), 1e-5, `result ${i}`);
   });
 });
+
+test('Slice and the column weight gradients give the same bits wherever their tensors sit on the wasm heap', async () => {
+  // Where a tensor lands on the heap changes from one training iteration to the next, and stackWindows picks its
+  // copy source by alignment; the result must not depend on it. Fillers of 1–24 floats shift where the inputs (and
+  // every intermediate after them) are allocated; the test checks that it saw inputs at both 8-byte placements mod 16.
+  const rng = new Rng(31);
+  const cases = [
+    { x: [2, 9, 7, 5] as [number, number, number, number], o: 2, strides: 1, method: 'dy-columns' as FilterGradMethod }, // odd run lengths
+    { x: [1, 9, 11, 3] as [number, number, number, number], o: 4, strides: 1, method: 'columns' as FilterGradMethod },
+    { x: [2, 10, 9, 3] as [number, number, number, number], o: 3, strides: 2, method: 'columns' as FilterGradMethod },
+  ].map((c) => {
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x, [3, 3, c.x[3], c.o], c.strides, 1, 'same').outShape;
+    return { ...c, dyShape, xValues: normals(rng, c.x), dyValues: normals(rng, dyShape) };
+  });
+  const run = (c: (typeof cases)[number], x: tf.Tensor, dy: tf.Tensor): Float32Array[] => {
+    const attrs = { strides: c.strides, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [3, 3, c.x[3], c.o] };
+    const outs = [
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.slice(x, [0, 1, 1, 1], [-1, c.x[1] - 2, c.x[2] - 1, c.x[3] - 1]), // odd begin and length: rows at both parities
+    ];
+    const values = outs.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(outs);
+    return values;
+  };
+  const ref = await onBackend('cpu', () =>
+    cases.map((c) => {
+      const [x, dy] = [tf.tensor4d(c.xValues, c.x), tf.tensor4d(c.dyValues, c.dyShape)];
+      const values = run(c, x, dy);
+      tf.dispose([x, dy]);
+      return values;
+    }),
+  );
+  const heap = tf.backend() as unknown as { getMemoryOffset(id: tf.DataId): number };
+  const placements = new Set<number>();
+  const first: Float32Array[][] = [];
+  const kept: tf.Tensor[] = []; // fillers and inputs kept to the end, so that freed blocks do not hand back the same places
+  try {
+    for (let filler = 1; filler <= 24; filler++) {
+      kept.push(tf.zeros([filler]));
+      cases.forEach((c, i) => {
+        setFilterGradMethod(c.method);
+        const x = tf.tensor4d(c.xValues, c.x);
+        const dy = tf.tensor4d(c.dyValues, c.dyShape);
+        placements.add(heap.getMemoryOffset(x.dataId) % 16);
+        kept.push(x, dy);
+        const got = run(c, x, dy);
+        first[i] ??= got;
+        got.forEach((values, j) => {
+          const what = `${c.method} ${label(c.x)} ${['dW', 'slice'][j]}, filler ${filler}`;
+          assertClose(values, ref[i][j], REL, what);
+          assert.deepEqual(values, first[i][j], `${what}: differs from the first placement`);
+        });
+      });
+    }
+  } finally {
+    setFilterGradMethod('auto');
+    tf.dispose(kept);
+  }
+  assert.deepEqual([...placements].sort((a, b) => a - b), [0, 8], 'inputs placed at both 8-byte offsets mod 16');
+});
