@@ -15,7 +15,7 @@ test('requests are checked field by field with messages that say what to fix', (
     ['training.start', { ...train, size: 30 }, /multiple of 4/],
     ['training.start', { ...train, iterations: 0 }, /"iterations" must be a whole number from 1/],
     ['training.start', { ...train, family: 'diffusion' }, /"family" must be one of ae, vae, gan, cyclegan/],
-    ['training.start', { ...train, datasets: { a: 'day' } }, /CycleGAN needs two datasets/],
+    ['training.start', { ...train, datasets: { a: 'day' } }, /cyclegan needs two datasets: choose a dataset for B/],
     ['training.start', { ...train, family: 'vae' }, /vae trains on one dataset/],
     ['training.start', { ...train, advanced: { 'bad key': 1 } }, /not a valid name/],
     ['training.start', { ...train, extra: true }, /unknown field "extra"/],

@@ -4,7 +4,7 @@
 // `REQUEST_VALIDATORS` are mapped types over it, so a method without a handler or a validator
 // does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
 import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
-import type { FamilyId } from '../models/families/family.js';
+import { FAMILY_IDS, FAMILY_TRAITS, type Direction, type FamilyId } from '../models/families/family.js';
 import type { BatchEvent } from './services/batch.js';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
@@ -36,9 +36,9 @@ export const PRESETS: readonly Preset[] = ['light', 'standard'];
 export type OutputFormat = 'same' | 'jpg' | 'png' | 'webp' | 'tiff' | 'avif';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['same', 'jpg', 'png', 'webp', 'tiff', 'avif'];
 export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-export type Direction = 'AtoB' | 'BtoA';
+export type { Direction };
+export { FAMILY_IDS, FAMILY_TRAITS };
 export type ExportPart = 'generator' | 'encoder' | 'decoder';
-const FAMILIES: readonly FamilyId[] = ['ae', 'vae', 'gan', 'cyclegan'];
 
 export interface FamilyInfo {
   id: FamilyId;
@@ -418,11 +418,12 @@ const MAX_BASE64 = 96 * 1024 * 1024;
 function validateTrain(raw: unknown): TrainRequest {
   const m = 'training.start';
   const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'advanced']);
-  const family = oneOf(m, r.family, 'family', FAMILIES)!;
+  const family = oneOf(m, r.family, 'family', FAMILY_IDS)!;
   const ds = record(m, r.datasets, ['a', 'b']);
   const datasets = clean({ a: id(m, ds.a, 'datasets.a'), b: ds.b === undefined ? undefined : id(m, ds.b, 'datasets.b') });
-  if (family === 'cyclegan' && !datasets.b) bad(m, 'CycleGAN needs two datasets: choose a dataset for B');
-  if (family !== 'cyclegan' && datasets.b) bad(m, `${family} trains on one dataset; leave B empty`);
+  const twoDatasets = FAMILY_TRAITS[family].datasets === 2;
+  if (twoDatasets && !datasets.b) bad(m, `${family} needs two datasets: choose a dataset for B`);
+  if (!twoDatasets && datasets.b) bad(m, `${family} trains on one dataset; leave B empty`);
   let advanced: Record<string, number | string | boolean> | undefined;
   if (r.advanced !== undefined) {
     if (typeof r.advanced !== 'object' || r.advanced === null || Array.isArray(r.advanced)) bad(m, '"advanced" must be an object');

@@ -151,12 +151,12 @@ test('foreign Host and Origin headers are refused even with the token', async ()
 test('API calls are validated and answered with the service message unchanged', async () => {
   const ok = JSON.parse((await api('app.info', {})).text) as ApiReply<AppInfo>;
   assert.ok(ok.ok);
-  assert.deepEqual(ok.result.families.map((f) => f.id), ['ae', 'vae', 'gan', 'cyclegan']);
+  assert.deepEqual(ok.result.families.map((f) => f.id), ['ae', 'vae', 'gan', 'cyclegan', 'cut']);
   assert.ok(ok.result.families.every((f) => f.summary.length > 10));
 
   const bad = await api('training.start', { family: 'cyclegan', datasets: { a: 'x' }, size: 32, iterations: 5 });
   assert.deepEqual(JSON.parse(bad.text).error.code, 'bad-request');
-  assert.match(JSON.parse(bad.text).error.message, /CycleGAN needs two datasets/);
+  assert.match(JSON.parse(bad.text).error.message, /cyclegan needs two datasets/);
   assert.match(JSON.parse((await api('no.such.method', {})).text).error.message, /unknown method/);
   const missing = JSON.parse((await api('datasets.add', { path: join(root, 'nope') })).text);
   assert.equal(missing.ok, false);

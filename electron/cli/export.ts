@@ -10,7 +10,7 @@ Writes one network of RUN, at its newest good checkpoint, as an ONNX model (opse
 values in [-1, 1]; height and width dynamic for CycleGAN generators). The file is written atomically.
 
   --out FILE.onnx   where to write the model
-  --direction D     cyclegan: AtoB (default) or BtoA
+  --direction D     cyclegan: AtoB (default) or BtoA; cut: AtoB (its only direction)
   --part P          vae: decoder (default, latent → image) or encoder; ae: decoder (default) or encoder;
                     gan: generator (default)
 

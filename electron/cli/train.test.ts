@@ -58,7 +58,7 @@ async function runToEnd(args: string[]) {
 test('darkroom --help and train --help describe the commands and options', async () => {
   const top = await runToEnd(['--help']);
   assert.equal(top.code, 0);
-  assert.match(top.stdout, /train\s+train an ae, vae, gan or cyclegan/);
+  assert.match(top.stdout, /train\s+train an ae, vae, gan, cyclegan or cut/);
   const train = await runToEnd(['train', '--help']);
   assert.equal(train.code, 0);
   for (const text of ['--resume RUN', '--checkpoint-every', '--lambda-cycle', '--preset light|standard', '--beta'])

@@ -6,7 +6,7 @@ import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
 import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
 
 export const name = 'train';
-export const summary = 'train an ae, vae, gan or cyclegan on folders of images, or resume a run';
+export const summary = 'train an ae, vae, gan, cyclegan or cut on folders of images, or resume a run';
 
 /** Exit code after Ctrl+C: the run stopped cleanly with a checkpoint but is not done (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -59,7 +59,7 @@ async function familyFlagSpecs(): Promise<OptionSpecs> {
 
 export const usage = `Usage:
   darkroom train ae|vae|gan --data DIR --out RUN [options]
-  darkroom train cyclegan --a DIR --b DIR --out RUN [options]
+  darkroom train cyclegan|cut --a DIR --b DIR --out RUN [options]   (cut: --mode cut|fastcut)
   darkroom train --resume RUN [--backend B] [--threads N] [--json]
 
 Trains in a separate process. Progress goes to stderr; --json prints every event as a JSON line on stdout.
@@ -67,19 +67,19 @@ Ctrl+C stops cleanly with a checkpoint (exit ${EXIT_INTERRUPTED}) and prints the
 
 Data and run:
   --data DIR              folder of training images (ae, vae, gan); subfolders are included
-  --a DIR, --b DIR        the two unpaired image folders (cyclegan)
+  --a DIR, --b DIR        the two unpaired image folders (cyclegan, cut)
   --out RUN               new run directory (refused if it exists and is not empty)
   --resume RUN            continue RUN exactly where it stopped
 
 Training:
-  --size N                image size (crop) in pixels (family default: 64; cyclegan 128)
-  --load-size N           images are resized to this before cropping (cyclegan: size×286/256; others: size)
+  --size N                image size (crop) in pixels (family default: 64; cyclegan and cut 128)
+  --load-size N           images are resized to this before cropping (cyclegan, cut: size×286/256; others: size)
   --no-flip               no random horizontal flips
   --iterations N | --epochs N
-  --batch N               images per step (default 16; cyclegan 1)
+  --batch N               images per step (default 16; cyclegan and cut 1)
   --seed N                random seed (default: random, recorded in run.json)
-  --lr-constant N         iterations at the full learning rate (cyclegan default: half the run)
-  --lr-decay N            iterations of linear decay to zero after that (cyclegan default: the other half)
+  --lr-constant N         iterations at the full learning rate (cyclegan, cut default: half the run)
+  --lr-decay N            iterations of linear decay to zero after that (cyclegan, cut default: the other half)
   --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
   --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10

@@ -9,10 +9,10 @@ import { describeImageModel, openModel, parseRange, type OnnxModel } from '../..
 import { valueRangeOf } from '../../models/onnx/image-model.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
-import { ApiError, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
+import { ApiError, FAMILY_IDS, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
 import { claimFile, mediaRef, reserveId, type Workspace } from './workspace.js';
 
-const FAMILIES = new Set(['ae', 'vae', 'gan', 'cyclegan']);
+const FAMILIES = new Set<string>(FAMILY_IDS);
 const PARTS = new Set(['generator', 'encoder', 'decoder']);
 
 type StoredModel = Omit<ModelInfo, 'media'>;

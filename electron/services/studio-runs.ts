@@ -17,6 +17,7 @@ import {
   type StudioEvent,
   type TrainingEvent,
   type TrainRequest,
+  FAMILY_TRAITS,
 } from '../api.js';
 import type { DatasetStore } from './datasets.js';
 import type { ModelStore } from './models.js';
@@ -85,7 +86,7 @@ export class RunManager {
     if (request.preset) familyOptions.preset = request.preset;
     const loopRequest: LoopRequest = {
       family: request.family,
-      ...(request.family === 'cyclegan' ? { a, b } : { data: a }),
+      ...(FAMILY_TRAITS[request.family].datasets === 2 ? { a, b } : { data: a }),
       size: request.size,
       iterations: request.iterations,
       batch: request.batch,

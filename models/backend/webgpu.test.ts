@@ -109,6 +109,7 @@ const TINY: Record<FamilyId, { options: Record<string, unknown>; batch: number; 
   vae: { options: { size: 16, latent: 4, nf: 4 }, batch: 2 },
   gan: { options: { size: 16, latent: 4, ngf: 4, ndf: 4, k: 2 }, batch: 2 },
   cyclegan: { options: { size: 32, ngf: 4, ndf: 4, blocks: 1, poolSize: 2 }, batch: 1, two: true },
+  cut: { options: { size: 32, ngf: 4, ndf: 4, blocks: 1, patches: 16 }, batch: 1, two: true },
 };
 
 /** Three training steps of a family on a backend from the same seed and data: losses and every state tensor. */

@@ -1,9 +1,11 @@
 // npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
-// training backend available here, measured side by side in one run, with the ratio to `cpu`; and, when Debian's
+// training backend available here, measured side by side in one run, with the ratio to `cpu`; CUT and FastCUT with
+// the same preset, size and backend, with their ratio to CycleGAN's time; and, when Debian's
 // python3-torch is installed (apt-get install python3-torch; a benchmark reference only, never a dependency), the
 // same networks and losses in PyTorch on the CPU (pytorch-cyclegan.py) in the same run, since this machine's speed
 // drifts by a third over minutes and a figure measured at another time compares badly.
 //   options: --sizes 64,128  --backends wasm,wasm-1,cpu,pytorch  --iterations N (timed iterations on fast backends)
+//            --models cyclegan,cut,fastcut (which translation models to time; CUT and FastCUT skip cpu, too slow)
 //            --pytorch-command "PYTHON SCRIPT" (how to run pytorch-cyclegan.py, by default with /usr/bin/python3;
 //            for example another interpreter with a newer PyTorch)
 //            --warmup N (untimed iterations first on fast backends, default 2: the first ones also pay for V8
@@ -41,6 +43,14 @@ const timedIterations = Number(parseFlag('iterations', '4'));
 const warmUpIterations = Number(parseFlag('warmup', '2'));
 const cores = availableParallelism();
 const preset = parseFlag('preset', 'light') as keyof typeof CYCLEGAN_PRESETS;
+/** The models timed, by label: the family and its options beside size and preset. */
+const MODELS: Record<string, { family: 'cyclegan' | 'cut'; options: Record<string, unknown> }> = {
+  cyclegan: { family: 'cyclegan', options: {} },
+  cut: { family: 'cut', options: { mode: 'cut' } },
+  fastcut: { family: 'cut', options: { mode: 'fastcut' } },
+};
+const models = parseFlag('models', 'cyclegan,cut,fastcut').split(',');
+for (const m of models) if (!MODELS[m]) throw new Error(`unknown model "${m}"; use ${Object.keys(MODELS).join(', ')}`);
 const baseline = parseFlag('baseline', 'cpu');
 const ALL_SETUPS: Record<string, Setup> = {
   tensorflow: { label: 'tensorflow', preference: 'tensorflow' },
@@ -94,9 +104,9 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
 }
 
 /** Mean, median and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
-async function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string): Promise<{ mean: number; median: number; best: number }> {
-  const cyclegan = getFamily('cyclegan');
-  const model = cyclegan.create(cyclegan.resolveConfig({ size, preset }), new Rng(1));
+async function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string, which = 'cyclegan'): Promise<{ mean: number; median: number; best: number }> {
+  const family = getFamily(MODELS[which].family);
+  const model = family.create(family.resolveConfig({ size, preset, ...MODELS[which].options }), new Rng(1));
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   // trainStep owns (and disposes) the batches it draws.
@@ -127,6 +137,8 @@ async function secondsPerIteration(size: number, iterations: number, warmUp: boo
 }
 
 const results = new Map<string, Map<number, number>>();
+/** Seconds per iteration by backend label, model and size. */
+const modelTimes = new Map<string, Map<string, Map<number, number>>>();
 for (const setup of setups) {
   let report;
   try {
@@ -148,10 +160,16 @@ for (const setup of setups) {
   results.set(setup.label, row);
   for (const size of sizes) {
     const slow = report.name === 'cpu';
-    const { mean: seconds, median, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label);
-    row.set(size, seconds);
-    const spread = slow ? '' : ` (median ${median.toFixed(3)}, fastest ${best.toFixed(3)})`;
-    console.log(`${setup.label.padEnd(12)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);
+    // The models one after the other at each size, so the machine's drift over minutes hits their ratio least.
+    for (const which of models) {
+      if (slow && which !== 'cyclegan') continue;
+      const { mean: seconds, median, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label, which);
+      if (which === 'cyclegan') row.set(size, seconds);
+      const perModel = modelTimes.get(setup.label) ?? new Map<string, Map<number, number>>();
+      modelTimes.set(setup.label, perModel.set(which, (perModel.get(which) ?? new Map<number, number>()).set(size, seconds)));
+      const spread = slow ? '' : ` (median ${median.toFixed(3)}, fastest ${best.toFixed(3)})`;
+      console.log(`${`${setup.label} ${which}`.padEnd(20)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);
+    }
   }
 }
 
@@ -199,4 +217,27 @@ if (best.length > 0) {
   const measured = pytorch?.get(128);
   const here = measured !== undefined ? `${(fastest / measured).toFixed(2)}× PyTorch's time measured in this run (${measured.toFixed(3)} s) and ` : '';
   console.log(`\nAt 128 px the fastest Darkroom backend takes ${here}${(fastest / PYTORCH_128_SECONDS).toFixed(2)}× the PyTorch time in the team's note (${PYTORCH_128_SECONDS} s).`);
+}
+
+const oneSided = models.filter((m) => m !== 'cyclegan');
+if (models.includes('cyclegan') && oneSided.length > 0) {
+  console.log(`\nCUT and FastCUT, ${preset}, batch 1: seconds per iteration (×N = their time ÷ CycleGAN's, same backend and size)`);
+  console.log(['backend model'.padEnd(20), ...sizes.map((s) => `${s} px`.padStart(20))].join(''));
+  for (const [label, byModel] of modelTimes) {
+    const reference = byModel.get('cyclegan');
+    for (const which of oneSided) {
+      const row = byModel.get(which);
+      if (!row || !reference) continue;
+      const cells = sizes.map((size) => {
+        const v = row.get(size);
+        return (v === undefined ? '—' : `${v.toFixed(3)} s (×${(v / reference.get(size)!).toFixed(2)})`).padStart(20);
+      });
+      console.log([`${label} ${which}`.padEnd(20), ...cells].join(''));
+      const at128 = row.get(128);
+      if (which === 'fastcut' && at128 !== undefined) {
+        const ratio = at128 / reference.get(128)!;
+        console.log(`  FastCUT at 128 px on ${label}: ${ratio.toFixed(2)}× CycleGAN's time per iteration (target ≤ 0.55: ${ratio <= 0.55 ? 'met' : 'not met'})`);
+      }
+    }
+  }
 }

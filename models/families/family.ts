@@ -4,8 +4,28 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import type { Net } from '../nets/net.js';
 
-export type FamilyId = 'ae' | 'vae' | 'gan' | 'cyclegan';
-export const FAMILY_IDS: readonly FamilyId[] = ['ae', 'vae', 'gan', 'cyclegan'];
+export const FAMILY_IDS = ['ae', 'vae', 'gan', 'cyclegan', 'cut'] as const;
+export type FamilyId = (typeof FAMILY_IDS)[number];
+
+/** What the training options, the CLI and the studio need to know of a family without loading it (and tfjs). */
+export interface FamilyTraits {
+  /** 1: one folder (`--data`); 2: two unpaired folders (`--a`, `--b`). */
+  datasets: 1 | 2;
+  /** The learning rate stays for half the run and then falls linearly to zero (CycleGAN's and CUT's schedule). */
+  decayingLr: boolean;
+  /** Directions its export can translate: ['AtoB', 'BtoA'] for CycleGAN, ['AtoB'] for CUT, none for the others. */
+  directions: readonly Direction[];
+  defaults: { batch: number; iterations: number; checkpointEvery: number; sampleEvery: number };
+}
+
+// Defaults small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
+export const FAMILY_TRAITS: Record<FamilyId, FamilyTraits> = {
+  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 } },
+  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 } },
+  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 } },
+  cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
+  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
+};
 
 /** NHWC float32 images in [-1, 1]. `b` only for two-domain families (CycleGAN: a = domain A, b = domain B). */
 export interface Batches {

@@ -3,21 +3,30 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { Rng } from '../rng.js';
-import { FAMILY_IDS } from './family.js';
+import { FAMILY_IDS, FAMILY_TRAITS } from './family.js';
 import { FAMILIES, FAMILY_OPTIONS, getFamily, sampleImages } from './index.js';
+
+/** The smallest model of each family. */
+const SMALL: Record<(typeof FAMILY_IDS)[number], Record<string, unknown>> = {
+  ae: { size: 16, latent: 3, nf: 2 },
+  vae: { size: 16, latent: 3, nf: 2 },
+  gan: { size: 16, latent: 3, ngf: 2, ndf: 2 },
+  cyclegan: { size: 32, ngf: 2, ndf: 2, blocks: 1 },
+  cut: { size: 32, ngf: 2, ndf: 2, blocks: 1, patches: 8 },
+};
 
 test('every family is registered under its id, with options that resolveConfig accepts', () => {
   for (const id of FAMILY_IDS) {
     const family = getFamily(id);
     assert.equal(family.id, id);
-    assert.equal(family.datasets, id === 'cyclegan' ? 2 : 1);
+    assert.equal(family.datasets, FAMILY_TRAITS[id].datasets, `${id}: the traits and the family agree on its datasets`);
     // Defaults fill everything; each listed option with its default is accepted as given.
     const defaults = family.resolveConfig({});
     const given = Object.fromEntries(FAMILY_OPTIONS[id].filter((o) => o.default !== null).map((o) => [o.name, o.default]));
     assert.deepEqual(family.resolveConfig(given), defaults);
     for (const name of Object.keys(defaults)) assert.ok(FAMILY_OPTIONS[id].some((o) => o.name === name), `${id}.${name} is not documented`);
   }
-  assert.throws(() => getFamily('pix2pix'), (e: unknown) => e instanceof UsageError && /ae, vae, gan, cyclegan/.test(e.message));
+  assert.throws(() => getFamily('pix2pix'), (e: unknown) => e instanceof UsageError && /ae, vae, gan, cyclegan, cut/.test(e.message));
 });
 
 test('bad options are UsageErrors that name the option and what it accepts', () => {
@@ -39,7 +48,7 @@ test('sampleImages draws from the prior of vae and gan models and refuses the ot
   await tf.setBackend('cpu');
   for (const id of FAMILY_IDS) {
     const family = FAMILIES[id];
-    const small = id === 'cyclegan' ? { size: 32, ngf: 2, ndf: 2, blocks: 1 } : { size: 16, latent: 3, ...(id === 'gan' ? { ngf: 2, ndf: 2 } : { nf: 2 }) };
+    const small = SMALL[id];
     const model = family.create(family.resolveConfig(small), new Rng(1));
     if (id === 'vae' || id === 'gan') {
       const images = sampleImages(model, 3, new Rng(2));
@@ -57,7 +66,7 @@ test('creating, checkpointing into and disposing a model of any family frees eve
   await tf.setBackend('cpu');
   for (const id of FAMILY_IDS) {
     const family = FAMILIES[id];
-    const small = id === 'cyclegan' ? { size: 32, ngf: 2, ndf: 2, blocks: 1 } : { size: 16, latent: 3, ...(id === 'gan' ? { ngf: 2, ndf: 2 } : { nf: 2 }) };
+    const small = SMALL[id];
     const before = tf.memory();
     // The studio and the exporter open many models in one process: a model must leave nothing behind.
     const model = family.create(family.resolveConfig(small), new Rng(1));

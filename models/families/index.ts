@@ -1,10 +1,11 @@
-// The four model families by id, with their options and the "new images from the prior" helper
+// The five model families by id, with their options and the "new images from the prior" helper
 // behind `darkroom sample`.
 import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { ae, AE_OPTIONS } from './ae.js';
 import { cyclegan, CYCLEGAN_OPTIONS } from './cyclegan.js';
+import { cut, CUT_OPTIONS } from './cut.js';
 import { FAMILY_IDS, type FamilyId, type FamilyModel, type ModelFamily } from './family.js';
 import { gan, GAN_OPTIONS, GanModel } from './gan.js';
 import type { OptionInfo } from './options.js';
@@ -18,6 +19,7 @@ export const FAMILIES: Record<FamilyId, ModelFamily> = {
   vae,
   gan,
   cyclegan,
+  cut,
 };
 
 /** Every option each family's resolveConfig accepts (anything else is a UsageError), with help and defaults. */
@@ -26,6 +28,7 @@ export const FAMILY_OPTIONS: Record<FamilyId, readonly OptionInfo[]> = {
   vae: VAE_OPTIONS,
   gan: GAN_OPTIONS,
   cyclegan: CYCLEGAN_OPTIONS,
+  cut: CUT_OPTIONS,
 };
 
 export function isFamilyId(id: string): id is FamilyId {

@@ -39,6 +39,24 @@ export function applyNet(net: Net, x: tf.Tensor): tf.Tensor {
   return applyLayers(net, net.spec.layers, x);
 }
 
+/**
+ * Runs the net's top-level layers up to the last of `taps` and returns what came out of each tapped layer, in
+ * the order asked (-1 is the input itself). For feature losses on an encoder's maps (CUT's PatchNCE). A conv whose
+ * output an instance norm normalises is tapped without its bias, as training runs it (the bias has no gradient).
+ * Call inside tf.tidy.
+ */
+export function tapNet(net: Net, x: tf.Tensor, taps: readonly number[]): tf.Tensor[] {
+  const layers = net.spec.layers;
+  const outputs = new Map<number, tf.Tensor>([[-1, x]]);
+  const last = Math.max(...taps);
+  if (last >= layers.length) throw new Error(`${net.spec.name}: no layer ${last} to tap (it has ${layers.length})`);
+  for (let i = 0; i <= last; i++) {
+    x = applyLayer(net, layers[i], x, layers[i + 1]?.op === 'instanceNorm');
+    outputs.set(i, x);
+  }
+  return taps.map((t) => outputs.get(t)!);
+}
+
 function param(net: Net, name: string): tf.Variable {
   const p = net.params.get(name);
   if (!p) throw new Error(`${net.spec.name}: missing parameter ${name}`);

@@ -18,6 +18,7 @@ const SMALL: Record<FamilyId, Record<string, unknown>> = {
   vae: { size: 16, latent: 4, nf: 4 },
   gan: { size: 16, latent: 6, ngf: 4, ndf: 4 },
   cyclegan: { size: 32, ngf: 4, ndf: 4, blocks: 1 },
+  cut: { size: 32, ngf: 4, ndf: 4, blocks: 1, patches: 16 },
 };
 
 before(async () => {

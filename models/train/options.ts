@@ -3,7 +3,7 @@
 // family.resolveConfig unchanged.
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
-import { FAMILY_IDS, type FamilyId } from '../families/family.js';
+import { FAMILY_IDS, FAMILY_TRAITS, type FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import { BACKEND_PREFERENCES } from '../backend/names.js';
 import type { BackendPreference, TrainSettings } from './run-dir.js';
@@ -42,18 +42,6 @@ export interface ResumeRequest {
   threads?: number;
 }
 
-interface FamilyDefaults {
-  batch: number;
-  iterations: number;
-}
-
-// Small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
-const DEFAULTS: Record<FamilyId, FamilyDefaults> = {
-  ae: { batch: 16, iterations: 2000 },
-  vae: { batch: 16, iterations: 3000 },
-  gan: { batch: 16, iterations: 5000 },
-  cyclegan: { batch: 1, iterations: 20000 },
-};
 
 
 export function checkFamily(family: string): FamilyId {
@@ -90,16 +78,16 @@ export function resolveSettings(
   size: number,
 ): { family: FamilyId; settings: Omit<TrainSettings, 'iterations' | 'schedule'>; iterations?: number; epochs?: number } {
   const family = checkFamily(request.family);
-  const defaults = DEFAULTS[family];
-  const twoFolders = family === 'cyclegan';
+  const { defaults } = FAMILY_TRAITS[family];
+  const twoFolders = FAMILY_TRAITS[family].datasets === 2;
   if (twoFolders) {
-    if (request.data) throw new UsageError('cyclegan trains on two folders: give --a DIR and --b DIR instead of --data');
-    if (!request.a || !request.b) throw new UsageError('cyclegan needs both --a DIR (domain A) and --b DIR (domain B)');
+    if (request.data) throw new UsageError(`${family} trains on two folders: give --a DIR and --b DIR instead of --data`);
+    if (!request.a || !request.b) throw new UsageError(`${family} needs both --a DIR (domain A) and --b DIR (domain B)`);
   } else {
-    if (request.a || request.b) throw new UsageError(`${family} trains on one folder: give --data DIR (--a/--b are for cyclegan)`);
+    if (request.a || request.b) throw new UsageError(`${family} trains on one folder: give --data DIR (--a/--b are for cyclegan and cut)`);
     if (!request.data) throw new UsageError(`${family} needs --data DIR, a folder of images`);
   }
-  // CycleGAN's reference resizes to 286 and crops 256: the same ratio at every size.
+  // CycleGAN's and CUT's references resize to 286 and crop 256: the same ratio at every size.
   const loadSize = positiveInt('load-size', request.loadSize, twoFolders ? Math.round((size * 286) / 256) : size, 1);
   if (loadSize < size) throw new UsageError(`--load-size (${loadSize}) must be at least --size (${size}): images are cropped to --size`);
   if (request.iterations !== undefined && request.epochs !== undefined)
@@ -120,8 +108,8 @@ export function resolveSettings(
       batch: batchSize(request.batch, defaults.batch),
       epochs,
       seed,
-      checkpointEvery: positiveInt('checkpoint-every', request.checkpointEvery, family === 'cyclegan' ? 500 : 1000),
-      sampleEvery: positiveInt('sample-every', request.sampleEvery, family === 'cyclegan' ? 100 : 200),
+      checkpointEvery: positiveInt('checkpoint-every', request.checkpointEvery, defaults.checkpointEvery),
+      sampleEvery: positiveInt('sample-every', request.sampleEvery, defaults.sampleEvery),
       logEvery: positiveInt('log-every', request.logEvery, 10),
       backend: checkBackend(request.backend),
       threads: request.threads === undefined ? undefined : positiveInt('threads', request.threads, 1),

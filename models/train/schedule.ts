@@ -1,7 +1,7 @@
 // Learning-rate schedule: a constant factor of 1 for `constant` iterations, then a linear decay to zero over
 // `decay` iterations (the CycleGAN paper's "constant then linearly decay"). The loop multiplies the family's
 // base learning rate by this factor each iteration.
-import type { FamilyId } from '../families/family.js';
+import { FAMILY_TRAITS, type FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 
 export interface LrSchedule {
@@ -11,9 +11,9 @@ export interface LrSchedule {
   decay: number;
 }
 
-/** CycleGAN: half the run constant, half decaying (as in the paper's 100 + 100 epochs). Others: constant. */
+/** CycleGAN and CUT: half the run constant, half decaying (as in the papers' 100 + 100 epochs). Others: constant. */
 export function defaultSchedule(family: FamilyId, totalIterations: number): LrSchedule {
-  if (family === 'cyclegan') {
+  if (FAMILY_TRAITS[family].decayingLr) {
     const constant = Math.ceil(totalIterations / 2);
     return { constant, decay: totalIterations - constant };
   }

@@ -1,0 +1,68 @@
+// PatchNCE (Park, Efros, Zhang, Zhu, "Contrastive Learning for Unpaired Image-to-Image Translation", ECCV 2020):
+// a translated image's patch should be nearer the input patch at the same place than any other input patch of
+// that image. Features come from the generator's own encoder; each tapped layer has a small MLP head (two dense
+// layers of 256 units), and its outputs are L2-normalised. At S random locations per layer, the output image's
+// feature (query) takes the input's feature at the same location (key) as its positive and the input's features
+// at the other S − 1 sampled locations as negatives: cross-entropy over the S scores divided by τ = 0.07.
+// The reference masks the self-pair among the negatives with a score of −10 (weight e^(−10/τ) ≈ 10⁻⁶² against the
+// others): here the positive simply sits on the diagonal of the S × S score matrix, the same loss.
+import * as tf from '@tensorflow/tfjs';
+import { applyNet, type Net } from '../nets/net.js';
+import type { NetSpec } from '../nets/spec.js';
+import type { Rng } from '../rng.js';
+
+export const NCE_TEMPERATURE = 0.07;
+export const NCE_HEAD_UNITS = 256;
+
+/** The two-layer MLP (dense, ReLU, dense) that projects one tapped layer's C channels to the contrastive space. */
+export function buildNceHead(name: string, channels: number): NetSpec {
+  return {
+    name,
+    input: { kind: 'vector', size: channels },
+    layers: [
+      { op: 'dense', name: 'fc0', units: NCE_HEAD_UNITS, bias: true },
+      { op: 'act', fn: 'relu' },
+      { op: 'dense', name: 'fc1', units: NCE_HEAD_UNITS, bias: true },
+    ],
+  };
+}
+
+/** `count` distinct locations of an h×w map (all of them, shuffled, when it has fewer), drawn from rng. */
+export function samplePositions(h: number, w: number, count: number, rng: Rng): Int32Array {
+  return Int32Array.from(rng.permutation(h * w).slice(0, count));
+}
+
+/**
+ * Rows of a [rows, cols] matrix. Its gradient scatters back (tf.gather's own gradient needs UnsortedSegmentSum,
+ * which the wasm backend lacks); the rows are distinct, so scattering equals summing.
+ */
+const gatherDistinctRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [matrix, rows] = args as [tf.Tensor2D, tf.Tensor1D];
+  return {
+    value: tf.gather(matrix, rows),
+    gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.expandDims(rows, 1), dy, matrix.shape), tf.zerosLike(rows)],
+  };
+});
+
+/** Each image's features at the given locations of its H×W map: [B, H, W, C] → [B, S, C]. */
+export function sampleFeatures(features: tf.Tensor4D, positions: tf.Tensor1D): tf.Tensor3D {
+  const [b, h, w, c] = features.shape;
+  // Locations first, so one row gather serves the whole batch: [H·W, B·C].
+  const byLocation = tf.reshape(tf.transpose(tf.reshape(features, [b, h * w, c]), [1, 0, 2]), [h * w, b * c]);
+  const picked = gatherDistinctRows(byLocation, positions) as tf.Tensor2D;
+  return tf.transpose(tf.reshape(picked, [positions.shape[0], b, c]), [1, 0, 2]);
+}
+
+/** Sampled features through a layer's head, L2-normalised: [B, S, C] → [B, S, 256]. */
+export function projectPatches(head: Net, sampled: tf.Tensor3D): tf.Tensor3D {
+  const [b, s, c] = sampled.shape;
+  const projected = tf.reshape(applyNet(head, tf.reshape(sampled, [b * s, c])), [b, s, -1]);
+  return tf.div(projected, tf.add(tf.norm(projected, 'euclidean', 2, true), 1e-7)) as tf.Tensor3D;
+}
+
+/** Mean over images and locations of −log softmax_j(q_i·k_j / τ)[i]: queries q, keys k, both [B, S, D]. */
+export function patchNceLoss(queries: tf.Tensor3D, keys: tf.Tensor3D, temperature = NCE_TEMPERATURE): tf.Scalar {
+  const scores = tf.div(tf.matMul(queries, keys, false, true), temperature);
+  const positives = tf.div(tf.sum(tf.mul(queries, keys), 2), temperature);
+  return tf.mean(tf.sub(tf.logSumExp(scores, 2), positives));
+}
