@@ -85,8 +85,12 @@ test('a folder is mirrored with names, metadata, alpha and depth kept; every bad
 
   // Again: everything converted is skipped (and left alone), the bad files fail again.
   const before = await Promise.all(good.map((g) => fs.stat(join(out, g)).then((s) => s.mtimeMs)));
-  const again = await runBatch({ model, inputs: [input], out, recursive: true });
+  const againEvents: BatchEvent[] = [];
+  const again = await runBatch({ model, inputs: [input], out, recursive: true, onEvent: (e) => againEvents.push(e) });
   assert.deepEqual(again.report.counts, { total: 10, done: 0, skipped: good.length, failed: bad.length, pending: 0 });
+  const againProgress = againEvents.filter((e): e is Extract<BatchEvent, { type: 'progress' }> => e.type === 'progress');
+  assert.ok(againProgress.length >= bad.length && againProgress.every((p) => p.imagesPerMinute === 0), 'files failing at once claim no speed');
+  assert.deepEqual(againProgress.at(-1)!.counts, again.report.counts, 'progress counts converted, skipped and failed apart');
   assert.deepEqual(await Promise.all(good.map((g) => fs.stat(join(out, g)).then((s) => s.mtimeMs))), before);
   const rewritten = JSON.parse(await fs.readFile(reportPath, 'utf8')) as BatchReport;
   assert.deepEqual(rewritten.counts, again.report.counts, 'the report describes the latest run');

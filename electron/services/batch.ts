@@ -61,7 +61,9 @@ export type BatchItemStatus = Exclude<JobStatus, 'pending'>;
 /** Batch progress, one union keyed by `type`; the CLI prints it and the studio relays it unchanged. */
 export type BatchEvent =
   | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse; rangeNote?: string }
-  | { type: 'progress'; done: number; total: number; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
+  /** `done` counts every item settled (converted, skipped or failed); `counts` tells them apart. The rate and ETA come
+   *  from photos converted by this run only: an unreadable file fails at once and says nothing about speed. */
+  | { type: 'progress'; done: number; total: number; counts: BatchCounts; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
   | { type: 'item'; path: string; output: string; status: BatchItemStatus; reason?: string }
   | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
 
@@ -124,8 +126,8 @@ class BatchRun {
   private readonly reportPath: string;
   private readonly timings = new Map<BatchJob, number>();
   private conversionStart = 0;
-  /** Items finished by this run (converted or failed while converting). */
-  private processed = 0;
+  /** Photos converted by this run: the rate and ETA count these only. */
+  private converted = 0;
   /** Items not finished yet. */
   private remaining: number;
   private reportWritten = 0;
@@ -223,7 +225,7 @@ class BatchRun {
   private finish(job: BatchJob, status: BatchItemStatus, reason?: string): void {
     job.status = status;
     if (reason !== undefined) job.reason = reason;
-    this.processed++;
+    if (status === 'done') this.converted++;
     this.remaining--;
     this.emitItem(job);
     this.emitProgress(null);
@@ -236,12 +238,13 @@ class BatchRun {
 
   private emitProgress(current: string | null): void {
     const minutes = (performance.now() - this.conversionStart) / 60000;
-    const imagesPerMinute = this.processed > 0 && minutes > 0 ? this.processed / minutes : 0;
+    const imagesPerMinute = this.converted > 0 && minutes > 0 ? this.converted / minutes : 0;
     const remaining = this.remaining;
     this.emit({
       type: 'progress',
       done: this.jobs.length - remaining,
       total: this.jobs.length,
+      counts: this.counts(),
       current,
       imagesPerMinute,
       etaSeconds: imagesPerMinute > 0 ? (remaining / imagesPerMinute) * 60 : remaining === 0 ? 0 : null,
@@ -270,8 +273,12 @@ class BatchRun {
     return force ? write.then(() => report) : Promise.resolve();
   }
 
-  private report(status: BatchReport['status'], now: number): BatchReport {
+  private counts(): BatchCounts {
     const count = (s: JobStatus) => this.jobs.filter((j) => j.status === s).length;
+    return { total: this.jobs.length, done: count('done'), skipped: count('skipped'), failed: count('failed'), pending: count('pending') };
+  }
+
+  private report(status: BatchReport['status'], now: number): BatchReport {
     return {
       format: 'darkroom-batch-report',
       version: 1,
@@ -291,7 +298,7 @@ class BatchRun {
       startedAt: this.startedAt.toISOString(),
       updatedAt: new Date(now).toISOString(),
       elapsedMs: now - this.startedAt.getTime(),
-      counts: { total: this.jobs.length, done: count('done'), skipped: count('skipped'), failed: count('failed'), pending: count('pending') },
+      counts: this.counts(),
       items: this.jobs.map((j) => ({
         input: j.input,
         output: j.output,
