@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, METHOD_NAMES, dispatch, toErrorBody, validateRequest, type StudioHandlers } from './api.js';
+import { UsageError } from '../models/errors.js';
+import { DatasetError } from '../models/data/folder-dataset.js';
+import { ImageReadError } from '../models/data/image-io.js';
+import { OnnxModelError } from '../models/onnx/model-error.js';
 
 test('every method has a validator, and unknown methods are refused by name', () => {
   assert.ok(METHOD_NAMES.includes('training.start'));
@@ -55,7 +59,14 @@ test('dispatch validates before calling the handler and carries service errors u
   assert.deepEqual(await dispatch(handlers, 'runs.get', { runId: 'x' }), { ok: true });
   const error = await dispatch(handlers, 'runs.delete', { runId: 'x' }).catch((e: unknown) => toErrorBody(e));
   assert.deepEqual(error, { code: 'conflict', message: 'Run "x" is training: stop it before deleting it.' });
-  const usage = Object.assign(new Error('--size must be at least 8'), { name: 'UsageError' });
-  assert.deepEqual(toErrorBody(usage), { code: 'bad-request', message: '--size must be at least 8' });
+  assert.deepEqual(toErrorBody(new UsageError('--size must be at least 8')), { code: 'bad-request', message: '--size must be at least 8' });
+  const userFixable = [
+    new DatasetError('day', 'NO_IMAGES', 'no images in day'),
+    new ImageReadError('a.png', 'CORRUPT', 'the file is damaged'),
+    new OnnxModelError('model m.onnx is an empty file'),
+  ];
+  for (const error of userFixable) assert.equal(toErrorBody(error).code, 'bad-request', error.name);
+  const lookalike = Object.assign(new Error('disk on fire'), { name: 'UsageError' });
+  assert.equal(toErrorBody(lookalike).code, 'failed', 'sorted by class, never by name');
   assert.equal(toErrorBody(new TypeError('boom')).code, 'failed');
 });

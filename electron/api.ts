@@ -8,6 +8,7 @@ import { FAMILY_IDS, FAMILY_TRAITS, type Direction, type FamilyId } from '../mod
 import type { BatchEvent } from './services/batch.js';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
+import { UsageError } from '../models/errors.js';
 
 export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
@@ -328,13 +329,11 @@ export class ApiError extends Error {
 /** Body of every /api response (HTTP 200 for answers and refusals alike; 401/403 only for a missing token or a foreign origin). */
 export type ApiReply<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 
-/** Turns anything a service threw into what the transports send. UsageError and data errors are the caller's to fix. */
+/** Turns anything a service threw into what the transports send: a UsageError is the caller's to fix (bad-request). */
 export function toErrorBody(error: unknown): ApiErrorBody {
   if (error instanceof ApiError) return { code: error.code, message: error.message };
-  if (error instanceof Error) {
-    const userFixable = /UsageError|DatasetError|ImageReadError|ModelError/.test(error.name);
-    return { code: userFixable ? 'bad-request' : 'failed', message: error.message };
-  }
+  if (error instanceof UsageError) return { code: 'bad-request', message: error.message };
+  if (error instanceof Error) return { code: 'failed', message: error.message };
   return { code: 'failed', message: String(error) };
 }
 

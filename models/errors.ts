@@ -1,7 +1,7 @@
-// Errors a person can act on. The CLI maps UsageError (and data errors) to exit code 2: bad usage or
-// bad input found before any work started.
+// The one class of errors a person can act on: every transport reports a UsageError (or a subclass, such as
+// DatasetError, ImageReadError or OnnxModelError) as bad input, and the CLI exits with 2. Anything else is a failure.
 
-/** A bad option, value or combination, found before any work. The message says what to do. */
+/** A bad option, value, file or combination the user can fix; the message says what to do. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }

@@ -8,9 +8,10 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { Rng, type RngState } from '../rng.js';
 import { IMAGE_EXTENSIONS, ImageReadError, isImagePath, readImageForTraining } from './image-io.js';
+import { UsageError } from '../errors.js';
 
 /** A dataset folder is unusable. The message names the folder and says what to do (the CLI exits with 2). */
-export class DatasetError extends Error {
+export class DatasetError extends UsageError {
   readonly dir: string;
   readonly code: 'NOT_FOUND' | 'NOT_A_FOLDER' | 'NO_PERMISSION' | 'NO_IMAGES' | 'NO_USABLE_IMAGES' | 'BAD_OPTIONS';
   constructor(dir: string, code: DatasetError['code'], message: string, options?: { cause?: unknown }) {

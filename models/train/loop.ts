@@ -44,7 +44,7 @@ export interface RunOutcome {
   badInput?: boolean;
 }
 
-const isBadInput = (error: unknown) => error instanceof UsageError || (error as Error)?.name === 'DatasetError';
+const isBadInput = (error: unknown) => error instanceof UsageError;
 
 export async function runTraining(options: RunTrainingOptions): Promise<RunOutcome> {
   const { runDir, onEvent } = options;

@@ -1,7 +1,8 @@
 // The two errors image-io throws, and the shortening of libvips' long messages that both use.
+import { UsageError } from '../../errors.js';
 
-/** An image file could not be read. `message` names the file and says why in plain words. */
-export class ImageReadError extends Error {
+/** An image file could not be read (the user's to fix: another file, a repaired one). `message` names the file and says why in plain words. */
+export class ImageReadError extends UsageError {
   readonly path: string;
   readonly reason: string;
   readonly code: 'NOT_FOUND' | 'NOT_A_FILE' | 'NO_PERMISSION' | 'EMPTY' | 'NOT_AN_IMAGE' | 'CORRUPT' | 'TOO_LARGE' | 'UNSUPPORTED' | 'IO';
