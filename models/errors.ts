@@ -5,3 +5,13 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** The one wording, everywhere, for a folder that is not there. */
+export function noSuchFolder(path: string): string {
+  return `The folder ${path} does not exist: check the path`;
+}
+
+/** The one wording, everywhere, for a file given where a folder is needed. */
+export function notAFolder(path: string): string {
+  return `${path} is a file, not a folder: choose the folder that holds it`;
+}

@@ -7,6 +7,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { isImagePath } from '../../models/data/image-io.js';
+import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { ApiError, type FolderUse } from '../api.js';
 
 export type AccessMode = 'trusted' | 'browser';
@@ -36,9 +37,9 @@ export function isInside(path: string, folder: string): boolean {
 
 async function realFolder(path: string): Promise<string> {
   const real = await fs.realpath(resolve(path)).catch(() => {
-    throw new ApiError('not-found', `${path} does not exist`);
+    throw new ApiError('not-found', noSuchFolder(path));
   });
-  if (!(await fs.stat(real)).isDirectory()) throw new ApiError('bad-request', `${path} is a file, not a folder`);
+  if (!(await fs.stat(real)).isDirectory()) throw new ApiError('bad-request', notAFolder(path));
   return real;
 }
 

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo, readRegularFile } from '../../models/data/image-io.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
+import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { ApiError, type DatasetImage, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 
@@ -81,8 +82,8 @@ function tally(values: string[]): { key: string; count: number }[] {
 export async function inspectFolder(dir: string): Promise<FolderInspection> {
   const root = resolve(dir);
   const stat = await fs.stat(root).catch(() => null);
-  if (!stat) throw new ApiError('bad-request', `The folder ${root} does not exist. Check the path.`);
-  if (!stat.isDirectory()) throw new ApiError('bad-request', `${root} is a file; choose the folder that holds the images.`);
+  if (!stat) throw new ApiError('bad-request', noSuchFolder(root));
+  if (!stat.isDirectory()) throw new ApiError('bad-request', notAFolder(root));
   const files = await listImages(root);
   if (files.length === 0)
     throw new ApiError('bad-request', `${root} holds no images (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC), also in its sub-folders. Choose a folder of images.`);

@@ -1,9 +1,10 @@
 // Getting a file into sharp safely, for every reader in read.ts: the bytes are read with plain-word errors,
 // the header is probed first (HEVC HEIC and decompression bombs are refused before decoding), and sharp's
-// failures are mapped to ImageReadErrors that say what is wrong with the file.
+// failures are mapped to ImageReadErrors that say what is wrong with the file in plain words (libvips's own text
+// stays in the error's cause, never in the reason a person reads).
 
 import sharp from './sharp.js';
-import { ImageReadError, shortSharpMessage } from './errors.js';
+import { ImageReadError } from './errors.js';
 import { readRegularFile } from './regular-file.js';
 
 function readErrorFromSharp(path: string, err: unknown, maxPixels: number): ImageReadError {
@@ -21,16 +22,16 @@ function readErrorFromSharp(path: string, err: unknown, maxPixels: number): Imag
     return new ImageReadError(path, 'NOT_AN_IMAGE', 'not an image, or in a format Darkroom cannot read', { cause: err });
   }
   if (/unsupported (codec|feature)|no decoder|hevc/i.test(msg)) {
-    return new ImageReadError(path, 'UNSUPPORTED', `this kind of image is not supported (${shortSharpMessage(err)})`, {
+    return new ImageReadError(path, 'UNSUPPORTED', 'this kind of image is not supported', {
       cause: err,
     });
   }
   if (/premature end|truncat|unexpected end|insufficient input|read error|short read|end of (file|stream)/i.test(msg)) {
-    return new ImageReadError(path, 'CORRUPT', `the file is truncated or damaged (${shortSharpMessage(err)})`, {
+    return new ImageReadError(path, 'CORRUPT', 'the file is truncated or damaged', {
       cause: err,
     });
   }
-  return new ImageReadError(path, 'CORRUPT', `the file is damaged or not a valid image (${shortSharpMessage(err)})`, {
+  return new ImageReadError(path, 'CORRUPT', 'the file is damaged or not a valid image', {
     cause: err,
   });
 }
