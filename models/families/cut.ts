@@ -20,18 +20,17 @@ import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
 import { CYCLEGAN_PRESETS } from './cyclegan.js';
-import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { PRESETS, type Batches, type ExportPart, type FamilyModel, type FamilyState, type ModelFamily, type Preset, type SampleGrid } from './family.js';
 import { mseTo } from './losses.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { buildNceHead, patchNceLoss, projectPatches, sampleFeatures, samplePositions } from './patch-nce.js';
-import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
+import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type CutMode = 'cut' | 'fastcut';
-export type CutPreset = 'light' | 'standard';
 
 export type CutConfig = {
   size: number;
-  preset: CutPreset;
+  preset: Preset;
   ngf: number;
   ndf: number;
   blocks: number;
@@ -55,7 +54,7 @@ const MODE_DEFAULTS: Record<CutMode, { lambdaNce: number; identity: boolean; fli
 export const CUT_OPTIONS: readonly OptionInfo[] = [
   { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 },
   { name: 'mode', help: 'cut (with the identity term on B) or fastcut (lighter: no identity term, flip-equivariance)', default: 'cut', choices: ['cut', 'fastcut'] },
-  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: ['light', 'standard'] },
+  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: PRESETS },
   { name: 'ngf', help: "generator width (filters of the 7×7 stem); overrides the preset's", default: null },
   { name: 'ndf', help: "discriminator width (filters of its first conv); overrides the preset's", default: null },
   { name: 'blocks', help: "residual blocks in the generator (at least 1); overrides the preset's", default: null },
@@ -182,17 +181,12 @@ export class CutModel implements FamilyModel {
       tf.dispose([batch.a, batch.b, ...kept]);
     }
     const values = await readScalars(losses);
-    const order = identity(this.config) ? ['D', 'G', 'nce_A', 'nce_B'] : ['D', 'G', 'nce_A'];
+    const order = this.config.identity ? ['D', 'G', 'nce_A', 'nce_B'] : ['D', 'G', 'nce_A'];
     return Object.fromEntries(order.map((name) => [name, values[name]]));
   }
 
   sampleGrid(fixed: Batches): SampleGrid {
-    const a = checkImages(fixed.a, 'domain A sample images', null, this.family);
-    const b = checkImages(fixed.b, 'domain B sample images', null, this.family);
-    for (const [h, w] of [a.shape.slice(1, 3), b.shape.slice(1, 3)]) {
-      if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`cut: sample images must have height and width multiples of 4, got ${h}×${w}`);
-    }
-    const n = Math.min(a.shape[0], b.shape[0]);
+    const { a, b, n } = checkSamplePairs(fixed, this.family);
     return tf.tidy(() => {
       const realA = a.slice(0, n);
       const rows = [
@@ -231,8 +225,6 @@ export class CutModel implements FamilyModel {
   }
 }
 
-const identity = (config: CutConfig) => config.identity;
-
 export const cut: ModelFamily<CutConfig> = {
   id: 'cut',
   title: 'CUT / FastCUT',
@@ -241,7 +233,7 @@ export const cut: ModelFamily<CutConfig> = {
   resolveConfig(options) {
     const given = givenOptions('cut', options, CUT_OPTIONS);
     const mode = choiceOption('cut', given, 'mode', ['cut', 'fastcut'] as const, 'cut');
-    const preset = choiceOption('cut', given, 'preset', ['light', 'standard'] as const, 'light');
+    const preset = choiceOption('cut', given, 'preset', PRESETS, 'light');
     const base = CYCLEGAN_PRESETS[preset];
     const defaults = MODE_DEFAULTS[mode];
     return {

@@ -15,15 +15,13 @@ import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '.
 import { buildResnetGenerator } from '../nets/resnet-generator.js';
 import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
-import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
+import { PRESETS, type Batches, type ExportPart, type FamilyModel, type FamilyState, type ModelFamily, type Preset, type SampleGrid } from './family.js';
 import { ImagePool } from './image-pool.js';
 import { l1, mseTo } from './losses.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
+import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
-export type CycleGanPreset = 'light' | 'standard';
-
-export const CYCLEGAN_PRESETS: Record<CycleGanPreset, { ngf: number; ndf: number; blocks: number }> = {
+export const CYCLEGAN_PRESETS: Record<Preset, { ngf: number; ndf: number; blocks: number }> = {
   // light: half the paper's width for CPU training; the discriminator is narrowed with the generator so it
   // does not overpower it (and costs half as much).
   light: { ngf: 32, ndf: 32, blocks: 6 },
@@ -33,7 +31,7 @@ export const CYCLEGAN_PRESETS: Record<CycleGanPreset, { ngf: number; ndf: number
 export type CycleGanConfig = {
   /** Training crop size (the generators are fully convolutional and run at any multiple of 4 afterwards). */
   size: number;
-  preset: CycleGanPreset;
+  preset: Preset;
   ngf: number;
   ndf: number;
   blocks: number;
@@ -46,7 +44,7 @@ export type CycleGanConfig = {
 
 export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
   { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 },
-  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: ['light', 'standard'] },
+  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: PRESETS },
   { name: 'ngf', help: "generator width (filters of the 7×7 stem); overrides the preset's", default: null },
   { name: 'ndf', help: "discriminator width (filters of its first conv); overrides the preset's", default: null },
   { name: 'blocks', help: "residual blocks in each generator; overrides the preset's", default: null },
@@ -165,12 +163,7 @@ export class CycleGanModel implements FamilyModel {
   }
 
   sampleGrid(fixed: Batches): SampleGrid {
-    const a = checkImages(fixed.a, 'domain A sample images', null, this.family);
-    const b = checkImages(fixed.b, 'domain B sample images', null, this.family);
-    for (const [h, w] of [a.shape.slice(1, 3), b.shape.slice(1, 3)]) {
-      if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`cyclegan: sample images must have height and width multiples of 4, got ${h}×${w}`);
-    }
-    const n = Math.min(a.shape[0], b.shape[0]);
+    const { a, b, n } = checkSamplePairs(fixed, this.family);
     return tf.tidy(() => {
       const realA = a.slice(0, n);
       const realB = b.slice(0, n);
@@ -237,7 +230,7 @@ export const cyclegan: ModelFamily<CycleGanConfig> = {
   datasets: 2,
   resolveConfig(options) {
     const given = givenOptions('cyclegan', options, CYCLEGAN_OPTIONS);
-    const preset = choiceOption('cyclegan', given, 'preset', ['light', 'standard'] as const, 'light');
+    const preset = choiceOption('cyclegan', given, 'preset', PRESETS, 'light');
     const base = CYCLEGAN_PRESETS[preset];
     return {
       size: intOption('cyclegan', given, 'size', 128, { multipleOf: 4, min: Math.max(32, PATCHGAN_MIN_SIZE), max: 4096 }),

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Net } from '../nets/net.js';
 import { Rng, type RngState } from '../rng.js';
 import type { Adam } from '../train/adam.js';
-import type { FamilyId, FamilyState } from './family.js';
+import type { Batches, FamilyId, FamilyState } from './family.js';
 
 /** Bumped when the layout of a family's state changes, so an old checkpoint fails with a clear message. */
 export const STATE_VERSION = 1;
@@ -89,6 +89,16 @@ export async function readScalars(scalars: Record<string, tf.Scalar>): Promise<R
   } finally {
     stacked.dispose();
   }
+}
+
+/** A two-domain family's fixed sample batches, checked (NHWC RGB, sides multiples of 4), and how many pairs to show. */
+export function checkSamplePairs(fixed: Batches, family: FamilyId): { a: tf.Tensor4D; b: tf.Tensor4D; n: number } {
+  const a = checkImages(fixed.a, 'domain A sample images', null, family);
+  const b = checkImages(fixed.b, 'domain B sample images', null, family);
+  for (const [h, w] of [a.shape.slice(1, 3), b.shape.slice(1, 3)]) {
+    if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`${family}: sample images must have height and width multiples of 4, got ${h}×${w}`);
+  }
+  return { a, b, n: Math.min(a.shape[0], b.shape[0]) };
 }
 
 /** Checks a batch is NHWC RGB of the size the nets were built for (null: any size). */
