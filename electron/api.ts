@@ -69,6 +69,8 @@ export interface AppInfo {
   sample: { dayDatasetId: string; nightDatasetId: string } | null;
   /** Where folder pickers start. */
   home: string;
+  /** The user's pictures folder (the folder browser's first stop), when this machine has one. */
+  pictures: string | null;
 }
 
 /** The folder browser shows folders and images only (hidden ones when asked), never other files. */
@@ -254,10 +256,18 @@ export type StudioEvent =
   /** `media`: for sample events, the sample image as a workspace file. */
   | { type: 'training'; jobId: string; event: TrainingEvent; media?: MediaRef }
   | { type: 'batch'; jobId: string; event: StudioBatchEvent }
+  /** A photo's translation, tile by tile: `jobId` is the one the convert.image request named. */
+  | { type: 'convert'; jobId: string; event: ConvertProgress }
   /** The list of runs, datasets or models changed (another window, a finished export…): refetch. */
   | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
 
 export type StudioEventType = StudioEvent['type'];
+
+/** Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1). */
+export interface ConvertProgress {
+  done: number;
+  total: number;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Methods
@@ -292,7 +302,9 @@ export interface StudioMethods {
   'models.delete': Method<{ id: string }, Empty>;
   'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
   'models.interpolate': Method<{ id: string; steps: number; seed?: number }, GeneratedImages>;
-  'convert.image': Method<{ modelId: string; image: ImageInput; device?: DeviceChoice }, ConvertResult>;
+  /** `jobId`, chosen by the caller: its progress events carry it, and convert.cancel stops it. */
+  'convert.image': Method<{ modelId: string; image: ImageInput; device?: DeviceChoice; jobId?: string }, ConvertResult>;
+  'convert.cancel': Method<JobRef, Empty>;
   'convert.save': Method<{ resultId: string; format: Exclude<OutputFormat, 'same'>; quality?: number; path?: string }, SavedImage>;
   'batch.start': Method<BatchRequest, JobRef>;
   'batch.cancel': Method<JobRef, Empty>;
@@ -520,9 +532,15 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
   },
   'convert.image': (raw) => {
     const m = 'convert.image';
-    const r = record(m, raw, ['modelId', 'image', 'device']);
-    return clean({ modelId: id(m, r.modelId, 'modelId'), image: validateImageInput(m, r.image), device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true) });
+    const r = record(m, raw, ['modelId', 'image', 'device', 'jobId']);
+    return clean({
+      modelId: id(m, r.modelId, 'modelId'),
+      image: validateImageInput(m, r.image),
+      device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true),
+      jobId: r.jobId === undefined ? undefined : id(m, r.jobId, 'jobId'),
+    });
   },
+  'convert.cancel': byId('convert.cancel', 'jobId'),
   'convert.save': (raw) => {
     const m = 'convert.save';
     const r = record(m, raw, ['resultId', 'format', 'quality', 'path']);
@@ -582,6 +600,7 @@ export const IPC = {
   pickFile: 'darkroom:pick-file',
   saveFile: 'darkroom:save-file',
   startDrag: 'darkroom:start-drag',
+  openFolder: 'darkroom:open-folder',
 } as const;
 
 /** The Electron protocol that serves MediaRefs (darkroom-media://workspace/<ref>). */
@@ -613,4 +632,6 @@ export interface DarkroomBridge {
   saveFile(defaultName: string): Promise<string | null>;
   /** Starts a native drag of a workspace file out of the window. */
   startDrag(media: MediaRef): void;
+  /** Shows a folder in the system's file manager; rejects, saying why, when it is not a folder. */
+  openFolder(path: string): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { IPC, MEDIA_PROTOCOL, dispatch, toErrorBody, type ApiReply, type StudioEvent } from './api.js';
 import { createStudio, RENDERER_DIR, type StudioBackend } from './services/studio.js';
 import { defaultWorkspaceDir } from './services/workspace.js';
+import { folderToOpen } from './services/studio-files.js';
 import { electronMediaRef, mediaHeaders } from './services/media-policy.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -114,6 +115,15 @@ function registerIpc(studio: StudioBackend): void {
     if (!fromOwnPage(event) || typeof defaultName !== 'string') return null;
     const result = await dialog.showSaveDialog(window(event), { defaultPath: defaultName.replace(/[\\/]/g, '_').slice(0, 255) });
     return result.canceled ? null : (result.filePath ?? null);
+  });
+  ipcMain.handle(IPC.openFolder, async (event, path: unknown): Promise<ApiReply<null>> => {
+    if (!fromOwnPage(event)) return { ok: false, error: { code: 'unauthorized', message: 'IPC from an unknown page was refused' } };
+    try {
+      const problem = await shell.openPath(await folderToOpen(path));
+      return problem ? { ok: false, error: { code: 'failed', message: `The file manager could not open the folder: ${problem}` } } : { ok: true, result: null };
+    } catch (error) {
+      return { ok: false, error: toErrorBody(error) };
+    }
   });
   ipcMain.on(IPC.startDrag, (event, media: unknown) => {
     if (!fromOwnPage(event) || typeof media !== 'string') return;

@@ -29,6 +29,10 @@ const bridge: DarkroomBridge = {
   pickFile: (kind) => ipcRenderer.invoke(IPC.pickFile, kind) as Promise<string | null>,
   saveFile: (defaultName) => ipcRenderer.invoke(IPC.saveFile, defaultName) as Promise<string | null>,
   startDrag: (media) => ipcRenderer.send(IPC.startDrag, media),
+  async openFolder(path) {
+    const reply = (await ipcRenderer.invoke(IPC.openFolder, path)) as ApiReply<null>;
+    if (!reply.ok) throw new BridgeError(reply.error.code, reply.error.message);
+  },
 };
 
 contextBridge.exposeInMainWorld('darkroom', bridge);

@@ -7,7 +7,8 @@ import { createNet, disposeNet } from '../../models/nets/net.js';
 import { exportNet } from '../../models/onnx/export.js';
 import { encodePng } from '../../models/data/image-io.js';
 import { Rng } from '../../models/rng.js';
-import { ConvertJobs } from './studio-convert.js';
+import { CANCELLED, ConvertJobs } from './studio-convert.js';
+import type { StudioEvent } from '../api.js';
 import { ModelStore } from './models.js';
 import { openWorkspace } from './workspace.js';
 
@@ -39,4 +40,36 @@ test('the convert cache keeps the newest photos only, and nothing of a photo tha
   await writeFile(join(workspace.paths.convert, 'left-over.png'), 'x');
   await openWorkspace(join(root, 'ws'));
   assert.deepEqual(await cached(), [], 'opening the workspace empties the cache');
+});
+
+test('a photo converted under a job id reports its tiles and stops between tiles when cancelled, leaving nothing behind', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-cancel-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const workspace = await openWorkspace(join(root, 'ws'));
+  const models = new ModelStore(workspace);
+  const net = createNet({ name: 't', input: { kind: 'image', channels: 3 }, layers: [{ op: 'conv', name: 'c', filters: 3, kernel: 1, stride: 1, pad: 0, bias: true }] }, new Rng(1), 0.3);
+  const model = await models.import({ bytes: await exportNet(net, { metadata: { 'darkroom.range': '-1,1' } }), name: 'm.onnx' });
+  disposeNet(net);
+  const events: StudioEvent[] = [];
+  let cancelAfterFirstTile = false;
+  const jobs = new ConvertJobs(workspace, models, (event) => {
+    events.push(event);
+    if (cancelAfterFirstTile && event.type === 'convert') jobs.cancelConversion(event.jobId);
+  });
+  // Larger than the model's largest default tile on both sides, so it is cut into several tiles.
+  const [width, height] = [2200, 1500];
+  const png = (await encodePng(new Uint8Array(width * height * 3).fill(90), width, height, 3)).toString('base64');
+
+  await jobs.convertImage(model.id, { name: 'whole.png', base64: png }, 'cpu', 'job-1');
+  const tiles = events.flatMap((e) => (e.type === 'convert' && e.jobId === 'job-1' ? [e.event] : []));
+  assert.ok(tiles.length > 1, `several tiles (got ${tiles.length})`);
+  assert.deepEqual(tiles.map((e) => e.done), tiles.map((_, i) => i + 1), 'one event per tile, in order');
+  assert.ok(tiles.every((e) => e.total === tiles.length));
+
+  cancelAfterFirstTile = true;
+  events.length = 0;
+  await assert.rejects(jobs.convertImage(model.id, { name: 'cancelled.png', base64: png }, 'cpu', 'job-2'), { message: CANCELLED });
+  assert.equal(events.filter((e) => e.type === 'convert').length, 1, 'no tile after the cancel');
+  assert.equal((await readdir(workspace.paths.convert)).length, 1, 'the cancelled photo left no folder');
+  assert.throws(() => jobs.cancelConversion('job-2'), /not being converted/);
 });

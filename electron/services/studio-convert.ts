@@ -7,12 +7,15 @@ import { pipeline } from 'node:stream/promises';
 import { basename, extname, join } from 'node:path';
 import { decodeImageFile, encodePng, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
-import { convertPhoto } from './convert.js';
+import { convertPhoto, type ConvertOptions } from './convert.js';
 import { ApiError, type BatchRequest, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import { requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
 import { trustedAccess, type AccessPolicy } from './access-policy.js';
+
+/** What a cancelled conversion answers (the Convert view keeps its previous result and says nothing more). */
+export const CANCELLED = 'The conversion was cancelled.';
 
 /** Converted photos remembered for saving (their files stay in the workspace cache). */
 const KEEP_RESULTS = 50;
@@ -42,6 +45,8 @@ export class ConvertJobs {
   readonly #emit: (event: StudioEvent) => void;
   readonly #results = new Map<string, Kept>();
   readonly #batches = new Map<string, BatchJob>();
+  /** Photos being converted under a caller's job id, to cancel them between tiles. */
+  readonly #converting = new Map<string, AbortController>();
 
   readonly #keepResults: number;
   readonly #access: AccessPolicy;
@@ -54,7 +59,28 @@ export class ConvertJobs {
     this.#emit = emit;
   }
 
-  async convertImage(modelId: string, image: ImageInput, device?: DeviceChoice): Promise<ConvertResult> {
+  async convertImage(modelId: string, image: ImageInput, device?: DeviceChoice, jobId?: string): Promise<ConvertResult> {
+    if (jobId !== undefined && this.#converting.has(jobId)) throw new ApiError('conflict', `A photo is already being converted as "${jobId}".`);
+    const controller = new AbortController();
+    if (jobId !== undefined) this.#converting.set(jobId, controller);
+    try {
+      return await this.#convertImage(modelId, image, device, jobId, controller.signal);
+    } catch (error) {
+      if (controller.signal.aborted) throw new ApiError('conflict', CANCELLED);
+      throw error;
+    } finally {
+      if (jobId !== undefined) this.#converting.delete(jobId);
+    }
+  }
+
+  /** Stops a photo's conversion after the tile being translated; its request then fails with CANCELLED. */
+  cancelConversion(jobId: string): void {
+    const controller = this.#converting.get(jobId);
+    if (!controller) throw new ApiError('not-found', 'That photo is not being converted any more.');
+    controller.abort();
+  }
+
+  async #convertImage(modelId: string, image: ImageInput, device: DeviceChoice | undefined, jobId: string | undefined, signal: AbortSignal): Promise<ConvertResult> {
     const model = await this.#models.get(modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model to convert photos`);
     const range = rangeOption(model);
@@ -64,7 +90,8 @@ export class ConvertJobs {
     const dir = join(this.#workspace.paths.convert, id);
     await fs.mkdir(dir, { recursive: true });
     try {
-      return await this.#convertInto(dir, id, modelId, inputName, image, range, device);
+      const onTile = jobId === undefined ? undefined : (done: number, total: number) => this.#emit({ type: 'convert', jobId, event: { done, total } });
+      return await this.#convertInto(dir, id, modelId, inputName, image, range, device, { signal, onTile });
     } catch (error) {
       // A photo that could not be converted leaves nothing behind in the cache.
       await fs.rm(dir, { recursive: true, force: true });
@@ -72,7 +99,16 @@ export class ConvertJobs {
     }
   }
 
-  async #convertInto(dir: string, id: string, modelId: string, inputName: string, image: ImageInput, range: string | undefined, device: DeviceChoice | undefined): Promise<ConvertResult> {
+  async #convertInto(
+    dir: string,
+    id: string,
+    modelId: string,
+    inputName: string,
+    image: ImageInput,
+    range: string | undefined,
+    device: DeviceChoice | undefined,
+    progress: Pick<ConvertOptions, 'signal' | 'onTile'>,
+  ): Promise<ConvertResult> {
     // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
     if (image.path) await this.#copyIn(image.path, original);
@@ -80,7 +116,7 @@ export class ConvertJobs {
 
     const modelFile = await this.#models.fileOf(modelId);
     const translated = join(dir, 'translated.png');
-    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range, device });
+    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range, device, ...progress });
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
     const decoded = await decodeImageFile(original);

@@ -19,7 +19,7 @@ import { ModelStore } from './models.js';
 import { RunManager } from './studio-runs.js';
 import { ConvertJobs } from './studio-convert.js';
 import { DARKROOM_VERSION } from './export.js';
-import { listFolder } from './studio-files.js';
+import { listFolder, picturesFolder } from './studio-files.js';
 import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
@@ -74,6 +74,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
 
   const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION);
   const convert = new ConvertJobs(workspace, models, emit, undefined, access);
+  const pictures = await picturesFolder();
 
   const info = (): AppInfo => ({
     version: DARKROOM_VERSION,
@@ -88,6 +89,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     firstStart: workspace.firstStart,
     sample: workspace.info.sample && datasets.list().some((d) => d.id === workspace.info.sample!.dayDatasetId) ? workspace.info.sample : null,
     home: homedir(),
+    pictures,
   });
 
   const handlers: StudioHandlers = {
@@ -146,7 +148,11 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     },
     'models.generate': async ({ id, count, seed }) => ({ images: await models.generate(id, count, seed ?? 1) }),
     'models.interpolate': async ({ id, steps, seed }) => ({ images: await models.interpolate(id, steps, seed ?? 1) }),
-    'convert.image': async ({ modelId, image, device }) => convert.convertImage(modelId, image, device),
+    'convert.image': async ({ modelId, image, device, jobId }) => convert.convertImage(modelId, image, device, jobId),
+    'convert.cancel': async ({ jobId }) => {
+      convert.cancelConversion(jobId);
+      return {};
+    },
     'convert.save': async (request) => convert.save(request),
     'batch.start': async (request) => convert.startBatch(request),
     'batch.cancel': async ({ jobId }) => {
