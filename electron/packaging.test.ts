@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from './services/paths.js';
+import { PROJECT_ROOT, trainerEntry } from './services/paths.js';
 
 const read = (path: string) => readFileSync(join(PROJECT_ROOT, path), 'utf8');
 
@@ -42,10 +42,18 @@ test('every fuse the security checklist names is set, each the safe way unless t
   assert.notEqual(config.asar, false, 'onlyLoadAppFromAsar needs the app packed in app.asar');
 });
 
-test('the trainer starts under these fuses: ELECTRON_RUN_AS_NODE (runAsNode on) and tsx through execArgv, not NODE_OPTIONS', () => {
+test('the trainer starts under these fuses: ELECTRON_RUN_AS_NODE (runAsNode on), the bundle with no Node flags, no NODE_OPTIONS', () => {
   const runs = read('electron/services/studio-runs.ts');
   const training = read('electron/services/training.ts');
   assert.match(runs, /ELECTRON_RUN_AS_NODE: '1'/, 'if the trainer no longer needs ELECTRON_RUN_AS_NODE, turn runAsNode off');
-  assert.match(training, /execArgv: \['--import', tsxLoader\(\)\]/, 'the tsx loader must travel as a command-line flag');
+  assert.deepEqual(trainerEntry(false), { script: join(PROJECT_ROOT, 'dist', 'trainer.cjs'), execArgv: [] });
   for (const source of [runs, training]) assert.doesNotMatch(source, /NODE_OPTIONS/, 'NODE_OPTIONS is ignored by the packaged app');
+});
+
+test('the installers ship the bundle and production dependencies only: no sources, tests or benchmarks', () => {
+  const text = read('electron-builder.yml');
+  const files = /^files:\n((?: {2}- .*\n)+)/m.exec(text)?.[1].split('\n').filter(Boolean).map((line) => line.replace(/^ {2}- "?|"?$/g, ''));
+  assert.deepEqual(files, ['package.json', 'dist/**', '!dist/**/*.map']);
+  const manifest = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+  for (const tool of ['tsx', 'esbuild', 'vite', 'typescript', 'electron']) assert.equal(manifest.dependencies[tool], undefined, `${tool} is a build tool`);
 });

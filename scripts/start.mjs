@@ -1,63 +1,107 @@
 #!/usr/bin/env node
-// `npm start`: builds the renderer (Vite) and the Electron main process and preload (esbuild), then launches
-// Electron. Where the Electron binary is missing (npm installs the electron package without running its
-// download script), it says so plainly and points to browser mode, `npx darkroom serve`.
-// `node scripts/start.mjs --build-only` builds without launching (the Electron e2e tests and packaging use it).
+// `npm start`: makes sure the Electron binary is there, builds dist/ (scripts/build.mjs), then opens the studio in
+// Electron. npm installs the electron package without its download script (package.json allowScripts), so the
+// first start runs Electron's own installer, its progress on the terminal. Only when that fails (offline, a
+// proxy, an unsupported platform) does it print why and point to browser mode, `npx darkroom serve`.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildStudio, MAIN_JS } from './build.mjs';
+
+export { buildStudio, MAIN_JS };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const MAIN_JS = join(ROOT, 'dist', 'electron', 'main.js');
+/** Downloading Electron (~100 MB) on a slow line takes minutes; a network that swallows requests must not hang. */
+export const ELECTRON_INSTALL_TIMEOUT_MS = 5 * 60_000;
+/** The installer's last lines kept to say why it failed. */
+const REASON_LINES = 3;
 
-/** Renderer into dist/renderer, main into dist/electron/main.js (ESM), preload into dist/electron/preload.cjs. */
-export async function buildStudio({ quiet = false } = {}) {
-  const { build: viteBuild } = await import('vite');
-  const esbuild = await import('esbuild');
-  await viteBuild({ configFile: join(ROOT, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
-  const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: quiet ? 'warning' : 'info' };
-  // Project sources are bundled; packages stay external (native modules, tfjs, Electron itself).
-  await esbuild.build({ ...common, entryPoints: [join(ROOT, 'electron', 'main.ts')], outfile: MAIN_JS, format: 'esm', packages: 'external' });
-  await esbuild.build({ ...common, entryPoints: [join(ROOT, 'electron', 'preload.ts')], outfile: join(ROOT, 'dist', 'electron', 'preload.cjs'), format: 'cjs', external: ['electron'] });
+/** The folder of this clone's electron package. */
+export function electronPackageDir() {
+  return dirname(createRequire(import.meta.url).resolve('electron/package.json'));
 }
 
-/** The Electron executable, or null with the reason when this install has none. */
-export function electronBinary() {
-  try {
-    const path = createRequire(import.meta.url)('electron');
-    if (typeof path === 'string' && existsSync(path)) return { path, reason: null };
-    return { path: null, reason: `the Electron binary is missing (${path})` };
-  } catch (error) {
-    return { path: null, reason: `the Electron binary was never downloaded (${error.message.split('\n')[0]})` };
+/** The Electron executable in an electron package, or null with the reason (what the package's index.js reads). */
+export function electronBinary(packageDir = electronPackageDir()) {
+  const pathFile = join(packageDir, 'path.txt');
+  if (!existsSync(pathFile)) return { path: null, reason: 'the Electron binary was never downloaded' };
+  const path = join(packageDir, 'dist', readFileSync(pathFile, 'utf8'));
+  return existsSync(path) ? { path, reason: null } : { path: null, reason: `the Electron binary is missing (${path})` };
+}
+
+/**
+ * The Electron binary, running the package's own installer (install.js) once when it is missing. On a terminal
+ * the installer writes straight to it (its progress bar draws only on a TTY, and its error stays above our
+ * message); elsewhere its output is relayed to `output` and its error line becomes the reason. Never throws.
+ */
+export async function ensureElectron({ packageDir = electronPackageDir(), env = process.env, timeoutMs = ELECTRON_INSTALL_TIMEOUT_MS, output = process.stderr } = {}) {
+  const found = electronBinary(packageDir);
+  if (found.path) return found;
+  output.write('Downloading Electron for the desktop window (once)…\n');
+  const onTerminal = output === process.stderr && process.stderr.isTTY === true;
+  const child = spawn(process.execPath, [join(packageDir, 'install.js')], { cwd: packageDir, env, stdio: ['ignore', onTerminal ? 'inherit' : 'pipe', onTerminal ? 'inherit' : 'pipe'] });
+  let tail = onTerminal ? 'its error is printed above' : '';
+  const relay = (chunk) => {
+    output.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', relay);
+  child.stderr?.on('data', relay);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const code = await new Promise((resolve) => {
+    child.on('error', (error) => {
+      tail += `\n${error.message}`;
+      resolve(null);
+    });
+    child.on('close', (exitCode) => resolve(exitCode));
+  });
+  clearTimeout(timer);
+  const after = electronBinary(packageDir);
+  if (code === 0 && after.path) return after;
+  if (code === 0) {
+    const skipped = env.ELECTRON_SKIP_BINARY_DOWNLOAD ? ' because ELECTRON_SKIP_BINARY_DOWNLOAD is set' : '';
+    return { path: null, reason: `Electron's installer finished without installing it${skipped} (${after.reason})` };
   }
+  const why = timedOut ? `it did not finish within ${Math.round(timeoutMs / 1000)} s` : installerReason(tail) || `it exited with code ${code}`;
+  return { path: null, reason: `Electron's installer could not download it: ${why}` };
+}
+
+/** The error line of the installer's output (its stack trace's first line), else its last lines. */
+function installerReason(output) {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => /^\w*Error\b|^Error:/.test(l));
+  return error ?? lines.slice(-REASON_LINES).join(' ');
+}
+
+export function browserModeMessage(reason) {
+  return [
+    '',
+    `Darkroom cannot open its desktop window here: ${reason}.`,
+    '',
+    'Use the studio in your browser instead — same features, same workspace:',
+    '',
+    '    npx darkroom serve',
+    '',
+    'and open the address it prints. Once downloads work, `npm start` tries Electron again.',
+    '',
+  ].join('\n');
 }
 
 async function main() {
   const args = process.argv.slice(2);
-  await buildStudio();
-  if (args.includes('--build-only')) return 0;
-  const electron = electronBinary();
+  const electron = await ensureElectron();
   if (!electron.path) {
-    process.stderr.write(
-      [
-        '',
-        `Darkroom cannot open its desktop window here: ${electron.reason}.`,
-        'npm installs the electron package without running its download script on this machine.',
-        '',
-        'Use the studio in your browser instead — same features, same workspace:',
-        '',
-        '    npx darkroom serve',
-        '',
-        'and open the address it prints. (Where downloads are allowed, `node node_modules/electron/install.js`',
-        'fetches the Electron binary; then `npm start` opens the desktop app.)',
-        '',
-      ].join('\n'),
-    );
+    process.stderr.write(browserModeMessage(electron.reason));
     return 1;
   }
-  const child = spawn(electron.path, [MAIN_JS, ...args.filter((a) => a !== '--build-only')], { stdio: 'inherit', cwd: ROOT });
+  await buildStudio();
+  const child = spawn(electron.path, [MAIN_JS, ...args], { stdio: 'inherit', cwd: ROOT });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DARKROOM_VERSION, PROJECT_ROOT, TRAINER_ENTRY, findProjectRoot } from './paths.js';
+import { DARKROOM_VERSION, PROJECT_ROOT, findProjectRoot, trainerEntry } from './paths.js';
 
 test("the project root is found from any depth: sources, the esbuild bundle's folder, deeper", () => {
-  assert.ok(existsSync(join(PROJECT_ROOT, 'package.json')) && existsSync(TRAINER_ENTRY));
+  assert.ok(existsSync(join(PROJECT_ROOT, 'package.json')) && existsSync(trainerEntry().script));
   assert.match(DARKROOM_VERSION, /^\d+\.\d+\.\d+/);
   for (const from of [join(PROJECT_ROOT, 'electron', 'services'), join(PROJECT_ROOT, 'dist', 'electron'), join(PROJECT_ROOT, 'a', 'b', 'c', 'd')]) {
     assert.equal(findProjectRoot(from), PROJECT_ROOT, from);

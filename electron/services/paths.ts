@@ -17,7 +17,18 @@ export function findProjectRoot(from: string): string {
 export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 /** The built studio UI (Vite's output). */
 export const RENDERER_DIR = join(PROJECT_ROOT, 'dist', 'renderer');
-/** The trainer process's entry, run through tsx. */
-export const TRAINER_ENTRY = join(PROJECT_ROOT, 'models', 'train', 'trainer-process.ts');
+/** True when this code runs from the TypeScript sources (tsx), false in the bundle that ships (dist/). */
+export const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/**
+ * The trainer process's script and the Node flags it needs: from the sources, the .ts entry through tsx; in the
+ * bundle, dist/trainer.cjs with plain Node (or Electron's, inside app.asar), since tsx's esbuild binary cannot
+ * run from an asar archive and is not shipped.
+ */
+export function trainerEntry(fromSources = FROM_SOURCES): { script: string; execArgv: string[] } {
+  if (!fromSources) return { script: join(PROJECT_ROOT, 'dist', 'trainer.cjs'), execArgv: [] };
+  // An absolute URL, so the trainer finds tsx wherever the caller's working directory is.
+  return { script: join(PROJECT_ROOT, 'models', 'train', 'trainer-process.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
+}
 /** Darkroom's version, from package.json: recorded in exported models and shown by the studio and the CLI. */
 export const DARKROOM_VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

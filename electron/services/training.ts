@@ -20,7 +20,7 @@ import {
 import { listCheckpoints } from '../../models/train/checkpoint.js';
 import type { FromTrainer, ToTrainer } from '../../models/train/trainer-protocol.js';
 import type { ResumeOverrides } from '../../models/train/setup.js';
-import { TRAINER_ENTRY } from './paths.js';
+import { trainerEntry } from './paths.js';
 
 export type { TrainingEvent } from '../../models/train/events.js';
 export type { RunOutcome } from '../../models/train/loop.js';
@@ -92,11 +92,6 @@ export async function readRun(runDir: string): Promise<RunDetails> {
   return { runDir: paths.root, info, metrics: await readMetrics(runDir), samples, checkpoints: await listCheckpoints(paths.checkpoints) };
 }
 
-function tsxLoader(): string {
-  // An absolute URL, so the trainer finds tsx wherever the caller's working directory is.
-  return import.meta.resolve('tsx');
-}
-
 function launch(first: Extract<ToTrainer, { type: 'start' | 'resume' }>, service: ServiceOptions): RunHandle {
   const listeners = new Set<(event: TrainingEvent) => void>();
   let outputTail = '';
@@ -104,9 +99,10 @@ function launch(first: Extract<ToTrainer, { type: 'start' | 'resume' }>, service
   let lastIteration = 0;
   let lastFailure: Extract<TrainingEvent, { type: 'failed' }> | null = null;
 
-  const child: ChildProcess = fork(TRAINER_ENTRY, [], {
+  const trainer = trainerEntry();
+  const child: ChildProcess = fork(trainer.script, [], {
     execPath: service.execPath,
-    execArgv: ['--import', tsxLoader()],
+    execArgv: trainer.execArgv,
     env: service.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
