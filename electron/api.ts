@@ -3,9 +3,9 @@
 // `StudioMethods` maps each method name to its request and response; `StudioHandlers` and
 // `REQUEST_VALIDATORS` are mapped types over it, so a method without a handler or a validator
 // does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
-import type { TrainingEvent, BackendInfo } from '../models/train/events.js';
-import { FAMILY_IDS, FAMILY_TRAITS, type Direction, type FamilyId } from '../models/families/family.js';
-import type { BatchEvent } from './services/batch.js';
+import type { TrainingEvent, BackendInfo, RunStatus } from '../models/train/events.js';
+import { DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, FAMILY_TRAITS, PRESETS, type Direction, type ExportPartName, type FamilyId, type Preset } from '../models/families/family.js';
+import { FORMAT_CHOICES, OUTPUT_FORMATS, type FormatChoice, type OutputFormat } from '../models/data/image-io/formats.js';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
 import { UsageError } from '../models/errors.js';
@@ -14,8 +14,8 @@ export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
 /** Where ONNX models run: 'auto' or a device by name (models/onnx/devices.ts; `darkroom devices` lists them). */
 export { DEVICE_CHOICES, type DeviceChoice, type DeviceUse };
-import type { TrainingBackendsReport } from '../models/backend/devices.js';
-import type { InferenceDevicesReport } from '../models/onnx/providers.js';
+import type { TrainingBackendsReport } from '../models/backend/names.js';
+import type { InferenceDevicesReport } from '../models/onnx/devices.js';
 
 /** What `darkroom devices` shows: training backends and inference devices, each GPU adapter, why others are missing. */
 export interface DevicesReport {
@@ -32,14 +32,10 @@ export type MediaRef = string;
 
 import { BACKEND_PREFERENCES, type BackendPreference } from '../models/backend/names.js';
 export { BACKEND_PREFERENCES, type BackendPreference };
-export type Preset = 'light' | 'standard';
-export const PRESETS: readonly Preset[] = ['light', 'standard'];
-export type OutputFormat = 'same' | 'jpg' | 'png' | 'webp' | 'tiff' | 'avif';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['same', 'jpg', 'png', 'webp', 'tiff', 'avif'];
-export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-export type { Direction };
-export { FAMILY_IDS, FAMILY_TRAITS };
-export type ExportPart = 'generator' | 'encoder' | 'decoder';
+export { PRESETS, type Preset, DIRECTIONS, type Direction, EXPORT_PART_NAMES, type ExportPartName, FAMILY_IDS, FAMILY_TRAITS };
+/** `OutputFormat`: what an image is written as; `FormatChoice`: that or 'same' (each source's own format). */
+export { OUTPUT_FORMATS, type OutputFormat, FORMAT_CHOICES, type FormatChoice };
+export type { RunStatus };
 
 export interface FamilyInfo {
   id: FamilyId;
@@ -180,7 +176,7 @@ export interface ModelInfo {
   /** Where the .onnx lives inside the workspace. */
   media: MediaRef;
   family: FamilyId | 'external';
-  part: ExportPart | 'unknown';
+  part: ExportPartName | 'unknown';
   direction: Direction | null;
   /** The pixel range the model works in ("-1,1", "0,1"…), from its metadata or chosen at import; null when unknown (ask). */
   range: string | null;
@@ -227,7 +223,7 @@ export interface BatchRequest {
   modelId: string;
   input: string;
   output: string;
-  format?: OutputFormat;
+  format?: FormatChoice;
   quality?: number;
   recursive?: boolean;
   overwrite?: boolean;
@@ -246,8 +242,25 @@ export interface GeneratedImages {
 // ---------------------------------------------------------------------------------------------------
 // Events: one union keyed by `type` and job id. Training jobs use the run id as job id.
 
-/** Batch progress exactly as the batch service reports it (keyed by type: started, progress, item, finished). */
-export type { BatchEvent, BatchCounts, BatchItemStatus } from './services/batch.js';
+export interface BatchCounts {
+  total: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  /** Not reached because the batch was stopped. */
+  pending: number;
+}
+
+export type BatchItemStatus = 'done' | 'skipped' | 'failed';
+
+/** Batch progress, one union keyed by `type`; the batch service emits it, the CLI prints it, the studio relays it unchanged. */
+export type BatchEvent =
+  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse; rangeNote?: string }
+  /** `done` counts every item settled (converted, skipped or failed); `counts` tells them apart. The rate and ETA come
+   *  from photos converted by this run only: an unreadable file fails at once and says nothing about speed. */
+  | { type: 'progress'; done: number; total: number; counts: BatchCounts; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
+  | { type: 'item'; path: string; output: string; status: BatchItemStatus; reason?: string }
+  | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
 
 /** A batch's events, and 'failed' when it stopped on an error after 'started' (no 'finished' follows). */
 export type StudioBatchEvent = BatchEvent | { type: 'failed'; message: string };
@@ -295,7 +308,7 @@ export interface StudioMethods {
   'runs.list': Method<Empty, RunSummary[]>;
   'runs.get': Method<{ runId: string }, RunDetail>;
   'runs.delete': Method<{ runId: string }, Empty>;
-  'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPart }, ModelInfo[]>;
+  'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPartName }, ModelInfo[]>;
   'models.list': Method<Empty, ModelInfo[]>;
   /** `range`: for a model whose metadata does not say which pixel range it works in. */
   'models.import': Method<{ path?: string; name?: string; base64?: string; range?: '-1,1' | '0,1' }, ModelInfo>;
@@ -305,7 +318,7 @@ export interface StudioMethods {
   /** `jobId`, chosen by the caller: its progress events carry it, and convert.cancel stops it. */
   'convert.image': Method<{ modelId: string; image: ImageInput; device?: DeviceChoice; jobId?: string }, ConvertResult>;
   'convert.cancel': Method<JobRef, Empty>;
-  'convert.save': Method<{ resultId: string; format: Exclude<OutputFormat, 'same'>; quality?: number; path?: string }, SavedImage>;
+  'convert.save': Method<{ resultId: string; format: OutputFormat; quality?: number; path?: string }, SavedImage>;
   'batch.start': Method<BatchRequest, JobRef>;
   'batch.cancel': Method<JobRef, Empty>;
 }
@@ -503,8 +516,8 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
     const r = record(m, raw, ['runId', 'direction', 'part']);
     return clean({
       runId: id(m, r.runId, 'runId'),
-      direction: oneOf(m, r.direction, 'direction', ['AtoB', 'BtoA'] as const, true),
-      part: oneOf(m, r.part, 'part', ['generator', 'encoder', 'decoder'] as const, true),
+      direction: oneOf(m, r.direction, 'direction', DIRECTIONS, true),
+      part: oneOf(m, r.part, 'part', EXPORT_PART_NAMES, true),
     });
   },
   'models.list': empty('models.list'),
@@ -546,7 +559,7 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
     const r = record(m, raw, ['resultId', 'format', 'quality', 'path']);
     return clean({
       resultId: id(m, r.resultId, 'resultId'),
-      format: oneOf(m, r.format, 'format', ['jpg', 'png', 'webp', 'tiff', 'avif'] as const)!,
+      format: oneOf(m, r.format, 'format', OUTPUT_FORMATS)!,
       quality: integer(m, r.quality, 'quality', 1, 100, true),
       path: text(m, r.path, 'path', { optional: true }),
     });
@@ -558,7 +571,7 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
       modelId: id(m, r.modelId, 'modelId'),
       input: text(m, r.input, 'input'),
       output: text(m, r.output, 'output'),
-      format: oneOf(m, r.format, 'format', OUTPUT_FORMATS, true),
+      format: oneOf(m, r.format, 'format', FORMAT_CHOICES, true),
       quality: integer(m, r.quality, 'quality', 1, 100, true),
       recursive: flag(m, r.recursive, 'recursive'),
       overwrite: flag(m, r.overwrite, 'overwrite'),

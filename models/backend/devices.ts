@@ -3,27 +3,10 @@
 // listing never changes the backend of the process that asks.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { adapterName, probeGpuAdapter, type GpuAdapterInfo } from '../gpu/adapter.js';
-import { BACKEND_NAMES, type BackendName } from './names.js';
+import { adapterName, probeGpuAdapter } from '../gpu/adapter.js';
+import { BACKEND_NAMES, type TrainingBackendInfo, type TrainingBackendsReport } from './names.js';
 
-export interface TrainingBackendInfo {
-  name: BackendName;
-  /** `auto` may choose it. */
-  available: boolean;
-  /** It runs when asked for by name: every available backend, and webgpu on a software adapter. */
-  usable: boolean;
-  /** Why it is not available (null when it is). */
-  reason: string | null;
-  /** What it runs on, e.g. "2 threads, SIMD" or the GPU's name. */
-  detail: string;
-  adapter?: GpuAdapterInfo;
-}
-
-export interface TrainingBackendsReport {
-  backends: TrainingBackendInfo[];
-  /** What `--backend auto` starts here. */
-  auto: BackendName;
-}
+export type { TrainingBackendInfo, TrainingBackendsReport } from './names.js';
 
 const require = createRequire(import.meta.url);
 

@@ -1,5 +1,6 @@
 // The training backends by name: the one list the CLI, the API contract, run.json and the studio use.
-// Kept free of imports so the renderer and light CLI commands can use it without loading tfjs.
+// Kept free of runtime imports so the renderer and light CLI commands can use it without loading tfjs.
+import type { GpuAdapterInfo } from '../gpu/adapter-info.js';
 
 /** Every training backend, fastest first. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -9,4 +10,23 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BAC
 
 export function isValidBackendPreference(s: string): s is BackendPreference {
   return (BACKEND_PREFERENCES as readonly string[]).includes(s);
+}
+
+export interface TrainingBackendInfo {
+  name: BackendName;
+  /** `auto` may choose it. */
+  available: boolean;
+  /** It runs when asked for by name: every available backend, and webgpu on a software adapter. */
+  usable: boolean;
+  /** Why it is not available (null when it is). */
+  reason: string | null;
+  /** What it runs on, e.g. "2 threads, SIMD" or the GPU's name. */
+  detail: string;
+  adapter?: GpuAdapterInfo;
+}
+
+export interface TrainingBackendsReport {
+  backends: TrainingBackendInfo[];
+  /** What `--backend auto` starts here. */
+  auto: BackendName;
 }

@@ -8,20 +8,10 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import type { GpuAdapterInfo } from './adapter-info.js';
 
-export interface GpuAdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A CPU implementation of the GPU API: usable for correctness, far slower than the CPU paths. */
-  software: boolean;
-  /** Largest buffer, and largest buffer one shader may bind, in bytes (WebGPU limits). */
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
-  /** Optional WebGPU features, e.g. "shader-f16" (half precision in shaders). */
-  features: string[];
-}
+export type { GpuAdapterInfo } from './adapter-info.js';
+
 
 export type GpuAdapterProbe = { adapter: GpuAdapterInfo; reason: null } | { adapter: null; reason: string };
 

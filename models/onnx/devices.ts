@@ -63,3 +63,14 @@ export function tileBoundForBuffers(maxBufferBytes: number | null, channels: num
   const PADDING = 16;
   return Math.max(0, Math.floor(Math.sqrt(maxBufferBytes / (4 * channels))) - PADDING);
 }
+
+export interface InferenceDevicesReport {
+  /** ONNX Runtime's version, e.g. "1.30.0". */
+  runtimeVersion: string;
+  /** Intra-op threads a CPU session uses by default (all cores). */
+  threads: number;
+  /** Every device Darkroom knows, in the order `auto` tries them, with what was found. */
+  devices: InferenceDeviceInfo[];
+  /** What `auto` runs models on here. */
+  auto: InferenceDevice;
+}

@@ -6,18 +6,9 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { adapterName, probeGpuAdapter, type GpuAdapterProbe } from '../gpu/adapter.js';
-import { DEVICE_LABELS, autoDevice, type InferenceDevice, type InferenceDeviceInfo } from './devices.js';
+import { DEVICE_LABELS, autoDevice, type InferenceDevice, type InferenceDeviceInfo, type InferenceDevicesReport } from './devices.js';
 
-export interface InferenceDevicesReport {
-  /** ONNX Runtime's version, e.g. "1.30.0". */
-  runtimeVersion: string;
-  /** Intra-op threads a CPU session uses by default (all cores). */
-  threads: number;
-  /** Every device Darkroom knows, in the order `auto` tries them, with what was found. */
-  devices: InferenceDeviceInfo[];
-  /** What `auto` runs models on here. */
-  auto: InferenceDevice;
-}
+export type { InferenceDevicesReport } from './devices.js';
 
 export interface ProviderProbes {
   runtimeVersion: string;

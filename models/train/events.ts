@@ -1,6 +1,6 @@
 // The one vocabulary of training progress. The trainer process emits these, the training service relays
 // them, and every consumer (CLI printer, Electron IPC bridge, browser-mode WebSocket) reads the same type.
-import type { GpuAdapterReport } from '../backend/webgpu.js';
+import type { GpuAdapterInfo } from '../gpu/adapter-info.js';
 import type { FamilyId } from '../families/family.js';
 
 /** What the backend chooser reported: the backend in use and why better ones were not. */
@@ -10,12 +10,15 @@ export interface BackendInfo {
   threads: number;
   unavailable: { name: string; reason: string }[];
   /** The GPU adapter (webgpu): vendor, architecture, description, software or not, limits. */
-  adapter?: GpuAdapterReport;
+  adapter?: GpuAdapterInfo;
   /** Said when the run starts, e.g. that a software GPU adapter was chosen by name. */
   warning?: string;
 }
 
 export type StopReason = 'done' | 'paused' | 'stopped';
+
+/** Where a run stands, as its run.json records it (run-dir.ts) and the studio shows it. */
+export type RunStatus = 'running' | StopReason | 'failed';
 
 export type TrainingEvent =
   | {
