@@ -50,11 +50,21 @@ function probeScript(webgpuUrl: string): string {
     process.exit(0);`;
 }
 
+/** Answers for this process's own environment, by the Vulkan driver it named: one child per process and driver. */
+const probed = new Map<string, Promise<GpuAdapterProbe>>();
+
 /**
  * The machine's high-performance WebGPU adapter, or why there is none. Never throws. `env` is the child's
- * environment (default this process's; VK_ICD_FILENAMES there points Vulkan at a particular driver).
+ * environment (default this process's, whose answer is kept; VK_ICD_FILENAMES there points Vulkan at a driver).
  */
 export function probeGpuAdapter(env: NodeJS.ProcessEnv = process.env): Promise<GpuAdapterProbe> {
+  if (env !== process.env) return probeInChild(env);
+  const key = process.env.VK_ICD_FILENAMES ?? '';
+  if (!probed.has(key)) probed.set(key, probeInChild(env));
+  return probed.get(key)!;
+}
+
+function probeInChild(env: NodeJS.ProcessEnv): Promise<GpuAdapterProbe> {
   let webgpuUrl: string;
   try {
     webgpuUrl = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
