@@ -263,7 +263,11 @@ export type BatchEvent =
   | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
 
 /** A batch's events, and 'failed' when it stopped on an error after 'started' (no 'finished' follows). */
-export type StudioBatchEvent = BatchEvent | { type: 'failed'; message: string };
+export type StudioBatchEvent =
+  | BatchEvent
+  | { type: 'failed'; message: string }
+  /** A converted photo's thumbnail for the Batch view's gallery (`path`: the input, as in its 'item' event). */
+  | { type: 'thumbnail'; path: string; media: MediaRef };
 
 export type StudioEvent =
   /** `media`: for sample events, the sample image as a workspace file. */
@@ -321,6 +325,8 @@ export interface StudioMethods {
   'convert.save': Method<{ resultId: string; format: OutputFormat; quality?: number; path?: string }, SavedImage>;
   'batch.start': Method<BatchRequest, JobRef>;
   'batch.cancel': Method<JobRef, Empty>;
+  /** A photo the batch converted (by its input path), before and after, for the before/after view. */
+  'batch.preview': Method<{ jobId: string; path: string }, { before: MediaRef; after: MediaRef; width: number; height: number }>;
 }
 
 export type MethodName = keyof StudioMethods;
@@ -579,6 +585,10 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
     });
   },
   'batch.cancel': byId('batch.cancel', 'jobId'),
+  'batch.preview': (raw) => {
+    const r = record('batch.preview', raw, ['jobId', 'path']);
+    return { jobId: id('batch.preview', r.jobId, 'jobId'), path: text('batch.preview', r.path, 'path') };
+  },
 };
 
 export const METHOD_NAMES = Object.keys(REQUEST_VALIDATORS) as MethodName[];

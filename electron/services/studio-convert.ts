@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { convertPhoto, type ConvertOptions } from './convert.js';
 import { ApiError, type BatchRequest, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
+import { BatchGallery, type BatchPreview } from './batch-gallery.js';
 import { requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
 import { trustedAccess, type AccessPolicy } from './access-policy.js';
@@ -45,6 +46,7 @@ export class ConvertJobs {
   readonly #emit: (event: StudioEvent) => void;
   readonly #results = new Map<string, Kept>();
   readonly #batches = new Map<string, BatchJob>();
+  readonly #gallery: BatchGallery;
   /** Photos being converted under a caller's job id, to cancel them between tiles. */
   readonly #converting = new Map<string, AbortController>();
 
@@ -53,6 +55,7 @@ export class ConvertJobs {
 
   constructor(workspace: Workspace, models: ModelStore, emit: (event: StudioEvent) => void, keepResults = KEEP_RESULTS, access: AccessPolicy = trustedAccess()) {
     this.#workspace = workspace;
+    this.#gallery = new BatchGallery(workspace);
     this.#keepResults = keepResults;
     this.#access = access;
     this.#models = models;
@@ -182,10 +185,15 @@ export class ConvertJobs {
     const model = await this.#models.get(request.modelId);
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model`);
     const jobId = `batch-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-    const job = await startBatchJob({ ...request, modelFile, range: rangeOption(model) }, (event) => this.#emit({ type: 'batch', jobId, event }));
+    const onEvent = this.#gallery.follow(jobId, (event) => this.#emit({ type: 'batch', jobId, event }));
+    const job = await startBatchJob({ ...request, modelFile, range: rangeOption(model) }, onEvent);
     this.#batches.set(jobId, job);
     void job.done.finally(() => this.#batches.delete(jobId));
     return { jobId };
+  }
+
+  batchPreview(jobId: string, path: string): Promise<BatchPreview> {
+    return this.#gallery.preview(jobId, path);
   }
 
   cancelBatch(jobId: string): void {

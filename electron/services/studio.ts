@@ -155,6 +155,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     },
     'convert.save': async (request) => convert.save(request),
     'batch.start': async (request) => convert.startBatch(request),
+    'batch.preview': async ({ jobId, path }) => convert.batchPreview(jobId, path),
     'batch.cancel': async ({ jobId }) => {
       convert.cancelBatch(jobId);
       return {};
