@@ -2,7 +2,7 @@
 // float32 NCHW RGB models with one input (its own exports and e.g. PyTorch CycleGAN exports).
 import type { Dim } from './proto.js';
 import { OnnxModelError } from './model-error.js';
-import type { OnnxModel, TensorInfo } from './runtime.js';
+import type { OnnxModel, TensorInfo } from './model.js';
 
 export interface ImageModelInfo {
   inputName: string;

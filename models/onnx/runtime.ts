@@ -10,45 +10,17 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import { OnnxModelError, readModelFileHeader } from './model-error.js';
-import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim, type ModelHeader } from './proto.js';
+import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type ModelHeader } from './proto.js';
 import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
 import { deviceDetail, maxBufferBytesOf, onnxRuntimeBinaryDir, probeDevices, type InferenceDevicesReport } from './providers.js';
 
 export { OnnxModelError };
 export { describeImageModel, parseRange, type ImageModelInfo } from './image-model.js';
 export type { Dim, ModelHeader } from './proto.js';
+export type { OnnxModel, RunResult, TensorInfo } from './model.js';
+import type { OnnxModel, RunResult, TensorInfo } from './model.js';
 export { DEVICE_CHOICES, INFERENCE_DEVICES, type DeviceChoice, type DeviceUse, type InferenceDevice, type InferenceDeviceInfo } from './devices.js';
 export type { InferenceDevicesReport } from './providers.js';
-
-export interface TensorInfo {
-  name: string;
-  /** "float32", "uint8", …; "non-tensor" for sequences and maps. */
-  type: string;
-  /** Fixed sizes as numbers, symbolic ones (e.g. "N", "H") as their names; [] when the model declares no shape. */
-  dims: Dim[];
-}
-
-export interface RunResult {
-  data: Float32Array;
-  dims: number[];
-}
-
-export interface OnnxModel {
-  /** The file path, or "<bytes>" for a model opened from memory. */
-  readonly source: string;
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
-  /** The model's metadata_props (e.g. darkroom.family, darkroom.range). */
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly header: ModelHeader;
-  /** Where it runs now; a model its device rejected runs on the CPU, with the reason in `fallback`. */
-  readonly device: DeviceUse;
-  readonly threads: number;
-  /** Runs the first input on `input` (float32, row-major `dims`) and returns the first output. */
-  run(input: Float32Array, dims: readonly number[]): Promise<RunResult>;
-  /** Gives the session back to the cache; the last holder's dispose lets it be released. Idempotent. */
-  dispose(): Promise<void>;
-}
 
 export interface OpenModelOptions {
   /** Intra-op threads for the CPU; defaults to every core. */
