@@ -3,7 +3,8 @@
 import { basename } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { formatDuration } from '../services/progress.js';
-import type { BatchEvent, BatchFormat } from '../services/batch.js';
+import type { BatchEvent } from '../services/batch.js';
+import type { FormatChoice } from '../../models/data/image-io.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
 
 export const name = 'convert';
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       inputs: args.positionals,
       out,
       recursive: args.options.recursive === true,
-      format: args.options.format as BatchFormat | undefined,
+      format: args.options.format as FormatChoice | undefined,
       quality,
       tile: args.options.tile as number | undefined,
       overwrite: args.options.overwrite === true,

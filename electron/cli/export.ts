@@ -1,5 +1,6 @@
 // `darkroom export RUN --out FILE.onnx [--direction AtoB|BtoA] [--part decoder|encoder|generator]`
 import { parseArgs, usageError } from './args.js';
+import { DIRECTIONS, EXPORT_PART_NAMES } from '../../models/families/family.js';
 
 export const name = 'export';
 export const summary = 'export a trained network of a run to an ONNX file';
@@ -19,8 +20,8 @@ Exit codes: 0 done, 1 failed, 2 bad usage or input.`;
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(name, argv, {
     out: { kind: 'string' },
-    direction: { kind: 'string', choices: ['AtoB', 'BtoA'] },
-    part: { kind: 'string', choices: ['generator', 'decoder', 'encoder'] },
+    direction: { kind: 'string', choices: DIRECTIONS },
+    part: { kind: 'string', choices: EXPORT_PART_NAMES },
   });
   if (args.help) {
     process.stdout.write(usage + '\n');

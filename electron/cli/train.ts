@@ -1,7 +1,7 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
-import { resumeRun, startRun, type RunHandle, type RunOutcome, type TrainRequest } from '../services/training.js';
+import { resumeRun, startRun, type RunHandle, type RunOutcome, type RunRequest } from '../services/training.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
 import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
 
@@ -128,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     const fromFamily: Record<string, unknown> = {};
     for (const [flag, value] of Object.entries(o)) if (flag in familySpecs) fromFamily[camelCase(flag)] = value;
     const num = (flag: string) => o[flag] as number | undefined;
-    const request: TrainRequest = {
+    const request: RunRequest = {
       family,
       data: o.data as string | undefined,
       a: o.a as string | undefined,

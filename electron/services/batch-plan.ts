@@ -5,16 +5,16 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
-import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
+import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type FormatChoice, type OutputFormat } from '../../models/data/image-io.js';
 import { exists, tempSiblingWriter } from '../../models/atomic-fs.js';
 import { isProcessAlive } from '../../models/process-alive.js';
 import { checkOutputFolder, isInside, realPathAllowingMissing } from '../../models/output-folder.js';
+import type { BatchItemStatus } from '../api.js';
 
-export type BatchFormat = 'same' | OutputFormat;
+export type JobStatus = 'pending' | BatchItemStatus;
 
-export type JobStatus = 'pending' | 'done' | 'skipped' | 'failed';
-
-export interface BatchJob {
+/** One image of a batch: where it is read, where its result goes, and how it went. */
+export interface PlannedImage {
   /** Absolute path of the image to convert. */
   input: string;
   /** Absolute path of the file to write. */
@@ -28,7 +28,7 @@ export interface PlanOptions {
   inputs: string[];
   out: string;
   recursive: boolean;
-  format: BatchFormat;
+  format: FormatChoice;
   overwrite: boolean;
 }
 
@@ -41,7 +41,7 @@ export function formatOfExtension(file: string): OutputFormat | null {
 }
 
 /** The output file name and format for an input name. */
-export function outputNameFor(file: string, format: BatchFormat): { name: string; format: OutputFormat } {
+export function outputNameFor(file: string, format: FormatChoice): { name: string; format: OutputFormat } {
   const extension = extname(file);
   const stem = basename(file, extension);
   if (format === 'same') {
@@ -56,7 +56,7 @@ export function outputNameFor(file: string, format: BatchFormat): { name: string
  * go straight into `out`. Throws UsageError, before any work, for inputs that do not exist or are empty paths, an
  * output folder that cannot be one (checkOutputFolder) or lies inside an input folder, and inputs with no images.
  */
-export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
+export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
   if (o.inputs.length === 0) throw new UsageError('give at least one input photo or folder');
   if (o.inputs.some((given) => given.trim() === '')) throw new UsageError('an input is an empty path: give the photos and folders to convert');
   await checkOutputFolder(o.out, 'the output folder');
@@ -87,14 +87,14 @@ export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
   }
 
   const taken = new Map<string, string>();
-  const jobs: BatchJob[] = [];
+  const jobs: PlannedImage[] = [];
   const planned = new Set<string>();
   for (const { input, relativeOut } of found) {
     if (planned.has(input)) continue; // the same file reached twice
     planned.add(input);
     const { name, format } = outputNameFor(relativeOut, o.format);
     const output = join(out, dirname(relativeOut), name);
-    const job: BatchJob = { input, output, format, status: 'pending' };
+    const job: PlannedImage = { input, output, format, status: 'pending' };
     if (!isImagePath(input)) fail(job, `not an image file (${extname(input) || 'no extension'}); Darkroom converts .${IMAGE_EXTENSIONS.join(', .')}`);
     else if (taken.has(output)) fail(job, `${taken.get(output)} is converted to the same output ${output}; convert one of them separately or choose another --format`);
     else if (!o.overwrite && (await exists(output))) {
@@ -107,7 +107,7 @@ export async function planBatch(o: PlanOptions): Promise<BatchJob[]> {
   return jobs;
 }
 
-function fail(job: BatchJob, reason: string): void {
+function fail(job: PlannedImage, reason: string): void {
   job.status = 'failed';
   job.reason = reason;
 }

@@ -11,14 +11,15 @@ import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
-import { ImageReadError, OUTPUT_FORMATS, readPhoto, writePhoto, type Photo } from '../../models/data/image-io.js';
+import { FORMAT_CHOICES, ImageReadError, readPhoto, writePhoto, type FormatChoice, type Photo } from '../../models/data/image-io.js';
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
 import { writeFailureReason, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { createOutputFolder } from '../../models/output-folder.js';
-import { planBatch, removeStaleTemporaries, type BatchFormat, type BatchJob, type JobStatus } from './batch-plan.js';
+import { planBatch, removeStaleTemporaries, type PlannedImage, type JobStatus } from './batch-plan.js';
+import type { BatchCounts, BatchEvent, BatchItemStatus } from '../api.js';
 
-export { outputNameFor, type BatchFormat, type BatchJob } from './batch-plan.js';
+export { outputNameFor, type PlannedImage } from './batch-plan.js';
 
 export const REPORT_NAME = 'darkroom-report.json';
 /** The report is rewritten at most this often while a batch runs (and always at the end). */
@@ -31,7 +32,7 @@ export interface BatchOptions {
   inputs: string[];
   out: string;
   recursive?: boolean;
-  format?: BatchFormat;
+  format?: FormatChoice;
   /** 1–100 for jpg, webp and avif. */
   quality?: number;
   tile?: number;
@@ -47,25 +48,7 @@ export interface BatchOptions {
   onEvent?: (event: BatchEvent) => void;
 }
 
-export interface BatchCounts {
-  total: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  /** Not reached because the batch was stopped. */
-  pending: number;
-}
-
-export type BatchItemStatus = Exclude<JobStatus, 'pending'>;
-
-/** Batch progress, one union keyed by `type`; the CLI prints it and the studio relays it unchanged. */
-export type BatchEvent =
-  | { type: 'started'; total: number; toConvert: number; model: string; inputs: string[]; out: string; device: DeviceUse; rangeNote?: string }
-  /** `done` counts every item settled (converted, skipped or failed); `counts` tells them apart. The rate and ETA come
-   *  from photos converted by this run only: an unreadable file fails at once and says nothing about speed. */
-  | { type: 'progress'; done: number; total: number; counts: BatchCounts; current: string | null; imagesPerMinute: number; etaSeconds: number | null }
-  | { type: 'item'; path: string; output: string; status: BatchItemStatus; reason?: string }
-  | { type: 'finished'; report: string; counts: BatchCounts; failed: { path: string; reason: string }[]; cancelled: boolean; elapsedMs: number; device: DeviceUse };
+export type { BatchCounts, BatchEvent, BatchItemStatus };
 
 export interface BatchReport {
   format: 'darkroom-batch-report';
@@ -74,7 +57,7 @@ export interface BatchReport {
   model: string;
   inputs: string[];
   out: string;
-  options: { recursive: boolean; format: BatchFormat; quality: number | null; tile: number | null; overwrite: boolean; range: string };
+  options: { recursive: boolean; format: FormatChoice; quality: number | null; tile: number | null; overwrite: boolean; range: string };
   /** Where the photos ran (the last one's device: a model its device rejected moves to the CPU, with the reason). */
   device: DeviceUse;
   startedAt: string;
@@ -107,8 +90,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
 }
 
 function checkOptions(o: BatchOptions): void {
-  if (o.format !== undefined && o.format !== 'same' && !OUTPUT_FORMATS.includes(o.format))
-    throw new UsageError(`--format must be one of same, ${OUTPUT_FORMATS.join(', ')} (got "${o.format}")`);
+  if (o.format !== undefined && !FORMAT_CHOICES.includes(o.format))
+    throw new UsageError(`--format must be one of ${FORMAT_CHOICES.join(', ')} (got "${o.format}")`);
   if (o.quality !== undefined && !(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100))
     throw new UsageError(`--quality must be a whole number from 1 to 100 (got ${o.quality})`);
   if (o.tile !== undefined && !(Number.isInteger(o.tile) && o.tile >= MIN_TILE))
@@ -124,7 +107,7 @@ function reasonOf(error: unknown): string {
 class BatchRun {
   private readonly startedAt = new Date();
   private readonly reportPath: string;
-  private readonly timings = new Map<BatchJob, number>();
+  private readonly timings = new Map<PlannedImage, number>();
   private conversionStart = 0;
   /** Photos converted by this run: the rate and ETA count these only. */
   private converted = 0;
@@ -138,7 +121,7 @@ class BatchRun {
     private readonly model: OnnxModel,
     private readonly translator: Translator,
     private readonly range: string,
-    private readonly jobs: BatchJob[],
+    private readonly jobs: PlannedImage[],
   ) {
     this.reportPath = join(resolve(o.out), REPORT_NAME);
     this.remaining = jobs.filter((j) => j.status === 'pending').length;
@@ -156,7 +139,7 @@ class BatchRun {
     await this.writeReport('running', true);
 
     this.conversionStart = performance.now();
-    const decode = async (job: BatchJob): Promise<{ job: BatchJob; photo?: Photo; error?: string }> => {
+    const decode = async (job: PlannedImage): Promise<{ job: PlannedImage; photo?: Photo; error?: string }> => {
       try {
         return { job, photo: await readPhoto(job.input) };
       } catch (error) {
@@ -212,7 +195,7 @@ class BatchRun {
     return { report, reportPath: this.reportPath };
   }
 
-  private async encode(job: BatchJob, photo: Photo, pixels: Uint8Array | Uint16Array): Promise<void> {
+  private async encode(job: PlannedImage, photo: Photo, pixels: Uint8Array | Uint16Array): Promise<void> {
     try {
       await fs.mkdir(dirname(job.output), { recursive: true });
       await writePhoto(job.output, pixels, photo, { format: job.format, quality: this.o.quality, overwrite: this.o.overwrite ?? false, inputPath: job.input });
@@ -222,7 +205,7 @@ class BatchRun {
     }
   }
 
-  private finish(job: BatchJob, status: BatchItemStatus, reason?: string): void {
+  private finish(job: PlannedImage, status: BatchItemStatus, reason?: string): void {
     job.status = status;
     if (reason !== undefined) job.reason = reason;
     if (status === 'done') this.converted++;
@@ -232,7 +215,7 @@ class BatchRun {
     void this.writeReport('running', false);
   }
 
-  private emitItem(job: BatchJob): void {
+  private emitItem(job: PlannedImage): void {
     this.emit({ type: 'item', path: job.input, output: job.output, status: job.status as BatchItemStatus, ...(job.reason !== undefined && { reason: job.reason }) });
   }
 

@@ -5,17 +5,17 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
-import { ImageReadError, readPhoto, writePhoto, type OutputFormat } from '../../models/data/image-io.js';
+import { ImageReadError, readPhoto, writePhoto, type FormatChoice, type OutputFormat } from '../../models/data/image-io.js';
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { createTranslator, type Translator } from '../../models/onnx/translate.js';
-import { formatOfExtension, type BatchFormat } from './batch-plan.js';
+import { formatOfExtension } from './batch-plan.js';
 import { createOutputFolder } from '../../models/output-folder.js';
 
 export type PhotoSource = string | { name: string; bytes: Uint8Array };
 
 export interface ConvertOptions {
   /** Default: the output file's extension, or the input's format when the extension says nothing. */
-  format?: BatchFormat;
+  format?: FormatChoice;
   /** 1–100 for jpg, webp and avif. */
   quality?: number;
   tile?: number;
@@ -27,7 +27,7 @@ export interface ConvertOptions {
   onTile?: (done: number, total: number) => void;
 }
 
-export interface ConvertResult {
+export interface ConvertedPhoto {
   output: string;
   format: OutputFormat;
   bitDepth: 8 | 16;
@@ -41,7 +41,7 @@ export interface ConvertResult {
 /** A model kept open for several conversions (the studio converts photo after photo with one model). */
 export interface Converter {
   readonly model: OnnxModel;
-  convert(input: PhotoSource, output: string, options?: ConvertOptions): Promise<ConvertResult>;
+  convert(input: PhotoSource, output: string, options?: ConvertOptions): Promise<ConvertedPhoto>;
   dispose(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function openConverter(model: string | OnnxModel, options: { thread
 }
 
 /** Opens `model`, converts one photo, and closes the model again. */
-export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions & { device?: DeviceChoice } = {}): Promise<ConvertResult> {
+export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions & { device?: DeviceChoice } = {}): Promise<ConvertedPhoto> {
   const converter = await openConverter(model, { device: options.device });
   try {
     return await converter.convert(input, output, options);
@@ -75,7 +75,7 @@ export async function convertPhoto(model: string | OnnxModel, input: PhotoSource
   }
 }
 
-async function convertWith(translator: Translator, input: PhotoSource, output: string, o: ConvertOptions): Promise<ConvertResult> {
+async function convertWith(translator: Translator, input: PhotoSource, output: string, o: ConvertOptions): Promise<ConvertedPhoto> {
   if (o.quality !== undefined && !(Number.isInteger(o.quality) && o.quality >= 1 && o.quality <= 100))
     throw new UsageError(`quality must be a whole number from 1 to 100 (got ${o.quality})`);
   const started = performance.now();

@@ -9,11 +9,12 @@ import { describeImageModel, openModel, parseRange, type OnnxModel } from '../..
 import { valueRangeOf } from '../../models/onnx/image-model.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
-import { ApiError, FAMILY_IDS, type Direction, type ExportPart, type FamilyId, type ModelInfo } from '../api.js';
+import { ApiError, DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, type Direction, type ExportPartName, type FamilyId, type ModelInfo } from '../api.js';
 import { claimFile, mediaRef, reserveId, type Workspace } from './workspace.js';
 
 const FAMILIES = new Set<string>(FAMILY_IDS);
-const PARTS = new Set(['generator', 'encoder', 'decoder']);
+const PARTS = new Set<string>(EXPORT_PART_NAMES);
+const KNOWN_DIRECTIONS = new Set<string>(DIRECTIONS);
 
 type StoredModel = Omit<ModelInfo, 'media'>;
 
@@ -28,8 +29,8 @@ export async function describeModelFile(source: string | Uint8Array, label: stri
   try {
     const metadata = { ...model.metadata };
     const family = FAMILIES.has(metadata['darkroom.family']) ? (metadata['darkroom.family'] as FamilyId) : 'external';
-    const part = PARTS.has(metadata['darkroom.part']) ? (metadata['darkroom.part'] as ExportPart) : 'unknown';
-    const direction = metadata['darkroom.direction'] === 'AtoB' || metadata['darkroom.direction'] === 'BtoA' ? (metadata['darkroom.direction'] as Direction) : null;
+    const part = PARTS.has(metadata['darkroom.part']) ? (metadata['darkroom.part'] as ExportPartName) : 'unknown';
+    const direction = KNOWN_DIRECTIONS.has(metadata['darkroom.direction']) ? (metadata['darkroom.direction'] as Direction) : null;
     const trainSize = Number(metadata['darkroom.trainSize']) || null;
     // The metadata's range, or the one a final Tanh or Sigmoid fixes. Unknown stays unknown: guessing -1,1 would
     // give washed-out or clipped pictures without a word.

@@ -2,7 +2,7 @@
 // exports/ folder. A translator run gives every direction it has (CycleGAN both) unless one is asked for.
 import { join } from 'node:path';
 import type { RunInfo } from '../../models/train/run-dir.js';
-import { FAMILY_TRAITS, type Direction, type ExportPart } from '../api.js';
+import { FAMILY_TRAITS, type Direction, type ExportPartName } from '../api.js';
 import { exportRun } from './export.js';
 
 export interface ExportedFile {
@@ -11,7 +11,7 @@ export interface ExportedFile {
   label: string;
 }
 
-export async function exportRunModels(runDir: string, info: RunInfo, options: { direction?: Direction; part?: ExportPart }): Promise<ExportedFile[]> {
+export async function exportRunModels(runDir: string, info: RunInfo, options: { direction?: Direction; part?: ExportPartName }): Promise<ExportedFile[]> {
   const directions: (Direction | undefined)[] =
     !options.direction && (!options.part || options.part === 'generator') && FAMILY_TRAITS[info.family].directions.length > 0 ? [...FAMILY_TRAITS[info.family].directions] : [options.direction];
   const files: ExportedFile[] = [];

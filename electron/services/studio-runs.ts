@@ -2,13 +2,13 @@
 // the training service (training.ts), their events relayed as StudioEvents keyed by run id.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainRequest as LoopRequest } from '../../models/train/options.js';
+import type { RunRequest } from '../../models/train/options.js';
 import type { RunInfo } from '../../models/train/run-dir.js';
 import { readJson, writeJsonAtomic } from '../../models/atomic-fs.js';
 import {
   ApiError,
   type Direction,
-  type ExportPart,
+  type ExportPartName,
   type MetricPoint,
   type ModelInfo,
   type RunDetail,
@@ -84,7 +84,7 @@ export class RunManager {
     const runId = await reserveId(name, (id) => claimFolder(this.#runDir(id)));
     const familyOptions: Record<string, unknown> = { ...request.advanced };
     if (request.preset) familyOptions.preset = request.preset;
-    const loopRequest: LoopRequest = {
+    const loopRequest: RunRequest = {
       family: request.family,
       ...(FAMILY_TRAITS[request.family].datasets === 2 ? { a, b } : { data: a }),
       size: request.size,
@@ -265,7 +265,7 @@ export class RunManager {
     this.#emit({ type: 'changed', jobId: null, what: 'runs' });
   }
 
-  async export(runId: string, options: { direction?: Direction; part?: ExportPart }): Promise<ModelInfo[]> {
+  async export(runId: string, options: { direction?: Direction; part?: ExportPartName }): Promise<ModelInfo[]> {
     const info = await this.#info(runId);
     if (info.iteration === 0) throw new ApiError('bad-request', `Run "${runId}" has no checkpoint yet: train it for a while first.`);
     const name = (await this.#note(runId))?.name ?? runId;

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TrainingEvent } from '../../models/train/events.js';
 import type { RunOutcome } from '../../models/train/loop.js';
-import type { TrainRequest } from '../../models/train/options.js';
+import type { RunRequest } from '../../models/train/options.js';
 import {
   listRunDirs,
   readMetrics,
@@ -15,7 +15,7 @@ import {
   updateRunInfo,
   type MetricsRecord,
   type RunInfo,
-  type RunSummary,
+  type ListedRun,
 } from '../../models/train/run-dir.js';
 import { listCheckpoints } from '../../models/train/checkpoint.js';
 import type { FromTrainer, ToTrainer } from '../../models/train/trainer-protocol.js';
@@ -24,13 +24,13 @@ import { trainerEntry } from './paths.js';
 
 export type { TrainingEvent } from '../../models/train/events.js';
 export type { RunOutcome } from '../../models/train/loop.js';
-export type { TrainRequest } from '../../models/train/options.js';
+export type { RunRequest } from '../../models/train/options.js';
 
 
 /** Trainer output kept for the error message when it dies without saying why. */
 const OUTPUT_TAIL_BYTES = 4000;
 
-export interface StartRunOptions extends TrainRequest {
+export interface StartRunOptions extends RunRequest {
   /** The run directory to create (must not exist or be empty). */
   runDir: string;
 }
@@ -67,7 +67,7 @@ export function resumeRun(runDir: string, overrides: ResumeOverrides = {}, servi
   return launch({ type: 'resume', runDir: resolve(runDir), overrides }, service);
 }
 
-export async function listRuns(workspaceDir: string): Promise<RunSummary[]> {
+export async function listRuns(workspaceDir: string): Promise<ListedRun[]> {
   return listRunDirs(workspaceDir);
 }
 

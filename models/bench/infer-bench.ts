@@ -13,13 +13,13 @@ import { promises as fs } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CycleGanPreset } from '../families/cyclegan.js';
+import type { Preset } from '../families/family.js';
 import type { DeviceChoice } from '../onnx/devices.js';
 
 type Case =
-  | { kind: 'forward'; engine: 'onnx' | 'tfjs'; preset: CycleGanPreset; size: number; runs: number; modelFile: string; device?: DeviceChoice }
-  | { kind: 'photo'; preset: CycleGanPreset; width: number; height: number; modelFile: string; device?: DeviceChoice }
-  | { kind: 'folder'; preset: CycleGanPreset; count: number; width: number; height: number; modelFile: string };
+  | { kind: 'forward'; engine: 'onnx' | 'tfjs'; preset: Preset; size: number; runs: number; modelFile: string; device?: DeviceChoice }
+  | { kind: 'photo'; preset: Preset; width: number; height: number; modelFile: string; device?: DeviceChoice }
+  | { kind: 'folder'; preset: Preset; count: number; width: number; height: number; modelFile: string };
 
 interface Result {
   seconds: number;
@@ -142,7 +142,7 @@ function runCase(c: Case): Result {
   return JSON.parse(line) as Result;
 }
 
-async function exportGenerators(presets: CycleGanPreset[], dir: string): Promise<Record<string, string>> {
+async function exportGenerators(presets: Preset[], dir: string): Promise<Record<string, string>> {
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   const { createNet, disposeNet } = await import('../nets/net.js');
@@ -163,7 +163,7 @@ async function exportGenerators(presets: CycleGanPreset[], dir: string): Promise
 }
 
 async function main(): Promise<void> {
-  const presets = flag('presets', 'light,standard').split(',') as CycleGanPreset[];
+  const presets = flag('presets', 'light,standard').split(',') as Preset[];
   const sizes = flag('sizes', '256,512').split(',').map(Number);
   const engines = flag('engines', 'onnx,tfjs').split(',') as ('onnx' | 'tfjs')[];
   const runs = Number(flag('runs', '3'));
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   const onDevice = (device: DeviceChoice) => (devices.length > 1 || device !== 'cpu' ? ` on ${device}` : '');
   const skip = new Set(flag('skip', '').split(','));
   const [photoWidth, photoHeight] = size2(flag('photo', '4000x3000'));
-  const photoPreset = flag('photo-preset', 'light') as CycleGanPreset;
+  const photoPreset = flag('photo-preset', 'light') as Preset;
   const folderCount = Number(flag('folder', '50'));
   const [folderWidth, folderHeight] = size2(flag('folder-size', '512x384'));
 

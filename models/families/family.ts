@@ -39,8 +39,15 @@ export interface FamilyState {
   json: Record<string, unknown>;
 }
 
-export type ExportPartName = 'generator' | 'encoder' | 'decoder';
-export type Direction = 'AtoB' | 'BtoA';
+/** The networks an export can write: a translator's or GAN's generator, an autoencoder's encoder or decoder. */
+export const EXPORT_PART_NAMES = ['generator', 'encoder', 'decoder'] as const;
+export type ExportPartName = (typeof EXPORT_PART_NAMES)[number];
+export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** Network sizes of the ResNet-generator families (CycleGAN, CUT); the widths live in cyclegan.ts's CYCLEGAN_PRESETS. */
+export const PRESETS = ['light', 'standard'] as const;
+export type Preset = (typeof PRESETS)[number];
 
 export interface ExportPart {
   part: ExportPartName;

@@ -8,7 +8,7 @@ import { softwareGpuSkip } from '../backend/gpu-test-env.js';
 import { webGpuDevice } from '../backend/webgpu.js';
 import type { TrainingEvent } from './events.js';
 import { runTraining, type RunTrainingOptions } from './loop.js';
-import type { TrainRequest } from './options.js';
+import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo } from './run-dir.js';
 import { makeScenes, makeTempDir, TINY_CYCLEGAN } from './test-support.js';
 
@@ -20,7 +20,7 @@ async function train(options: Omit<RunTrainingOptions, 'onEvent'>) {
   return { outcome, events };
 }
 
-const request = (a: string, b: string, backend: TrainRequest['backend']): TrainRequest => ({
+const request = (a: string, b: string, backend: RunRequest['backend']): RunRequest => ({
   family: 'cyclegan',
   a,
   b,

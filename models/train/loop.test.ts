@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingEvent } from './events.js';
 import { runTraining, type RunTrainingOptions } from './loop.js';
-import type { TrainRequest } from './options.js';
+import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo, runPaths, updateRunInfo } from './run-dir.js';
 import { checkpointDifference, makeScenes, makeTempDir, TINY_AE, TINY_GAN } from './test-support.js';
 
@@ -27,7 +27,7 @@ async function train(options: Omit<RunTrainingOptions, 'onEvent'> & { onEvent?: 
   return { outcome, events };
 }
 
-const aeRequest = (data: string, extra: Partial<TrainRequest> = {}): TrainRequest => ({
+const aeRequest = (data: string, extra: Partial<RunRequest> = {}): RunRequest => ({
   family: 'ae',
   data,
   ...TINY_AE,
@@ -117,7 +117,7 @@ test('unreadable image files are skipped with a warning that names them', async 
 test('bad requests fail as bad input before any run directory is made', async (t) => {
   const dir = await makeTempDir(t);
   const { day } = await makeScenes(join(dir, 'data'), 2, 16);
-  const cases: [Partial<TrainRequest>, RegExp][] = [
+  const cases: [Partial<RunRequest>, RegExp][] = [
     [{ data: join(dir, 'missing') }, /missing/],
     [{ familyOptions: { latent: 0 } }, /latent/],
     [{ familyOptions: { beta: 2 } }, /beta/],
@@ -140,7 +140,7 @@ for (const [family, tiny] of [['ae', TINY_AE], ['gan', TINY_GAN]] as const) {
   test(`${family}: pausing and resuming ends with the same weights as an uninterrupted run`, async (t) => {
     const dir = await makeTempDir(t);
     const { day } = await makeScenes(join(dir, 'data'), 5, 18);
-    const request: TrainRequest = { family, data: day, ...tiny, seed: 11, backend: 'cpu', iterations: 10, checkpointEvery: 4, sampleEvery: 3, logEvery: 1 };
+    const request: RunRequest = { family, data: day, ...tiny, seed: 11, backend: 'cpu', iterations: 10, checkpointEvery: 4, sampleEvery: 3, logEvery: 1 };
     const straight = join(dir, 'straight');
     assert.equal((await train({ runDir: straight, config: request })).outcome.status, 'done');
 

@@ -8,7 +8,7 @@ import { gpuFailure } from '../backend/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { StopReason, TrainingEvent } from './events.js';
 import { tileGrid } from './grid.js';
-import type { TrainRequest } from './options.js';
+import type { RunRequest } from './options.js';
 import { appendMetrics, runPaths, samplePath, updateRunInfo, type RunStatus } from './run-dir.js';
 import { lrFactor } from './schedule.js';
 import { prepareFresh, prepareResume, type CheckpointJson, type ResumeOverrides, type Session } from './setup.js';
@@ -23,7 +23,7 @@ export interface RunTrainingOptions {
   /** Continue the run in runDir from its newest good checkpoint. */
   resume?: boolean;
   /** What to train (fresh runs only). */
-  config?: TrainRequest;
+  config?: RunRequest;
   /** Backend changes allowed on resume. */
   overrides?: ResumeOverrides;
   /** Abort with reason 'pause' to pause; any other reason stops. Both checkpoint first. */

@@ -10,7 +10,8 @@ import type { BackendPreference, TrainSettings } from './run-dir.js';
 import { resolveSchedule } from './schedule.js';
 import { MAX_BATCH } from './limits.js';
 
-export interface TrainRequest {
+/** One run as the training loop takes it (CLI flags, or the studio's TrainRequest turned into folders). */
+export interface RunRequest {
   family: string;
   data?: string;
   a?: string;
@@ -74,7 +75,7 @@ export function checkBackend(backend: string | undefined): BackendPreference {
  * `size` is the family's resolved image size (the family checks it and owns its default).
  */
 export function resolveSettings(
-  request: TrainRequest,
+  request: RunRequest,
   size: number,
 ): { family: FamilyId; settings: Omit<TrainSettings, 'iterations' | 'schedule'>; iterations?: number; epochs?: number } {
   const family = checkFamily(request.family);

@@ -4,12 +4,12 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
-import type { BackendInfo } from './events.js';
+import type { BackendInfo, RunStatus } from './events.js';
 import type { LrSchedule } from './schedule.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
 import { createOutputFolder } from '../output-folder.js';
 
-export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+export type { RunStatus };
 export type { BackendPreference } from '../backend/names.js';
 import type { BackendPreference } from '../backend/names.js';
 
@@ -160,15 +160,15 @@ export async function truncateSamples(runDir: string, lastIteration: number): Pr
   }
 }
 
-export interface RunSummary {
+export interface ListedRun {
   runDir: string;
   info: RunInfo;
 }
 
 /** Runs directly inside a workspace folder (each a subfolder with a run.json), newest first. */
-export async function listRunDirs(workspaceDir: string): Promise<RunSummary[]> {
+export async function listRunDirs(workspaceDir: string): Promise<ListedRun[]> {
   const names = await fs.readdir(workspaceDir).catch(() => [] as string[]);
-  const runs: RunSummary[] = [];
+  const runs: ListedRun[] = [];
   for (const name of names) {
     const runDir = join(resolve(workspaceDir), name);
     if (!(await isRunDir(runDir))) continue;

@@ -12,7 +12,7 @@ import { Rng } from '../rng.js';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, loadLatestCheckpoint } from './checkpoint.js';
 import { DataFeed, type DataFeedState } from './data-feed.js';
-import { checkBackend, finishSettings, resolveSettings, type TrainRequest } from './options.js';
+import { checkBackend, finishSettings, resolveSettings, type RunRequest } from './options.js';
 import {
   createRunDir,
   readRunInfo,
@@ -99,7 +99,7 @@ async function startBackend(preference: BackendPreference, threads: number | und
   }
 }
 
-export async function prepareFresh(runDir: string, request: TrainRequest, warn: Warn): Promise<Session> {
+export async function prepareFresh(runDir: string, request: RunRequest, warn: Warn): Promise<Session> {
   const family = getFamily(request.family);
   const familyOptions = { ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) };
   const config = family.resolveConfig(familyOptions) as Record<string, unknown>;

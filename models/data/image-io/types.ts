@@ -18,8 +18,7 @@ export const MAX_INPUT_PIXELS = 268_402_689;
 /** How float pixel values map to intensity: '-1,1' (tanh generators) or '0,1'. Same spelling as the CLI's --range. */
 export type PixelRange = '-1,1' | '0,1';
 
-export type OutputFormat = 'jpg' | 'png' | 'webp' | 'tiff' | 'avif';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jpg', 'png', 'webp', 'tiff', 'avif'];
+export { OUTPUT_FORMATS, FORMAT_CHOICES, type OutputFormat, type FormatChoice } from './formats.js';
 
 export interface ReadOptions {
   /** Refuse images with more pixels than this (default MAX_INPUT_PIXELS). */

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { writeFailureReason, writeFileAtomic as writeAtomic, type AtomicWriteOptions } from '../../atomic-fs.js';
 import sharp from './sharp.js';
-import type { OutputFormat, PhotoMeta, PixelRange } from './types.js';
+import type { FormatChoice, OutputFormat, PhotoMeta, PixelRange } from './types.js';
 import { ImageWriteError, shortSharpMessage } from './errors.js';
 import { checkRange, floatToUint16, floatToUint8 } from './pixels.js';
 import { iccColourSpace, insertPngChunks, pngChunk, srgbProfile } from './metadata.js';
@@ -51,7 +51,7 @@ export async function assertNotInput(outputPath: string, inputPath: string | nul
 }
 
 /** The output format used for `requested` given the source: 'same' keeps the source's format where we can write it. */
-export function resolveOutputFormat(requested: OutputFormat | 'same', sourceFormat: string): OutputFormat {
+export function resolveOutputFormat(requested: FormatChoice, sourceFormat: string): OutputFormat {
   if (requested !== 'same') return requested;
   switch (sourceFormat) {
     case 'jpeg':
@@ -73,7 +73,7 @@ export function extensionFor(format: OutputFormat): string {
 
 export interface WritePhotoOptions {
   /** Output format (default 'same'). */
-  format?: OutputFormat | 'same';
+  format?: FormatChoice;
   /** 1–100 for jpg/webp/avif (defaults 92 / 90 / 60). */
   quality?: number;
   /** Required when `pixels` is a Float32Array. */

@@ -1,5 +1,5 @@
 // Batch view logic: a folder in, a folder out, one model; progress, cancel and the failures report.
-import type { BatchEvent, DeviceChoice, OutputFormat, StudioBatchEvent } from '../../../electron/api.js';
+import type { BatchEvent, DeviceChoice, FormatChoice, StudioBatchEvent } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
 
 export interface BatchProgress {
@@ -16,7 +16,7 @@ export class BatchState {
   modelId = $state('');
   input = $state('');
   output = $state('');
-  format = $state<OutputFormat>('same');
+  format = $state<FormatChoice>('same');
   quality = $state(90);
   recursive = $state(true);
   overwrite = $state(false);
