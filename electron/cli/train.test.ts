@@ -189,6 +189,35 @@ for (const { family, n: N, extra, data } of KILL_CASES) {
   });
 }
 
+test('a finished run trains further with --resume RUN --iterations N (a new total) to the weights of one straight run', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 5, 18);
+  // ae keeps a constant learning rate, so 6 then 3 more iterations are exactly 9 in one go.
+  const args = ['--data', day, ...TINY, '--checkpoint-every', '3', '--log-every', '1'];
+  const straight = join(dir, 'straight');
+  assert.equal((await runToEnd(['train', 'ae', '--out', straight, ...args, '--iterations', '9'])).code, 0);
+  const extended = join(dir, 'extended');
+  assert.equal((await runToEnd(['train', 'ae', '--out', extended, ...args, '--iterations', '6'])).code, 0);
+
+  const same = await runToEnd(['train', '--resume', extended]);
+  assert.equal(same.code, 0);
+  assert.match(same.stderr, /--iterations/, 'a finished run says how to train it further');
+  const fewer = await runToEnd(['train', '--resume', extended, '--iterations', '6']);
+  assert.equal(fewer.code, 2);
+  assert.match(fewer.stderr, /already done 6 iterations; --iterations is the run's new total, so give more than 6/);
+
+  const more = await runToEnd(['train', '--resume', extended, '--iterations', '9']);
+  assert.equal(more.code, 0, more.stderr);
+  const info = await readRunInfo(extended);
+  assert.equal(info.status, 'done');
+  assert.equal(info.totalIterations, 9);
+  assert.deepEqual(info.train.schedule, { constant: 9, decay: 0 });
+  assert.deepEqual((await readMetrics(extended)).map((m) => m.iteration), Array.from({ length: 9 }, (_, i) => i + 1));
+  const diff = await checkpointDifference(straight, extended);
+  assert.equal(diff.iteration, 9);
+  assert.ok(diff.maxDiff <= 1e-6, `weights differ by up to ${diff.maxDiff}`);
+});
+
 test('a run folder inside a training folder, a file, an empty path or an impossible folder as --out exits 2 and makes nothing', async (t) => {
   const dir = await makeTempDir(t);
   const { day, night } = await makeScenes(join(dir, 'data'), 2, 16);

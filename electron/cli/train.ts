@@ -35,7 +35,7 @@ const LOOP_OPTIONS: OptionSpecs = {
 };
 
 /** Options a resumed run may change: where it runs, not what it computes. */
-const RESUME_OPTIONS = new Set(['resume', 'backend', 'threads', 'json']);
+const RESUME_OPTIONS = new Set(['resume', 'iterations', 'backend', 'threads', 'json']);
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -60,7 +60,7 @@ async function familyFlagSpecs(): Promise<OptionSpecs> {
 export const usage = `Usage:
   darkroom train ae|vae|gan --data DIR --out RUN [options]
   darkroom train cyclegan|cut --a DIR --b DIR --out RUN [options]   (cut: --mode cut|fastcut)
-  darkroom train --resume RUN [--backend B] [--threads N] [--json]
+  darkroom train --resume RUN [--iterations N] [--backend B] [--threads N] [--json]
 
 Trains in a separate process. Progress goes to stderr; --json prints every event as a JSON line on stdout.
 Ctrl+C stops cleanly with a checkpoint (exit ${EXIT_INTERRUPTED}) and prints the command that resumes the run.
@@ -70,6 +70,11 @@ Data and run:
   --a DIR, --b DIR        the two unpaired image folders (cyclegan, cut)
   --out RUN               new run directory (refused if it exists and is not empty)
   --resume RUN            continue RUN exactly where it stopped
+  --resume RUN --iterations N
+                          train RUN further, a finished one too, to N iterations in all (a new total, more
+                          than it has done). The learning rate keeps its schedule's shape: a decaying one
+                          (cyclegan, cut) keeps its constant part and now decays over the rest of the new
+                          total, so it rises again and reaches zero at iteration N; a constant one stays.
 
 Training:
   --size N                image size (crop) in pixels (family default: 64; cyclegan and cut 128)
@@ -117,7 +122,11 @@ export async function run(argv: string[]): Promise<number> {
     const extra = Object.keys(o).filter((k) => !RESUME_OPTIONS.has(k));
     if (args.positionals.length > 0 || extra.length > 0)
       throw usageError(name, `--resume continues a run with its own settings; remove ${[...args.positionals, ...extra.map((k) => `--${k}`)].join(', ')}`);
-    handle = resumeRun(String(o.resume), { backend: o.backend as string | undefined, threads: o.threads as number | undefined });
+    handle = resumeRun(String(o.resume), {
+      backend: o.backend as string | undefined,
+      threads: o.threads as number | undefined,
+      iterations: o.iterations as number | undefined,
+    });
   } else {
     const [family, ...rest] = args.positionals;
     if (!family) throw usageError(name, `which model? darkroom train ${FAMILY_IDS.join('|')} … (or --resume RUN)`);

@@ -55,6 +55,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunOutco
       const prepared = await prepareResume(runDir, options.overrides ?? {}, warn);
       if ('alreadyDone' in prepared) {
         const info = prepared.alreadyDone;
+        warn(`${runDir} is done (${info.iteration} iterations). To train it further, give a new total: darkroom train --resume ${runDir} --iterations ${2 * info.iteration}`);
         onEvent({ type: 'stopped', iteration: info.iteration, reason: 'done' });
         return { runDir, status: 'done', iteration: info.iteration, totalIterations: info.totalIterations };
       }

@@ -45,6 +45,10 @@ export interface RunInfo {
   backend: BackendInfo | null;
   /** Usable images in each dataset when the run was last started. */
   datasetSizes: Record<string, number>;
+  /** Image files each dataset skipped when the run was last started (unreadable), by path inside its folder. */
+  skippedFiles?: Record<string, { file: string; reason: string }[]>;
+  /** What each row of the sample grids shows ("real A", "A → B", …), top to bottom. */
+  sampleRows?: string[];
   status: RunStatus;
   /** Iterations completed (the last checkpoint may be behind while running). */
   iteration: number;

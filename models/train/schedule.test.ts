@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSchedule, lrFactor, resolveSchedule } from './schedule.js';
+import { defaultSchedule, extendSchedule, lrFactor, resolveSchedule } from './schedule.js';
 import { UsageError } from '../errors.js';
 
 test('CycleGAN keeps the full rate for the first half, then decays linearly towards zero', () => {
@@ -28,4 +28,13 @@ test('one given length makes the other cover the rest of the run', () => {
   assert.deepEqual(resolveSchedule('cyclegan', 100, {}), { constant: 50, decay: 50 });
   assert.throws(() => resolveSchedule('ae', 100, { decay: -1 }), (e) => e instanceof UsageError && /--lr-decay/.test(e.message));
   assert.throws(() => resolveSchedule('ae', 100, { constant: 1.5 }), /--lr-constant/);
+});
+
+test('training further keeps a constant rate constant, and stretches a decay to end at the new total', () => {
+  assert.deepEqual(extendSchedule({ constant: 400, decay: 0 }, 1000), { constant: 1000, decay: 0 });
+  const longer = extendSchedule(defaultSchedule('cyclegan', 400), 800);
+  assert.deepEqual(longer, { constant: 200, decay: 600 });
+  assert.ok(lrFactor(longer, 401) > 0.6, 'the rate rises again after the old end');
+  assert.ok(lrFactor(longer, 800) > 0 && lrFactor(longer, 800) < 0.01, 'and reaches zero only at the new end');
+  for (let it = 1; it <= 400; it++) assert.equal(lrFactor(longer, it) >= lrFactor(defaultSchedule('cyclegan', 400), it), true);
 });

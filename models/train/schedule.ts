@@ -46,3 +46,14 @@ export function lrFactor(schedule: LrSchedule, iteration: number): number {
   if (pastConstant < 0 || schedule.decay <= 0) return 1;
   return Math.max(0, 1 - (pastConstant + 1) / (schedule.decay + 1));
 }
+
+/**
+ * The schedule of a run trained further to `newTotal` iterations ("Train more", `--resume RUN --iterations N`).
+ * A decaying schedule keeps its constant part and decays over the rest of the new total, so the rate rises again
+ * where the old one had reached zero and falls to zero at the new end; a constant schedule stays constant.
+ */
+export function extendSchedule(schedule: LrSchedule, newTotal: number): LrSchedule {
+  if (schedule.decay <= 0) return { constant: newTotal, decay: 0 };
+  const constant = Math.min(schedule.constant, newTotal);
+  return { constant, decay: newTotal - constant };
+}

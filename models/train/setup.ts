@@ -24,6 +24,8 @@ import {
   type RunInfo,
   type TrainSettings,
 } from './run-dir.js';
+import { relative } from 'node:path';
+import { extendSchedule } from './schedule.js';
 import { isProcessAlive } from '../process-alive.js';
 import { checkOutputFolder, isInsideFolder } from '../output-folder.js';
 
@@ -80,6 +82,12 @@ async function openDatasets(train: Omit<TrainSettings, 'iterations' | 'schedule'
 
 const sizesOf = (d: Datasets): Record<string, number> => (d.b ? { a: d.a.size, b: d.b.size } : { data: d.a.size });
 
+/** The image files each dataset skipped (unreadable), by path inside its folder, for the run's page. */
+function skippedOf(d: Datasets): RunInfo['skippedFiles'] {
+  const list = (ds: FolderDataset) => ds.skipped.map((s) => ({ file: relative(ds.dir, s.path), reason: s.reason }));
+  return d.b ? { a: list(d.a), b: list(d.b) } : { data: list(d.a) };
+}
+
 /** Refuses a run folder inside a training folder: its sample grids would become training data on resume. */
 async function checkRunOutsideData(runDir: string, train: Pick<TrainSettings, 'data' | 'a' | 'b'>): Promise<void> {
   for (const [flag, folder] of [['--data', train.data], ['--a', train.a], ['--b', train.b]] as const) {
@@ -127,6 +135,7 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
     config,
     backend,
     datasetSizes,
+    skippedFiles: skippedOf(datasets),
     status: 'running',
     iteration: 0,
     totalIterations: train.iterations,
@@ -148,15 +157,23 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
 export interface ResumeOverrides {
   backend?: string;
   threads?: number;
+  /** Train further: the run's new total of iterations (more than it has done); the schedule is extended to it. */
+  iterations?: number;
 }
 
 export async function prepareResume(runDir: string, overrides: ResumeOverrides, warn: Warn): Promise<Session | { alreadyDone: RunInfo }> {
   const previous = await readRunInfo(runDir);
   if (previous.status === 'running' && previous.pid && previous.pid !== process.pid && isProcessAlive(previous.pid))
     throw new UsageError(`${runDir} is being trained right now (process ${previous.pid}). Stop that one first.`);
-  if (previous.status === 'done' && previous.iteration >= previous.totalIterations) return { alreadyDone: previous };
+  const more = overrides.iterations;
+  if (more !== undefined && (!Number.isInteger(more) || more <= previous.iteration))
+    throw new UsageError(
+      `${runDir} has already done ${previous.iteration} iterations; --iterations is the run's new total, so give more than ${previous.iteration}`,
+    );
+  if (more === undefined && previous.status === 'done' && previous.iteration >= previous.totalIterations) return { alreadyDone: previous };
   const family = getFamily(previous.family);
-  const train = previous.train;
+  const train: TrainSettings =
+    more === undefined ? previous.train : { ...previous.train, iterations: more, epochs: undefined, schedule: extendSchedule(previous.train.schedule, more) };
   const preference = overrides.backend === undefined ? train.backend : checkBackend(overrides.backend);
   const threads = overrides.threads ?? train.threads;
   await checkRunOutsideData(runDir, train);
@@ -199,6 +216,9 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const info = await updateRunInfo(runDir, {
     status: 'running',
     iteration: startIteration,
+    train,
+    totalIterations: train.iterations,
+    skippedFiles: skippedOf(datasets),
     backend,
     lastError: null,
     pid: process.pid,
