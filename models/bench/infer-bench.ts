@@ -2,16 +2,18 @@
 //   1. the light and standard CycleGAN generators' forward pass at 256² and 512², in ONNX Runtime (onnxruntime-node)
 //      and in TensorFlow.js on the best backend here (models/backend initBackend('auto'));
 //   2. one 4000×3000 photo translated with tiles (translate.ts), against the bare forward time of the same area;
-//   3. a folder of 50 photos through the batch service (decode, translate, encode pipelined), in photos per
-//      minute, against 50 × the bare forward time of one photo.
-// Each measurement runs in its own child process, so its peak memory (max RSS) is its own.
+//   3. a folder of 50 photos through `darkroom convert` (the batch service: decode, translate, encode pipelined),
+//      in photos per minute, against 50 × the bare forward time of one photo.
+// Each measurement runs in its own child process, so its peak memory (max RSS) is its own; the folder's is the
+// convert command's, read from /proc where there is one. The batch runs as a command, not an import: models/
+// never imports the back end in electron/.
 //   options: --presets light,standard  --sizes 256,512  --engines onnx,tfjs  --runs N
 //            --devices cpu,webgpu,… (ONNX Runtime devices to measure side by side; default cpu; ratios against cpu)
 //            --photo 4000x3000  --photo-preset light  --folder 50  --folder-size 512x384  --skip photo,folder
-import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Preset } from '../families/family.js';
 import type { DeviceChoice } from '../onnx/devices.js';
@@ -30,6 +32,7 @@ interface Result {
 }
 
 const SELF = fileURLToPath(import.meta.url);
+const DARKROOM = join(dirname(SELF), '..', '..', 'bin', 'darkroom.js');
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -79,9 +82,8 @@ async function measure(c: Case): Promise<Result> {
       const bareSeconds = ((bareBefore + (await bareTile())) / 2) * ((c.width * c.height) / DEFAULT_TILE ** 2);
       return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tiles of up to ${translator.tile} px, whole-photo statistics` };
     }
-    // Folder: JPEGs written with sharp, converted by the batch service into another folder.
+    // Folder: JPEGs written with sharp, converted by `darkroom convert` into another folder.
     const sharp = (await import('sharp')).default;
-    const { runBatch } = await import('../../electron/services/batch.js');
     const dir = await fs.mkdtemp(join(tmpdir(), 'darkroom-bench-'));
     try {
       await fs.mkdir(join(dir, 'in'));
@@ -93,17 +95,50 @@ async function measure(c: Case): Promise<Result> {
       const paddedWidth = Math.ceil(c.width / 4) * 4;
       const paddedHeight = Math.ceil(c.height / 4) * 4;
       const bareBefore = await bareForward(paddedWidth, paddedHeight, 5);
-      const start = performance.now();
-      const { report } = await runBatch({ model, inputs: [join(dir, 'in')], out: join(dir, 'out') });
-      const seconds = (performance.now() - start) / 1000;
+      const batch = await convertFolder(c.modelFile, join(dir, 'in'), join(dir, 'out'));
       const bare = (bareBefore + (await bareForward(paddedWidth, paddedHeight, 5))) / 2;
-      if (report.counts.done !== c.count) throw new Error(`folder bench: ${report.counts.done} of ${c.count} converted`);
-      return { seconds, peakMiB: peakMiB(), bareSeconds: bare * c.count, detail: `${((c.count / seconds) * 60).toFixed(1)} photos/min` };
+      if (batch.converted !== c.count) throw new Error(`folder bench: ${batch.converted} of ${c.count} converted`);
+      const { seconds } = batch;
+      return { seconds, peakMiB: batch.peakMiB, bareSeconds: bare * c.count, detail: `${((c.count / seconds) * 60).toFixed(1)} photos/min, darkroom convert` };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
   } finally {
     await model.dispose();
+  }
+}
+
+/**
+ * Runs `darkroom convert --json` on a folder: the batch's own elapsed time from its 'finished' event, and the
+ * command's peak memory read from /proc while it is still running (NaN where there is no /proc).
+ */
+function convertFolder(modelFile: string, input: string, out: string): Promise<{ seconds: number; converted: number; peakMiB: number }> {
+  const child = spawn(process.execPath, [DARKROOM, 'convert', '--model', modelFile, input, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let finished: { seconds: number; converted: number; peakMiB: number } | null = null;
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    const lines = stdout.split('\n');
+    stdout = lines.pop()!;
+    for (const line of lines) {
+      const event = JSON.parse(line) as { type: string; elapsedMs?: number; counts?: { done: number } };
+      if (event.type === 'finished') finished = { seconds: event.elapsedMs! / 1000, converted: event.counts!.done, peakMiB: peakMiBOf(child.pid) };
+    }
+  });
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => (finished && code === 0 ? resolve(finished) : reject(new Error(`darkroom convert exited with ${code}:\n${stderr}`)))),
+  );
+}
+
+/** A live process's peak resident memory (Linux's VmHWM), NaN where /proc cannot tell. */
+function peakMiBOf(pid: number | undefined): number {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) / 1024 : NaN;
+  } catch {
+    return NaN;
   }
 }
 

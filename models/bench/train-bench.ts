@@ -24,9 +24,6 @@ import { CYCLEGAN_PRESETS } from '../families/cyclegan.js';
 import { getFamily } from '../families/index.js';
 import { Rng } from '../rng.js';
 
-/** PyTorch 1.13 CPU, 2 threads, light CycleGAN at 128 px on this machine (shared/notes/tfjs-wasm-training.md). */
-const PYTORCH_128_SECONDS = 0.59;
-
 interface Setup {
   label: string;
   preference: BackendPreference;
@@ -211,12 +208,12 @@ for (const [label, row] of results) {
   console.log([label.padEnd(12), ...cells].join(''));
 }
 if (pytorch) console.log(['pytorch'.padEnd(12), ...sizes.map((s) => `${pytorch.get(s)!.toFixed(3)} s`.padStart(20))].join(''));
-const best = [...results.values()].map((r) => r.get(128)).filter((v): v is number => v !== undefined);
-if (best.length > 0) {
-  const fastest = Math.min(...best);
-  const measured = pytorch?.get(128);
-  const here = measured !== undefined ? `${(fastest / measured).toFixed(2)}× PyTorch's time measured in this run (${measured.toFixed(3)} s) and ` : '';
-  console.log(`\nAt 128 px the fastest Darkroom backend takes ${here}${(fastest / PYTORCH_128_SECONDS).toFixed(2)}× the PyTorch time in the team's note (${PYTORCH_128_SECONDS} s).`);
+// Against PyTorch only when it ran in this run: a figure from another time or machine compares badly.
+for (const size of pytorch ? sizes : []) {
+  const times = [...results.values()].map((r) => r.get(size)).filter((v): v is number => v !== undefined);
+  const torch = pytorch!.get(size);
+  if (times.length === 0 || torch === undefined) continue;
+  console.log(`At ${size} px the fastest Darkroom backend takes ${(Math.min(...times) / torch).toFixed(2)}× PyTorch's time in this run (${torch.toFixed(3)} s).`);
 }
 
 const oneSided = models.filter((m) => m !== 'cyclegan');
