@@ -102,6 +102,8 @@ export interface DatasetSummary {
   /** Up to a handful of thumbnails to recognise the dataset by. */
   thumbnails: MediaRef[];
   problemCount: number;
+  /** Images that can be read (`count` also holds those that cannot, listed among the problems). */
+  readable: number;
 }
 
 /** One image of a dataset, in folder order: its path relative to the dataset folder and its thumbnail

@@ -70,6 +70,7 @@ test('the store remembers datasets across opens, with thumbnails served from the
     assert.equal(added.id, 'holiday');
     assert.equal(added.count, 6);
     assert.equal(added.problemCount, 4);
+    assert.equal(added.readable, added.count - 1, 'broken.jpg is counted apart from the readable images');
     assert.equal(added.thumbnails.length, 5, 'one thumbnail per readable image');
     const thumb = await resolveMedia(workspace, added.thumbnails[0]);
     assert.deepEqual([...(await readFile(thumb)).subarray(0, 2)], [0xff, 0xd8], 'thumbnails are JPEGs');

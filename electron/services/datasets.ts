@@ -30,7 +30,7 @@ export interface FolderInspection {
   names: string[];
 }
 
-interface StoredDataset extends Omit<DatasetReport, 'thumbnails' | 'images'> {
+interface StoredDataset extends Omit<DatasetReport, 'thumbnails' | 'images' | 'readable'> {
   thumbnails: string[];
   /** Absent in datasets added before every image got a thumbnail. */
   images?: DatasetImage[];
@@ -246,6 +246,7 @@ export class DatasetStore {
       addedAt: d.addedAt,
       thumbnails: d.thumbnails,
       problemCount: d.problemCount,
+      readable: d.count - d.problems.filter((p) => p.kind === 'corrupt').length,
     };
   }
 
