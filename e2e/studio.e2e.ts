@@ -66,7 +66,8 @@ test('a dataset is added from a folder and its count shown', async () => {
   await page.getByTestId('add-dataset').click();
   const report = page.getByTestId('dataset-report');
   await expect(report.getByRole('heading', { name: 'My photos' })).toBeVisible();
-  await expect(page.getByTestId('dataset-card').filter({ hasText: 'My photos' }).getByTestId('dataset-count')).toHaveText('6');
+  await expect(page.getByTestId('dataset-card').filter({ hasText: 'My photos' }).getByTestId('dataset-count')).toHaveText('5');
+  await expect(report.getByTestId('dataset-unreadable')).toHaveText('1');
   await expect(report.getByRole('table', { name: 'Problems' })).toContainText('broken.jpg');
   await expect(report.getByRole('table', { name: 'Problems' })).toContainText('Cannot be read');
   await screenshot(page, 'datasets');
@@ -178,7 +179,8 @@ test('a folder batch completes and reports the corrupt file', async () => {
   await expect(page.getByTestId('batch-summary')).toContainText('3 converted', { timeout: 120_000 });
   await expect(page.getByTestId('batch-summary')).toContainText('1 failed');
   await expect(page.getByTestId('batch-failures')).toContainText('corrupt.jpg');
-  await expect(page.getByTestId('batch-done')).toHaveText('4 / 4');
+  await expect(page.getByTestId('batch-converted')).toHaveText('3');
+  await expect(page.getByTestId('batch-failed')).toHaveText('1');
   expect(existsSync(join(output, 'photo-1.png'))).toBe(true);
   await screenshot(page, 'batch');
 });

@@ -28,6 +28,8 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   text: string;
+  /** How many times it was said: the same notice again is counted, not stacked. */
+  count: number;
 }
 
 const THEME_KEY = 'darkroom.theme';
@@ -107,9 +109,11 @@ export class AppState {
     localStorage.setItem(THEME_KEY, this.theme);
   }
 
+  /** Info notices close on their own; errors stay until dismissed. */
   notify(kind: Notice['kind'], text: string): void {
-    const id = this.#nextNotice++;
-    this.notices = [...this.notices, { id, kind, text }];
+    const same = this.notices.find((n) => n.kind === kind && n.text === text);
+    const id = same?.id ?? this.#nextNotice++;
+    this.notices = same ? this.notices.map((n) => (n === same ? { ...n, count: n.count + 1 } : n)) : [...this.notices, { id, kind, text, count: 1 }];
     if (kind === 'info') setTimeout(() => this.dismiss(id), 8000);
   }
 
@@ -124,6 +128,9 @@ export class AppState {
         break;
       case 'batch':
         this.batch.onBatchEvent(event.jobId, event.event);
+        break;
+      case 'convert':
+        this.convert.onProgress(event.jobId, event.event);
         break;
       case 'changed':
         if (event.what === 'runs') void this.runs.refresh();

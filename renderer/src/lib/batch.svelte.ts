@@ -1,10 +1,12 @@
-// Batch view logic: a folder in, a folder out, one model; progress, cancel and the failures report.
-import type { BatchEvent, DeviceChoice, FormatChoice, StudioBatchEvent } from '../../../electron/api.js';
+// Batch view logic: a folder in, a folder out, one model; progress counted as converted, skipped and failed,
+// cancel, the failures report, the output folder to open, and a gallery of the converted photos.
+import type { BatchCounts, BatchEvent, DeviceChoice, MediaRef, ResponseOf, FormatChoice, StudioBatchEvent } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
 
 export interface BatchProgress {
   done: number;
   total: number;
+  counts: BatchCounts;
   current: string | null;
   itemsPerSec: number;
   etaSeconds: number;
@@ -22,6 +24,15 @@ export class BatchState {
   overwrite = $state(false);
   jobId = $state<string | null>(null);
   running = $state(false);
+  /** Cancel was pressed: the photo being translated finishes first. */
+  cancelling = $state(false);
+  /** The output folder as the batch resolved it. */
+  outputFolder = $state<string | null>(null);
+  /** Converted photos' thumbnails, in the order they were written. */
+  gallery = $state.raw<{ path: string; name: string; media: MediaRef }[]>([]);
+  /** The gallery photo open in the before/after view. */
+  opened = $state.raw<(ResponseOf<'batch.preview'> & { name: string }) | null>(null);
+  opening = $state<string | null>(null);
   progress = $state.raw<BatchProgress | null>(null);
   finished = $state.raw<Extract<BatchEvent, { type: 'finished' }> | null>(null);
   /** Why the batch stopped, when it failed as a whole after starting (no report follows). */
@@ -56,6 +67,12 @@ export class BatchState {
     this.error = null;
     this.failures = [];
     this.progress = null;
+    this.gallery = [];
+    this.opened = null;
+    // A new job: events of the last one no longer apply (the new one's may arrive before its id does).
+    this.jobId = null;
+    this.outputFolder = null;
+    this.cancelling = false;
     try {
       this.running = true;
       const { jobId } = await this.#app.call('batch.start', {
@@ -75,7 +92,29 @@ export class BatchState {
   }
 
   async cancel(): Promise<void> {
-    if (this.jobId) await this.#app.call('batch.cancel', { jobId: this.jobId }).catch(() => {});
+    if (!this.jobId || this.cancelling) return;
+    this.cancelling = true;
+    await this.#app.call('batch.cancel', { jobId: this.jobId }).catch(() => (this.cancelling = false));
+  }
+
+  /** Opens a converted photo in the before/after view. */
+  async open(path: string): Promise<void> {
+    if (!this.jobId) return;
+    this.opening = path;
+    try {
+      this.opened = { ...(await this.#app.call('batch.preview', { jobId: this.jobId, path })), name: this.#relative(path) };
+    } catch {
+      // shown as a notice
+    } finally {
+      this.opening = null;
+    }
+  }
+
+  /** The output folder in the system's file manager (Electron); browser mode shows the path to copy instead. */
+  async openOutputFolder(): Promise<void> {
+    const native = this.#app.transport.native;
+    if (!native || !this.outputFolder) return;
+    await native.openFolder(this.outputFolder).catch((error: Error) => this.#app.notify('error', error.message));
   }
 
   /** Paths inside the input folder are shown relative to it. */
@@ -90,22 +129,28 @@ export class BatchState {
     switch (event.type) {
       case 'started':
         this.running = true;
-        this.progress = { done: 0, total: event.total, current: null, itemsPerSec: 0, etaSeconds: NaN };
+        this.outputFolder = event.out;
+        this.progress = { done: 0, total: event.total, counts: { total: event.total, done: 0, skipped: 0, failed: 0, pending: event.total }, current: null, itemsPerSec: 0, etaSeconds: NaN };
         break;
       case 'progress':
-        this.progress = { done: event.done, total: event.total, current: event.current, itemsPerSec: event.imagesPerMinute / 60, etaSeconds: event.etaSeconds ?? NaN };
+        this.progress = { done: event.done, total: event.total, counts: event.counts, current: event.current, itemsPerSec: event.imagesPerMinute / 60, etaSeconds: event.etaSeconds ?? NaN };
+        break;
+      case 'thumbnail':
+        this.gallery = [...this.gallery, { path: event.path, name: this.#relative(event.path), media: event.media }];
         break;
       case 'item':
         if (event.status === 'failed') this.failures = [...this.failures, { file: this.#relative(event.path), reason: event.reason ?? 'failed' }];
         break;
       case 'finished':
         this.running = false;
+        this.cancelling = false;
         this.finished = event;
         this.failures = event.failed.map((f) => ({ file: this.#relative(f.path), reason: f.reason }));
-        if (this.progress) this.progress = { ...this.progress, done: this.progress.total, current: null };
+        if (this.progress) this.progress = { ...this.progress, done: event.counts.total - event.counts.pending, counts: event.counts, current: null };
         break;
       case 'failed':
         this.running = false;
+        this.cancelling = false;
         this.error = event.message;
         if (this.progress) this.progress = { ...this.progress, current: null };
         this.#app.notify('error', `The batch stopped: ${event.message}`);

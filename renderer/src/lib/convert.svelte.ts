@@ -1,21 +1,48 @@
-// Convert view logic: one photo in (dropped, pasted or opened), translated at full resolution by the
-// chosen model, compared before/after, saved in a chosen format.
-import type { ConvertResult, OutputFormat } from '../../../electron/api.js';
+// Convert view logic: photos in (dropped, pasted or opened; several wait in a queue), each translated at full
+// resolution by the chosen model on the chosen device with tile progress and a Cancel, compared before/after
+// or with another model's result side by side, saved in a chosen format. The shown result stays until the
+// next one is ready.
+import type { ConvertProgress, ConvertResult, DeviceChoice, OutputFormat } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
 import { fileToBase64 } from './format.js';
 
 export type SaveFormat = Exclude<OutputFormat, 'same'>;
 
+/** A photo waiting its turn: a dropped file, or a path on this machine (Electron's dialog, a converted photo). */
+export interface QueuedPhoto {
+  key: number;
+  name: string;
+  source: File | string;
+  /** The model it is converted with (the menu's choice when it was queued, or the comparison's). */
+  modelId: string;
+  /** Side by side with the shown result, rather than replacing it. */
+  forComparison: boolean;
+}
+
+export interface Converting extends QueuedPhoto {
+  jobId: string;
+  tiles: ConvertProgress | null;
+  startedAt: number;
+  cancelling: boolean;
+}
+
 export class ConvertState {
   modelId = $state('');
+  /** Where ONNX Runtime runs the model: auto, or a device by name (the Devices view lists them). */
+  device = $state<DeviceChoice>('auto');
   result = $state.raw<ConvertResult | null>(null);
-  working = $state(false);
-  /** The local file path typed or picked (browser mode types one; Electron opens a dialog). */
-  path = $state('');
+  /** The shown photo translated by a second model, shown side by side with `result`. */
+  comparison = $state.raw<ConvertResult | null>(null);
+  compareModelId = $state('');
+  queue = $state<QueuedPhoto[]>([]);
+  current = $state<Converting | null>(null);
+  /** Now, refreshed while converting, for the ETA. */
+  now = $state(0);
   saveFormat = $state<SaveFormat>('png');
   quality = $state(90);
   saving = $state(false);
   readonly #app: AppState;
+  #nextKey = 1;
 
   constructor(app: AppState) {
     this.#app = app;
@@ -24,6 +51,22 @@ export class ConvertState {
   /** Image-to-image models: the ones Convert can use. */
   get models() {
     return this.#app.models.list.filter((m) => m.input === 'image');
+  }
+
+  get working(): boolean {
+    return this.current !== null;
+  }
+
+  /** Seconds left for the current photo, from the time its tiles have taken so far; null before there is a measure. */
+  get etaSeconds(): number | null {
+    const tiles = this.current?.tiles;
+    if (!tiles || tiles.done === 0 || tiles.done >= tiles.total) return null;
+    const perTile = (this.now - this.current!.startedAt) / 1000 / tiles.done;
+    return perTile * (tiles.total - tiles.done);
+  }
+
+  modelName(id: string): string {
+    return this.models.find((m) => m.id === id)?.name ?? 'a removed model';
   }
 
   #ensureModel(): boolean {
@@ -35,46 +78,93 @@ export class ConvertState {
     return true;
   }
 
-  async convertFile(file: File): Promise<void> {
-    if (!file.type.startsWith('image/') && !/\.(jpe?g|png|webp|tiff?|avif|gif)$/i.test(file.name)) {
-      this.#app.notify('error', `${file.name} is not an image Darkroom can read (JPEG, PNG, WebP, TIFF, AVIF).`);
-      return;
-    }
-    if (!this.#ensureModel()) return;
-    this.working = true;
-    try {
-      const base64 = await fileToBase64(file);
-      this.result = await this.#app.call('convert.image', { modelId: this.modelId, image: { name: file.name || 'pasted.png', base64 } });
-    } catch {
-      // shown as a notice
-    } finally {
-      this.working = false;
+  /** Queues dropped or pasted files (every image among them, in order); files that are not images are named. */
+  addFiles(files: File[]): void {
+    const images = files.filter((f) => f.type.startsWith('image/') || /\.(jpe?g|png|webp|tiff?|avif|gif|heic|heif)$/i.test(f.name));
+    for (const file of files.filter((f) => !images.includes(f)))
+      this.#app.notify('error', `${file.name} is not an image Darkroom can read (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC).`);
+    if (images.length === 0 || !this.#ensureModel()) return;
+    for (const file of images) this.#enqueue(file.name || 'pasted.png', file, this.modelId, false);
+  }
+
+  addPath(path: string): void {
+    if (!path.trim() || !this.#ensureModel()) return;
+    this.#enqueue(path.split(/[\\/]/).pop() || path, path.trim(), this.modelId, false);
+  }
+
+  /** The shown photo again, with the model now chosen in the menu. */
+  rerun(): void {
+    if (!this.result || !this.#ensureModel()) return;
+    this.#enqueue(this.result.inputName, this.#inputPath(this.result), this.modelId, false);
+  }
+
+  /** The shown photo through the comparison model, side by side with the shown result. */
+  compare(): void {
+    if (!this.result || !this.compareModelId) return;
+    this.#enqueue(this.result.inputName, this.#inputPath(this.result), this.compareModelId, true);
+  }
+
+  closeComparison(): void {
+    this.comparison = null;
+  }
+
+  removeQueued(key: number): void {
+    this.queue = this.queue.filter((q) => q.key !== key);
+  }
+
+  /** Stops the photo being translated (after its current tile) and drops the ones waiting. */
+  async cancel(): Promise<void> {
+    const current = this.current;
+    if (!current || current.cancelling) return;
+    current.cancelling = true;
+    this.queue = [];
+    await this.#app.transport.invoke('convert.cancel', { jobId: current.jobId }).catch(() => {
+      // it finished meanwhile
+    });
+  }
+
+  onProgress(jobId: string, tiles: ConvertProgress): void {
+    if (this.current?.jobId !== jobId) return;
+    this.current.tiles = tiles;
+    this.now = performance.now();
+  }
+
+  /** The converted photo's "before" file, inside the workspace: the input of a rerun or a comparison. */
+  #inputPath(result: ConvertResult): string {
+    return `${this.#app.info!.workspace}/${result.input}`;
+  }
+
+  #enqueue(name: string, source: File | string, modelId: string, forComparison: boolean): void {
+    this.queue = [...this.queue, { key: this.#nextKey++, name, source, modelId, forComparison }];
+    if (!this.current) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const [next, ...rest] = this.queue;
+      this.queue = rest;
+      await this.#convert(next);
     }
   }
 
-  async convertPath(path = this.path.trim()): Promise<void> {
-    if (!path) return;
-    if (!this.#ensureModel()) return;
-    this.working = true;
+  async #convert(photo: QueuedPhoto): Promise<void> {
+    const jobId = `convert-${Date.now().toString(36)}-${photo.key}`;
+    this.current = { ...photo, jobId, tiles: null, startedAt: performance.now(), cancelling: false };
+    const ticker = setInterval(() => (this.now = performance.now()), 1000);
     try {
-      this.result = await this.#app.call('convert.image', { modelId: this.modelId, image: { path } });
-    } catch {
-      // shown as a notice
+      const image = typeof photo.source === 'string' ? { path: photo.source } : { name: photo.name, base64: await fileToBase64(photo.source) };
+      const result = await this.#app.transport.invoke('convert.image', { modelId: photo.modelId, image, device: this.device, jobId });
+      if (photo.forComparison) this.comparison = result;
+      else {
+        this.result = result;
+        this.comparison = null;
+      }
+    } catch (error) {
+      // A photo the user cancelled needs no notice: the previous result simply stays.
+      if (!this.current?.cancelling) this.#app.notify('error', `${photo.name}: ${(error as Error).message}`);
     } finally {
-      this.working = false;
-    }
-  }
-
-  /** Runs the current input again with another model. */
-  async rerun(): Promise<void> {
-    if (!this.result) return;
-    this.working = true;
-    try {
-      this.result = await this.#app.call('convert.image', { modelId: this.modelId, image: { path: this.#app.info!.workspace + '/' + this.result.input } });
-    } catch {
-      // shown as a notice
-    } finally {
-      this.working = false;
+      clearInterval(ticker);
+      this.current = null;
     }
   }
 
