@@ -1,6 +1,7 @@
 // The desktop app through Playwright's Electron driver: the same studio, over IPC instead of HTTP. These run
-// only where the Electron binary exists; here npm installs the electron package without its download script,
-// so they skip and say why (browser mode, studio.e2e.ts, covers the UI and the services).
+// only where the Electron binary exists; npm installs the electron package without its download script and
+// `npm start` fetches it, so where nothing fetched it they skip and say why (browser mode, studio.e2e.ts, covers
+// the UI and the services).
 import { test, expect, _electron as electron, type ElectronApplication, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { buildStudio, electronBinary, MAIN_JS } from '../scripts/start.mjs';
 
 const binary = (electronBinary as () => { path: string | null; reason: string | null })();
-const skipReason = `No Electron binary here: ${binary.reason}. Browser mode (studio.e2e.ts) covers the UI; run \`node node_modules/electron/install.js\` where downloads are allowed to run these.`;
+const skipReason = `No Electron binary here: ${binary.reason}. Browser mode (studio.e2e.ts) covers the UI; \`npm start\` downloads it where downloads work; then these run.`;
 if (!binary.path) console.log(`electron.e2e.ts: skipped. ${skipReason}`);
 test.skip(!binary.path, skipReason);
 
