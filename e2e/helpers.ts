@@ -50,15 +50,16 @@ export function watchConsole(page: Page): string[] {
 
 /** Drops a file on an element the way a person dragging it from the desktop would. */
 export async function dropFile(page: Page, testId: string, name: string, bytes: Buffer, type: string): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ({ base64, name, type }) => {
-      const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([data], name, { type }));
-      return transfer;
-    },
-    { base64: bytes.toString('base64'), name, type },
-  );
+  await dropFiles(page, testId, [{ name, bytes, type }]);
+}
+
+/** Drops several files at once, as a selection dragged from the desktop. */
+export async function dropFiles(page: Page, testId: string, files: { name: string; bytes: Buffer; type: string }[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((files) => {
+    const transfer = new DataTransfer();
+    for (const { base64, name, type } of files) transfer.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type }));
+    return transfer;
+  }, files.map(({ name, bytes, type }) => ({ base64: bytes.toString('base64'), name, type })));
   await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer });
   await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer });
 }
