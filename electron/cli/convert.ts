@@ -2,7 +2,7 @@
 // through the batch service. Progress goes to stderr, --json events to stdout.
 import { basename } from 'node:path';
 import { parseArgs, usageError } from './args.js';
-import { formatDuration } from '../services/progress.js';
+import { formatDuration } from '../format.js';
 import type { BatchEvent } from '../services/batch.js';
 import type { FormatChoice } from '../../models/data/image-io.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
@@ -117,7 +117,7 @@ class ProgressPrinter {
         break;
       case 'progress': {
         const speed = event.imagesPerMinute > 0 ? `${event.imagesPerMinute.toFixed(1)} images/min` : '– images/min';
-        const eta = event.etaSeconds === null ? '?' : formatDuration(event.etaSeconds);
+        const eta = formatDuration(event.etaSeconds);
         const current = event.current ? `  ${basename(event.current)}` : '';
         const text = `[${event.done}/${event.total}]${current}  ${speed}  ETA ${eta}`;
         // On a terminal one line keeps updating; in a log, a line when an image starts.

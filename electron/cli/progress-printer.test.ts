@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainingEvent } from '../../models/train/events.js';
-import { formatDuration } from '../services/progress.js';
 import { JsonPrinter, ProgressPrinter, type TextStream } from './progress-printer.js';
 
 function stream(isTTY: boolean): TextStream & { text: string } {
@@ -47,11 +46,4 @@ test('--json prints each event as one JSON line', () => {
   printer.note('Stopping');
   assert.deepEqual(out.text.trim().split('\n').map((l) => JSON.parse(l)), [progress(3), checkpoint]);
   assert.equal(err.text, 'Stopping\n');
-});
-
-test('durations read naturally', () => {
-  assert.equal(formatDuration(42), '42s');
-  assert.equal(formatDuration(75), '1m15s');
-  assert.equal(formatDuration(4000), '1h06m');
-  assert.equal(formatDuration(Infinity), '?');
 });

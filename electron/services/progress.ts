@@ -1,33 +1,13 @@
-// Human-readable text for training events: one formatter shared by the CLI printer and any log view.
+// Human-readable text for training events, for the CLI printer; numbers through format.ts, as in the studio.
 import type { TrainingEvent } from '../../models/train/events.js';
-
-/** 75 → "1m15s", 4000 → "1h06m", unknown/infinite → "?". */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** Four significant digits, without exponent noise for ordinary loss values. */
-export function formatLoss(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? value.toExponential(2) : value.toPrecision(4);
-}
-
-export function formatSpeed(itPerSec: number): string {
-  if (itPerSec <= 0) return '? it/s';
-  return itPerSec >= 1 ? `${itPerSec.toFixed(1)} it/s` : `${(1 / itPerSec).toFixed(1)} s/it`;
-}
+import { formatDuration, formatLoss, formatRate } from '../format.js';
 
 export function formatProgress(event: Extract<TrainingEvent, { type: 'progress' }>): string {
   const percent = event.total > 0 ? Math.floor((100 * event.iteration) / event.total) : 0;
   const losses = Object.entries(event.losses)
     .map(([name, value]) => `${name} ${formatLoss(value)}`)
     .join('  ');
-  return `it ${event.iteration}/${event.total} (${percent}%)  ${losses}  ${formatSpeed(event.itPerSec)}  ETA ${formatDuration(event.etaSeconds)}  epoch ${event.epoch.toFixed(2)}`;
+  return `it ${event.iteration}/${event.total} (${percent}%)  ${losses}  ${formatRate(event.itPerSec, 'it')}  ETA ${formatDuration(event.etaSeconds)}  epoch ${event.epoch.toFixed(2)}`;
 }
 
 /** One or more lines for any event. */
