@@ -155,6 +155,20 @@ export interface RunSummary {
   lastError: string | null;
   lastSample: MediaRef | null;
   exports: MediaRef[];
+  /** Seconds per iteration this machine took, up to the last checkpoint (null before one): for time estimates. */
+  secondsPerIteration: number | null;
+}
+
+/** A dataset a run learns from: its role (a, b, or data for one-folder families), name in the studio, folder and use. */
+export interface RunDataset {
+  role: string;
+  /** The studio's name for it; null when the run was started elsewhere or the dataset was removed. */
+  name: string | null;
+  path: string;
+  /** Usable images when the run last started. */
+  images: number;
+  /** Image files it skipped (unreadable), by path inside the folder. */
+  skipped: { file: string; reason: string }[];
 }
 
 export interface MetricPoint {
@@ -168,6 +182,9 @@ export interface RunDetail extends RunSummary {
   /** Loss history, thinned to at most a few hundred points. */
   metrics: MetricPoint[];
   samples: { iteration: number; media: MediaRef }[];
+  /** What each row of the sample grids shows ("real A", "A → B", …), top to bottom; empty before the first grid. */
+  sampleRows: string[];
+  datasets: RunDataset[];
   /** Loop settings and the family's resolved config, for the "advanced" view. */
   settings: Record<string, unknown>;
 }
@@ -309,7 +326,8 @@ export interface StudioMethods {
   'datasets.remove': Method<{ id: string }, Empty>;
   'training.start': Method<TrainRequest, RunSummary>;
   'training.pause': Method<{ runId: string }, Empty>;
-  'training.resume': Method<{ runId: string }, RunSummary>;
+  /** `iterations`: train further to this new total (more than the run has done), a finished run too. */
+  'training.resume': Method<{ runId: string; iterations?: number }, RunSummary>;
   'training.stop': Method<{ runId: string }, Empty>;
   'runs.list': Method<Empty, RunSummary[]>;
   'runs.get': Method<{ runId: string }, RunDetail>;
@@ -319,6 +337,7 @@ export interface StudioMethods {
   /** `range`: for a model whose metadata does not say which pixel range it works in. */
   'models.import': Method<{ path?: string; name?: string; base64?: string; range?: '-1,1' | '0,1' }, ModelInfo>;
   'models.delete': Method<{ id: string }, Empty>;
+  'models.rename': Method<{ id: string; name: string }, ModelInfo>;
   'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
   'models.interpolate': Method<{ id: string; steps: number; seed?: number }, GeneratedImages>;
   /** `jobId`, chosen by the caller: its progress events carry it, and convert.cancel stops it. */
@@ -514,7 +533,11 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
   'datasets.remove': byId('datasets.remove', 'id'),
   'training.start': validateTrain,
   'training.pause': byId('training.pause', 'runId'),
-  'training.resume': byId('training.resume', 'runId'),
+  'training.resume': (raw) => {
+    const m = 'training.resume';
+    const r = record(m, raw, ['runId', 'iterations']);
+    return clean({ runId: id(m, r.runId, 'runId'), iterations: integer(m, r.iterations, 'iterations', 1, 10_000_000, true) });
+  },
   'training.stop': byId('training.stop', 'runId'),
   'runs.list': empty('runs.list'),
   'runs.get': byId('runs.get', 'runId'),
@@ -541,6 +564,13 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
     });
   },
   'models.delete': byId('models.delete', 'id'),
+  'models.rename': (raw) => {
+    const m = 'models.rename';
+    const r = record(m, raw, ['id', 'name']);
+    const name = text(m, r.name, 'name', { max: 120 }).trim();
+    if (!name) bad(m, '"name" must not be blank');
+    return { id: id(m, r.id, 'id'), name };
+  },
   'models.generate': (raw) => {
     const m = 'models.generate';
     const r = record(m, raw, ['id', 'count', 'seed']);

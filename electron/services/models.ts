@@ -72,7 +72,8 @@ export class ModelStore {
       const model = await this.get(id).catch(() => null);
       if (model) models.push(model);
     }
-    return models.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    // Newest first; one export's models share a time, and then a run's forward direction (A → B) comes first.
+    return models.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.direction ?? '').localeCompare(b.direction ?? ''));
   }
 
   async get(id: string): Promise<ModelInfo> {
@@ -90,7 +91,11 @@ export class ModelStore {
 
   /** Checks and copies a model file (or uploaded bytes) into the workspace. */
   /** `range`: the pixel range chosen by the user, for a model whose metadata does not say (it wins over the metadata). */
-  async import(source: { path: string } | { bytes: Uint8Array; name: string }, options: { name?: string; sourceRun?: string; range?: PixelRange } = {}): Promise<ModelInfo> {
+  /** `replaces`: the id of a model this one takes the place of (a run exported again), kept with its name. */
+  async import(
+    source: { path: string } | { bytes: Uint8Array; name: string },
+    options: { name?: string; sourceRun?: string; range?: PixelRange; replaces?: string; createdAt?: string } = {},
+  ): Promise<ModelInfo> {
     let bytes: Uint8Array;
     let fileName: string;
     if ('path' in source) {
@@ -103,21 +108,31 @@ export class ModelStore {
       fileName = source.name;
     }
     const described = await describeModelFile(bytes, fileName);
-    const name = options.name ?? basename(fileName, extname(fileName));
+    const replaced = options.replaces ? await this.get(options.replaces).catch(() => null) : null;
+    const name = replaced?.name ?? options.name ?? basename(fileName, extname(fileName));
     // An empty <id>.onnx claims the id (a model is listed by its .json, so the claim is never shown);
     // an id with a .json left over from a lost .onnx is not reused either.
-    const id = await reserveId(name, (candidate) => claimFile(this.#paths(candidate).onnx), (candidate) => existsSync(this.#paths(candidate).json));
+    const id = replaced?.id ?? (await reserveId(name, (candidate) => claimFile(this.#paths(candidate).onnx), (candidate) => existsSync(this.#paths(candidate).json)));
     const paths = this.#paths(id);
-    const stored: StoredModel = { id, name, ...described, range: options.range ?? described.range, sourceRun: options.sourceRun ?? null, createdAt: new Date().toISOString(), bytes: bytes.length };
+    const createdAt = options.createdAt ?? new Date().toISOString();
+    const stored: StoredModel = { id, name, ...described, range: options.range ?? described.range, sourceRun: options.sourceRun ?? null, createdAt, bytes: bytes.length };
     try {
       await writeFileAtomic(paths.onnx, bytes);
       // The .json is written last: a model is listed only once both files are complete.
       await writeJsonAtomic(paths.json, stored);
     } catch (error) {
-      await fs.rm(paths.onnx, { force: true });
+      // A replaced model keeps its old files where the new ones could not be written whole.
+      if (!replaced) await fs.rm(paths.onnx, { force: true });
       throw error;
     }
     return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
+  }
+
+  async rename(id: string, name: string): Promise<ModelInfo> {
+    const { media: _media, ...stored } = await this.get(id);
+    const renamed: StoredModel = { ...stored, name };
+    await writeJsonAtomic(this.#paths(id).json, renamed);
+    return this.get(id);
   }
 
   async delete(id: string): Promise<void> {

@@ -9,6 +9,24 @@ export interface ExportedFile {
   path: string;
   /** e.g. "AtoB generator", for the model's name. */
   label: string;
+  part: ExportPartName;
+  direction?: Direction;
+}
+
+/**
+ * Short names for a translator's two domains from its datasets' names: words both share at the start or the
+ * end are dropped ("Sample: day scenes", "Sample: night scenes" → "day", "night"), never all of a name.
+ */
+export function domainNames(a: string, b: string): [string, string] {
+  const wa = a.trim().split(/\s+/);
+  const wb = b.trim().split(/\s+/);
+  let start = 0;
+  while (start < wa.length - 1 && start < wb.length - 1 && wa[start].toLowerCase() === wb[start].toLowerCase()) start++;
+  let end = 0;
+  while (end < wa.length - start - 1 && end < wb.length - start - 1 && wa[wa.length - 1 - end].toLowerCase() === wb[wb.length - 1 - end].toLowerCase()) end++;
+  const short = (words: string[]) => words.slice(start, words.length - end).join(' ').replace(/^[\p{P}\s]+|[\p{P}\s]+$/gu, '');
+  const [sa, sb] = [short(wa), short(wb)];
+  return sa && sb && sa.toLowerCase() !== sb.toLowerCase() ? [sa, sb] : [a.trim(), b.trim()];
 }
 
 export async function exportRunModels(runDir: string, info: RunInfo, options: { direction?: Direction; part?: ExportPartName }): Promise<ExportedFile[]> {
@@ -19,7 +37,7 @@ export async function exportRunModels(runDir: string, info: RunInfo, options: { 
     const part = options.part ?? (FAMILY_TRAITS[info.family].directions.length > 0 || info.family === 'gan' ? 'generator' : 'decoder');
     const stem = [info.family, part, direction].filter(Boolean).join('-');
     const result = await exportRun({ runDir, out: join(runDir, 'exports', `${stem}.onnx`), direction, part: options.part });
-    files.push({ path: result.path, label: [result.direction, result.part].filter(Boolean).join(' ') });
+    files.push({ path: result.path, label: [result.direction, result.part].filter(Boolean).join(' '), part: result.part, direction: result.direction });
   }
   return files;
 }

@@ -11,6 +11,7 @@ import {
   type ExportPartName,
   type MetricPoint,
   type ModelInfo,
+  type RunDataset,
   type RunDetail,
   type RunStatus,
   type RunSummary,
@@ -21,7 +22,7 @@ import {
 } from '../api.js';
 import type { DatasetStore } from './datasets.js';
 import type { ModelStore } from './models.js';
-import { exportRunModels } from './studio-export.js';
+import { domainNames, exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
@@ -77,6 +78,9 @@ export class RunManager {
   }
 
   async start(request: TrainRequest): Promise<RunSummary> {
+    if (request.datasets.b === request.datasets.a)
+      throw new ApiError('bad-request', 'Domain A and domain B are the same dataset: a translation learns from two different sets of images. Choose another dataset for B.');
+    if (request.name !== undefined) await this.#refuseTakenName(request.name);
     const a = this.#datasets.pathOf(request.datasets.a);
     const b = request.datasets.b ? this.#datasets.pathOf(request.datasets.b) : undefined;
     const name = request.name ?? `${request.family} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
@@ -107,15 +111,25 @@ export class RunManager {
     return this.summary(runId);
   }
 
-  async resume(runId: string): Promise<RunSummary> {
+  async #refuseTakenName(name: string): Promise<void> {
+    const taken = (await this.list()).find((run) => run.name.trim().toLowerCase() === name.trim().toLowerCase());
+    if (taken) throw new ApiError('conflict', `There is already a run named "${taken.name}". Choose another name, or open that run in Runs to train it more.`);
+  }
+
+  /** `iterations`: train further to this new total ("Train more"), a finished run too. */
+  async resume(runId: string, iterations?: number): Promise<RunSummary> {
     const refuseIfTraining = () => {
       if (this.#handles.has(runId)) throw new ApiError('conflict', `Run "${runId}" is already training.`);
     };
     refuseIfTraining();
-    await this.#info(runId);
+    const info = await this.#info(runId);
+    if (iterations !== undefined && iterations <= info.iteration)
+      throw new ApiError('bad-request', `This run has done ${info.iteration} iterations: to train it more, give a new total above ${info.iteration}.`);
+    if (iterations === undefined && info.status === 'done')
+      throw new ApiError('bad-request', 'This run is finished: use Train more with a new total of iterations.');
     // Checked again with no await before #attach registers the new trainer: two resumes at once start one.
     refuseIfTraining();
-    await this.#attach(runId, resumeRun(this.#runDir(runId), {}, trainerRuntime()), null);
+    await this.#attach(runId, resumeRun(this.#runDir(runId), iterations === undefined ? {} : { iterations }, trainerRuntime()), null);
     return this.summary(runId);
   }
 
@@ -217,6 +231,7 @@ export class RunManager {
       lastError: info.lastError,
       lastSample,
       exports: exports.map((n) => mediaRef(this.#workspace, join(exportsDir, n))),
+      secondsPerIteration: info.elapsedMs && info.iteration > 0 ? info.elapsedMs / 1000 / info.iteration : null,
     };
   }
 
@@ -252,7 +267,29 @@ export class RunManager {
   async get(runId: string): Promise<RunDetail> {
     const { summary, details, samples } = await this.#detailParts(runId);
     const metrics: MetricPoint[] = thinMetrics(details.metrics).map((m) => ({ iteration: m.iteration, losses: m.losses, lr: m.lr, elapsedMs: m.elapsedMs }));
-    return { ...summary, metrics, samples, settings: { ...details.info.train, config: details.info.config } };
+    const info = details.info;
+    return { ...summary, metrics, samples, sampleRows: info.sampleRows ?? [], datasets: await this.#datasetsOf(runId, info), settings: { ...info.train, config: info.config } };
+  }
+
+  async #datasetsOf(runId: string, info: RunInfo): Promise<RunDataset[]> {
+    const ids: Record<string, string | undefined> = { ...(await this.#note(runId))?.datasets };
+    const roles = info.train.data ? [['data', info.train.data, ids.a]] : [['a', info.train.a!, ids.a], ['b', info.train.b!, ids.b]];
+    return roles.map(([role, path, id]) => ({
+      role: role!,
+      name: this.#datasetName(id),
+      path: path!,
+      images: info.datasetSizes[role!] ?? 0,
+      skipped: info.skippedFiles?.[role!] ?? [],
+    }));
+  }
+
+  #datasetName(id: string | undefined): string | null {
+    if (!id) return null;
+    try {
+      return this.#datasets.get(id).name;
+    } catch {
+      return null;
+    }
   }
 
   async delete(runId: string): Promise<void> {
@@ -268,10 +305,22 @@ export class RunManager {
   async export(runId: string, options: { direction?: Direction; part?: ExportPartName }): Promise<ModelInfo[]> {
     const info = await this.#info(runId);
     if (info.iteration === 0) throw new ApiError('bad-request', `Run "${runId}" has no checkpoint yet: train it for a while first.`);
-    const name = (await this.#note(runId))?.name ?? runId;
+    const note = await this.#note(runId);
+    const name = note?.name ?? runId;
     const files = await exportRunModels(this.#runDir(runId), info, options);
+    // Named by what they do ("Day to night: day → night"), from the datasets' names where the studio knows them.
+    const [a, b] = (await this.#datasetsOf(runId, info)).map((d) => d.name ?? d.path.split(/[\\/]/).at(-1) ?? d.role);
+    const domains = b === undefined ? null : domainNames(a, b);
+    const modelName = (file: (typeof files)[number]) =>
+      domains && file.direction ? `${name}: ${file.direction === 'AtoB' ? `${domains[0]} → ${domains[1]}` : `${domains[1]} → ${domains[0]}`}` : `${name} ${file.label}`;
+    // Exporting again replaces the run's earlier models of the same part and direction (keeping names given since).
+    const earlier = (await this.#models.list()).filter((m) => m.sourceRun === runId);
+    const createdAt = new Date().toISOString();
     const models: ModelInfo[] = [];
-    for (const file of files) models.push(await this.#models.import({ path: file.path }, { name: `${name} ${file.label}`, sourceRun: runId }));
+    for (const file of files) {
+      const replaces = earlier.find((m) => m.part === file.part && m.direction === (file.direction ?? null))?.id;
+      models.push(await this.#models.import({ path: file.path }, { name: modelName(file), sourceRun: runId, createdAt, ...(replaces ? { replaces } : {}) }));
+    }
     this.#emit({ type: 'changed', jobId: null, what: 'models' });
     this.#emit({ type: 'changed', jobId: null, what: 'runs' });
     return models;

@@ -118,7 +118,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
       await runs.pause(runId);
       return {};
     },
-    'training.resume': async ({ runId }) => runs.resume(runId),
+    'training.resume': async ({ runId, iterations }) => runs.resume(runId, iterations),
     'training.stop': async ({ runId }) => {
       await runs.stop(runId);
       return {};
@@ -147,6 +147,11 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
       return {};
     },
     'models.generate': async ({ id, count, seed }) => ({ images: await models.generate(id, count, seed ?? 1) }),
+    'models.rename': async ({ id, name }) => {
+      const model = await models.rename(id, name);
+      emit({ type: 'changed', jobId: null, what: 'models' });
+      return model;
+    },
     'models.interpolate': async ({ id, steps, seed }) => ({ images: await models.interpolate(id, steps, seed ?? 1) }),
     'convert.image': async ({ modelId, image, device, jobId }) => convert.convertImage(modelId, image, device, jobId),
     'convert.cancel': async ({ jobId }) => {

@@ -45,7 +45,8 @@ export type TrainingEvent =
       /** The learning rate in effect: the family's base rate × the schedule's factor. */
       lr: number;
     }
-  | { type: 'sample'; iteration: number; path: string }
+  /** `rows`: what each row of the grid shows, top to bottom ("real A", "A → B", …). */
+  | { type: 'sample'; iteration: number; path: string; rows: string[] }
   | { type: 'checkpoint'; iteration: number; path: string }
   | { type: 'warning'; message: string }
   | { type: 'stopped'; iteration: number; reason: StopReason }

@@ -104,7 +104,7 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
     const json: CheckpointJson = { family: state.json, feed: feed.getState(), iteration, elapsedMs: elapsedMs(), lr: lrFactor(train.schedule, iteration) };
     const path = await saveCheckpoint(runPaths(runDir).checkpoints, { iteration, tensors: state.tensors, json: json as unknown as Record<string, unknown> });
     lastCheckpoint = iteration;
-    await updateRunInfo(runDir, { iteration });
+    await updateRunInfo(runDir, { iteration, elapsedMs: Math.round(elapsedMs()) });
     onEvent({ type: 'checkpoint', iteration, path });
   };
 
@@ -183,7 +183,10 @@ async function writeSample(session: Session, fixed: Batches, iteration: number, 
     const image = await tileGrid(grid);
     const path = samplePath(session.runDir, iteration);
     await writePngAtomic(path, image.data, image.width, image.height, 3);
-    onEvent({ type: 'sample', iteration, path });
+    const rows = grid.rows.map((row) => row.label);
+    // The grid's picture has no text: the studio shows these beside it.
+    if (JSON.stringify(session.info.sampleRows) !== JSON.stringify(rows)) session.info = await updateRunInfo(session.runDir, { sampleRows: rows });
+    onEvent({ type: 'sample', iteration, path, rows });
   } finally {
     tf.dispose(grid.rows.map((r) => r.images));
   }

@@ -50,6 +50,8 @@ export interface RunInfo {
   /** What each row of the sample grids shows ("real A", "A → B", …), top to bottom. */
   sampleRows?: string[];
   status: RunStatus;
+  /** Training time up to the last checkpoint (ms), for the rate this machine trains at. */
+  elapsedMs?: number;
   /** Iterations completed (the last checkpoint may be behind while running). */
   iteration: number;
   totalIterations: number;
