@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export default defineConfig({
   root: fileURLToPath(new URL('./renderer', import.meta.url)),
-  // Relative asset URLs work both over http:// (browser mode) and file:// (Electron).
+  // Relative asset URLs work both over http:// (browser mode) and app:// (Electron's protocol for the built UI).
   base: './',
   plugins: [svelte()],
   build: {

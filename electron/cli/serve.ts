@@ -4,10 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, usageError } from './args.js';
-import { startServer } from '../server.js';
-import { createStudio, RENDERER_DIR } from '../services/studio.js';
 import { defaultWorkspaceDir } from '../services/workspace.js';
-import { PROJECT_ROOT } from '../services/paths.js';
+import { PROJECT_ROOT, RENDERER_DIR } from '../services/paths.js';
 
 export const name = 'serve';
 export const summary = 'open the studio in your browser (127.0.0.1 only, with a per-launch token)';
@@ -54,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const workspaceDir = (args.options.workspace as string | undefined) ?? defaultWorkspaceDir();
   const staticDir = await ensureRenderer(log);
+  // The studio loads tfjs, ONNX Runtime and sharp: imported here, not for `darkroom --help`.
+  const [{ createStudio }, { startServer }] = await Promise.all([import('../services/studio.js'), import('../server.js')]);
   const studio = await createStudio({ workspaceDir, access: 'browser' });
   const server = await startServer({ studio, staticDir, port });
   if (args.options.json) process.stdout.write(JSON.stringify({ type: 'listening', url: server.url, port: server.port, workspace: studio.workspace.paths.root }) + '\n');

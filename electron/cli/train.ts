@@ -1,7 +1,7 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
-import { resumeRun, startRun, type RunHandle, type RunOutcome, type RunRequest } from '../services/training.js';
+import type { RunHandle, RunOutcome, RunRequest } from '../services/training.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
 import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
 
@@ -117,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const o = args.options;
   const json = o.json === true;
+  const { resumeRun, startRun } = await import('../services/training.js'); // loads tfjs: not for --help
   let handle: RunHandle;
   if (o.resume !== undefined) {
     const extra = Object.keys(o).filter((k) => !RESUME_OPTIONS.has(k));

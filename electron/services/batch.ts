@@ -1,5 +1,5 @@
 // Batch conversion of photos and folders through an image-to-image ONNX model: the service behind
-// `darkroom convert` now and the studio's Batch view later (no Electron here).
+// `darkroom convert` and the studio's Batch view (studio-batch.ts); no Electron here.
 //
 // A three-stage pipeline keeps the model busy: while image i is translated, image i + 1 is decoded and image
 // i − 1 encoded and written (at most one of each in flight, so memory stays at about three photos); when the

@@ -19,6 +19,7 @@ import { ModelStore } from './models.js';
 import { RunManager } from './studio-runs.js';
 import { ConvertJobs } from './studio-convert.js';
 import { DARKROOM_VERSION } from './export.js';
+import { releaseIdleModels } from '../../models/onnx/runtime.js';
 import { listFolder, picturesFolder } from './studio-files.js';
 import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
@@ -49,8 +50,8 @@ export interface StudioOptions {
 const DEFAULT_SAMPLE = { count: 32, size: 64 };
 
 /**
- * The built UI (vite build → dist/renderer), for Electron's app:// pages and `darkroom serve`. Two levels up is
- * the project root both from this source file (electron/services/) and from the bundle (dist/electron/main.js).
+ * The built UI (vite build → dist/renderer), for Electron's app:// pages and `darkroom serve`, under the project
+ * root that paths.ts finds by walking up to Darkroom's package.json (the same from the sources and the bundle).
  */
 export { RENDERER_DIR } from './paths.js';
 
@@ -180,6 +181,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     async close() {
       convert.cancelAll();
       await runs.stopAll();
+      await releaseIdleModels();
       events.removeAllListeners();
     },
   };

@@ -1,6 +1,6 @@
 // The training service: starts and resumes runs in trainer processes (so a crash or a long step never
-// touches the caller), relays their events, and reads run directories. Used by the CLI now and the studio
-// later; it must not import Electron.
+// touches the caller), relays their events, and reads run directories. Used by the CLI and the studio
+// (studio-runs.ts); it must not import Electron.
 import { fork, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';

@@ -164,7 +164,7 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
   return handle(path, shared, () => letGo(held));
 }
 
-/** Releases every cached session nobody holds (e.g. before the app quits or after a batch). */
+/** Releases every cached session nobody holds; the studio calls it when it closes (the window or `darkroom serve`). */
 export async function releaseIdleModels(): Promise<void> {
   await Promise.all(idle.splice(0).map(release));
 }
