@@ -1,5 +1,5 @@
 // A damaged file is one problem whichever view meets it: Datasets and Batch give it the same reason, in plain
-// words, without the image library's own text.
+// words, without the image library's own text; a damaged model is named by its file, without ONNX's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -9,6 +9,8 @@ import { tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { BAD_FILES, writeBadFiles, writeGoodPhotos } from './batch-fixtures.js';
 import { runBatch } from './batch.js';
 import { inspectFolder } from './datasets.js';
+import { ModelStore } from './models.js';
+import { openWorkspace } from './workspace.js';
 
 let dir: string;
 
@@ -37,5 +39,20 @@ test('the same damaged file gets the same plain reason in Datasets and in Batch'
     assert.match(reason ?? '', words, `${file}: ${reason}`);
     assert.equal(batchReasons.get(file), reason, `${file}: the same reason in both`);
     assert.doesNotMatch(reason!, /vips|sharp|jpeg:|png:|<|\.\.|premature|seek/i, `${file}: no library text in "${reason}"`);
+  }
+});
+
+test('a damaged model file is refused by its own name in plain words', async () => {
+  const workspace = await openWorkspace(join(dir, 'ws'));
+  const store = new ModelStore(workspace);
+  const whole = await tinyTranslatorBytes({ 'darkroom.range': '-1,1' });
+  for (const [name, bytes] of [
+    ['notes.onnx', new TextEncoder().encode('these are my notes, not a model\n')],
+    ['cut.onnx', whole.subarray(0, Math.floor(whole.length / 2))],
+  ] as const) {
+    const refusal = await store.import({ bytes, name }).then(() => null, (error: Error) => error.message);
+    assert.ok(refusal, `${name} is refused`);
+    assert.match(refusal, new RegExp(`model ${name.replace('.', '\\.')} is not`), refusal);
+    assert.doesNotMatch(refusal, /<bytes>|Is it|protobuf|wire type|index out of range/i, refusal);
   }
 });

@@ -22,7 +22,7 @@ type StoredModel = Omit<ModelInfo, 'media'>;
 export async function describeModelFile(source: string | Uint8Array, label: string): Promise<Omit<StoredModel, 'id' | 'name' | 'sourceRun' | 'createdAt' | 'bytes'>> {
   let model: OnnxModel;
   try {
-    model = await openModel(source, { device: 'cpu', threads: 1 });
+    model = await openModel(source, { device: 'cpu', threads: 1, label });
   } catch (error) {
     throw new ApiError('bad-request', `${label} is not an ONNX model Darkroom can open: ${(error as Error).message}`);
   }

@@ -17,7 +17,7 @@ export function readModelFileHeader(label: string, bytes: Uint8Array): ModelHead
   try {
     header = readModelHeader(bytes);
   } catch (error) {
-    throw new OnnxModelError(`model ${label} is not a complete ONNX model file (it is truncated or another kind of file: ${(error as Error).message}); ${again}`, { cause: error });
+    throw new OnnxModelError(`model ${label} is not a complete ONNX model file (it is truncated or another kind of file); ${again}`, { cause: error });
   }
   if (!header.hasGraph) throw new OnnxModelError(`model ${label} is not an ONNX model: it holds no network (graph); ${again}`);
   return header;

@@ -25,6 +25,8 @@ export type { InferenceDevicesReport } from './providers.js';
 export interface OpenModelOptions {
   /** Intra-op threads for the CPU; defaults to every core. */
   threads?: number;
+  /** What messages call a model opened from bytes (its file name); a path names itself. */
+  label?: string;
   /**
    * Where to run: 'auto' (default) takes the first available of CUDA, DirectML, Core ML and WebGPU on a hardware
    * adapter, else the CPU; a device by name is used even on a software adapter, and refused (UsageError) when it
@@ -134,7 +136,7 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
   const device = await placeModel(requested, threads);
 
   if (typeof source !== 'string') {
-    const shared = await createSession(source, '<bytes>', source, device, threads);
+    const shared = await createSession(source, options.label ?? 'given as bytes', source, device, threads);
     return handle('<bytes>', shared, () => releaseShared(shared));
   }
 
@@ -210,7 +212,8 @@ async function createOrtSession(loadFrom: string | Uint8Array, device: Inference
 }
 
 const couldNotLoad = (label: string, error: unknown) =>
-  new OnnxModelError(`ONNX Runtime could not load model ${label}: ${(error as Error).message}. Is it an ONNX model file, complete and not corrupted?`, { cause: error });
+  // ONNX Runtime's own text names its C++ internals: it stays in the cause, the message says what to do.
+  new OnnxModelError(`ONNX Runtime cannot load model ${label}: it is not a complete ONNX model file, or it uses operations this ONNX Runtime lacks; export or copy it again, or choose another .onnx file`, { cause: error });
 
 async function createSession(loadFrom: string | Uint8Array, label: string, bytes: Uint8Array, device: DeviceUse, threads: number): Promise<SharedSession> {
   const header = readModelFileHeader(label, bytes);
