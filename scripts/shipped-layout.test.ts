@@ -81,6 +81,11 @@ test('the bundle installed with production dependencies only runs with plain nod
   assert.deepEqual(shipped.filter((file) => /\.(ts|mts|cts|svelte)$/.test(file)), [], 'no sources in dist/');
   for (const required of ['dist/darkroom.js', 'dist/trainer.cjs', 'dist/electron/main.js', 'dist/electron/preload.cjs', 'dist/renderer/index.html']) assert.ok(shipped.includes(required), required);
   for (const tool of DEV_TOOLS) assert.ok(!existsSync(join(app, 'node_modules', tool)), `${tool} is not installed`);
+  // The source maps (not shipped) name every module bundled: none of them test code, fixtures or benchmarks.
+  const bundled = shipped.filter((file) => file.endsWith('.js.map') || file.endsWith('.cjs.map'))
+    .flatMap((file) => (JSON.parse(readFileSync(join(app, file), 'utf8')) as { sources: string[] }).sources);
+  assert.ok(bundled.some((source) => source.endsWith('models/train/trainer-process.ts')));
+  assert.deepEqual(bundled.filter((source) => /\.test\.ts$|fixtures|test-support|\/bench\//.test(source)), []);
 
   const home = join(scratch, 'home');
   mkdirSync(home);
