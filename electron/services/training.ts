@@ -18,7 +18,7 @@ import {
   type ListedRun,
 } from '../../models/train/run-dir.js';
 import { listCheckpoints } from '../../models/train/checkpoint.js';
-import type { FromTrainer, ToTrainer } from '../../models/train/trainer-protocol.js';
+import { isFromTrainer, type ToTrainer } from '../../models/train/trainer-protocol.js';
 import type { ResumeOverrides } from '../../models/train/setup.js';
 import { trainerEntry } from './paths.js';
 
@@ -119,8 +119,12 @@ function launch(first: Extract<ToTrainer, { type: 'start' | 'resume' }>, service
     for (const listener of [...listeners]) listener(event);
   };
 
-  child.on('message', (raw: unknown) => {
-    const message = raw as FromTrainer;
+  child.on('message', (message: unknown) => {
+    if (!isFromTrainer(message)) {
+      // Kept with the trainer's output: if the run then ends without an outcome, its error message shows this.
+      keepTail(Buffer.from(`\nthe trainer sent a message Darkroom does not understand: ${JSON.stringify(message)?.slice(0, 200)}\n`));
+      return;
+    }
     if (message.type === 'event') emit(message.event);
     else if (message.type === 'finished') outcome = message.outcome;
   });

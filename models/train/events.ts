@@ -1,7 +1,7 @@
 // The one vocabulary of training progress. The trainer process emits these, the training service relays
 // them, and every consumer (CLI printer, Electron IPC bridge, browser-mode WebSocket) reads the same type.
 import type { GpuAdapterInfo } from '../gpu/adapter-info.js';
-import type { FamilyId } from '../families/family.js';
+import { FAMILY_IDS, type FamilyId } from '../families/family.js';
 
 /** What the backend chooser reported: the backend in use and why better ones were not. */
 export interface BackendInfo {
@@ -15,10 +15,12 @@ export interface BackendInfo {
   warning?: string;
 }
 
-export type StopReason = 'done' | 'paused' | 'stopped';
+export const STOP_REASONS = ['done', 'paused', 'stopped'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 /** Where a run stands, as its run.json records it (run-dir.ts) and the studio shows it. */
-export type RunStatus = 'running' | StopReason | 'failed';
+export const RUN_STATUSES = ['running', ...STOP_REASONS, 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type TrainingEvent =
   | {
@@ -55,17 +57,34 @@ export type TrainingEvent =
 
 export type TrainingEventType = TrainingEvent['type'];
 
-/** Type guard for values that crossed a process or socket boundary. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string';
+/** JSON carries a non-finite number (an ETA at zero speed, a diverged loss) as null. */
+const isNumberOrJsonNull = (v: unknown) => typeof v === 'number' || v === null;
+const isOptional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
+
+/** Checks a value that crossed a process or socket boundary, field by field, before anyone reads it as an event. */
 export function isTrainingEvent(value: unknown): value is TrainingEvent {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return (
-    type === 'started' ||
-    type === 'progress' ||
-    type === 'sample' ||
-    type === 'checkpoint' ||
-    type === 'warning' ||
-    type === 'stopped' ||
-    type === 'failed'
-  );
+  if (!isObject(value)) return false;
+  const v = value;
+  switch (v.type) {
+    case 'started':
+      return isText(v.runDir) && (FAMILY_IDS as readonly unknown[]).includes(v.family) && isObject(v.backend) && isText(v.backend.name) && isText(v.backend.detail) &&
+        typeof v.totalIterations === 'number' && isOptional(v.resumedFrom, (n) => typeof n === 'number') && isObject(v.datasetSizes);
+    case 'progress':
+      return typeof v.iteration === 'number' && typeof v.total === 'number' && isObject(v.losses) &&
+        Object.values(v.losses).every(isNumberOrJsonNull) && [v.epoch, v.itPerSec, v.etaSeconds, v.lr].every(isNumberOrJsonNull);
+    case 'sample':
+      return typeof v.iteration === 'number' && isText(v.path) && Array.isArray(v.rows) && v.rows.every(isText);
+    case 'checkpoint':
+      return typeof v.iteration === 'number' && isText(v.path);
+    case 'warning':
+      return isText(v.message);
+    case 'stopped':
+      return typeof v.iteration === 'number' && (STOP_REASONS as readonly unknown[]).includes(v.reason);
+    case 'failed':
+      return isText(v.message) && isOptional(v.iteration, (n) => typeof n === 'number') && isOptional(v.badInput, (b) => typeof b === 'boolean');
+    default:
+      return false;
+  }
 }

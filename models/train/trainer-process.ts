@@ -3,7 +3,7 @@
 // parent all end the run the same way: checkpoint, record the status, exit.
 import type { TrainingEvent } from './events.js';
 import { runTraining, type RunOutcome } from './loop.js';
-import type { FromTrainer, ToTrainer } from './trainer-protocol.js';
+import { isToTrainer, type FromTrainer, type ToTrainer } from './trainer-protocol.js';
 
 const controller = new AbortController();
 let started = false;
@@ -36,8 +36,12 @@ async function run(message: Extract<ToTrainer, { type: 'start' | 'resume' }>): P
   process.exit(outcome.status === 'failed' ? 1 : 0);
 }
 
-process.on('message', (raw: unknown) => {
-  const message = raw as ToTrainer;
+process.on('message', (message: unknown) => {
+  if (!isToTrainer(message)) {
+    // The parent keeps the trainer's output for its error message, should the run end without one.
+    process.stderr.write(`trainer: ignored a message that is not part of the trainer protocol: ${JSON.stringify(message)?.slice(0, 200)}\n`);
+    return;
+  }
   if (message.type === 'stop') controller.abort('stop');
   else if (message.type === 'pause') controller.abort('pause');
   else if ((message.type === 'start' || message.type === 'resume') && !started) {
