@@ -218,18 +218,24 @@ test('a download the client abandons closes its file', { skip: process.platform 
     for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === big) count++;
     return count;
   };
-  await new Promise<void>((resolve, reject) => {
+  // Paused at its first bytes (so the 32 MiB cannot finish), the download is under way with the file open; then it is dropped.
+  const underWay = await new Promise<{ status: number; openWhileRunning: number }>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: server.port, path: `/media/cache/big.bin?key=${key}`, headers: { Host: `127.0.0.1:${server.port}` } }, (res) => {
       res.once('data', () => {
-        req.destroy();
-        resolve();
+        res.pause();
+        void openOnBig().then((openWhileRunning) => {
+          resolve({ status: res.statusCode!, openWhileRunning });
+          req.destroy();
+        }, reject);
       });
     });
     req.on('error', () => {});
-    req.on('close', () => resolve());
+    req.on('close', () => reject(new Error('the download ended before its first bytes arrived')));
     req.end();
     setTimeout(() => reject(new Error('no data')), 5000).unref();
   });
+  assert.equal(underWay.status, 200, 'the download was answered');
+  assert.equal(underWay.openWhileRunning, 1, 'the file is open while the download runs');
   let open = 1;
   for (let i = 0; i < 40 && open > 0; i++) {
     await new Promise((r) => setTimeout(r, 50));
