@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" />
 // Starts tfjs's WebGPU backend in Node on Dawn (the `webgpu` package: Vulkan on Linux and Windows, Metal on macOS,
 // D3D12 on Windows), on the high-performance adapter.
 //
@@ -10,6 +9,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { adapterName, isSoftwareAdapter, type GpuAdapterInfo } from '../gpu/adapter.js';
+import { dawnModuleUrl } from '../gpu/dawn-module.js';
+// The WebGPU types of the Dawn we load (its own, newer @webgpu/types: adapter.info and friends).
+import type {} from 'webgpu';
 
 export { adapterName };
 /** The adapter training runs on; the device is created with these limits (the adapter's own maxima). */
@@ -37,7 +39,7 @@ async function dawn(): Promise<GPU> {
   if (gpu) return gpu;
   let webgpu: { create(options: string[]): GPU; globals: object };
   try {
-    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+    webgpu = (await import(dawnModuleUrl())) as unknown as typeof webgpu;
   } catch (error) {
     throw new WebGpuUnavailable(`Dawn (the webgpu package) did not load: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -6,8 +6,7 @@
 // The probe runs in a child process: on a machine without a GPU driver Dawn prints Vulkan's complaints straight to
 // stderr (they would land in every `darkroom convert`), and a broken driver can take its process down with it.
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { dawnModuleUrl } from './dawn-module.js';
 import type { GpuAdapterInfo } from './adapter-info.js';
 
 export type { GpuAdapterInfo } from './adapter-info.js';
@@ -67,7 +66,7 @@ export function probeGpuAdapter(env: NodeJS.ProcessEnv = process.env): Promise<G
 function probeInChild(env: NodeJS.ProcessEnv): Promise<GpuAdapterProbe> {
   let webgpuUrl: string;
   try {
-    webgpuUrl = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    webgpuUrl = dawnModuleUrl();
   } catch (error) {
     return Promise.resolve({ adapter: null, reason: `the webgpu package (Dawn for Node) is not installed: ${(error as Error).message}; run npm install` });
   }
