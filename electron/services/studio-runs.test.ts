@@ -46,10 +46,13 @@ test('two runs started at once get their own folders; a training run is neither 
   assert.deepEqual((await runs.list()).map((r) => r.id), ['twin-2']);
 });
 
+/** Reads until `done`; fails after five minutes (a tiny run on a busy machine takes well under one) with the last value read. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 300_000;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`still waiting after five minutes; last read: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

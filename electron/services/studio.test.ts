@@ -32,6 +32,20 @@ after(async () => {
 
 const call = (method: string, request: unknown) => dispatch(studio.handlers, method, request) as Promise<any>;
 
+/** The first studio event so far or to come that matches; fails after a minute naming what it waited for. */
+function eventWhere(what: string, match: (event: StudioEvent) => boolean): Promise<StudioEvent> {
+  const deadline = Date.now() + 60_000;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = events.find(match);
+      if (found) resolve(found);
+      else if (Date.now() > deadline) reject(new Error(`no ${what} within a minute; events: ${JSON.stringify(events.slice(-5))}`));
+      else setTimeout(check, 50);
+    };
+    check();
+  });
+}
+
 test('the first start makes the sample project: day and night scenes as two datasets', async () => {
   const info = await call('app.info', {});
   assert.equal(info.firstStart, true);
@@ -69,14 +83,8 @@ test('a folder batch reports its progress and the file it could not read', async
   await writeFile(join(input, 'bad.jpg'), 'not a jpeg');
   const model = (await call('models.list', {})).find((m: { name: string }) => m.name === 'night');
   const { jobId } = await call('batch.start', { modelId: model.id, input, output: join(root, 'batch-out'), format: 'png' });
-  const finished = await new Promise<Extract<BatchEvent, { type: 'finished' }>>((resolve) => {
-    const check = () => {
-      const found = events.find((e) => e.type === 'batch' && e.jobId === jobId && e.event.type === 'finished');
-      if (found && found.type === 'batch') resolve(found.event as Extract<BatchEvent, { type: 'finished' }>);
-      else setTimeout(check, 50);
-    };
-    check();
-  });
+  const ended = await eventWhere('finished batch event', (e) => e.type === 'batch' && e.jobId === jobId && e.event.type === 'finished');
+  const finished = (ended as { event: Extract<BatchEvent, { type: 'finished' }> }).event;
   assert.equal(finished.counts.done, 2);
   assert.equal(finished.counts.failed, 1);
   assert.match(finished.failed[0].path, /bad\.jpg$/);
@@ -101,14 +109,7 @@ test('a batch that breaks after it started says so instead of leaving the Batch 
   });
   try {
     const { jobId } = await call('batch.start', { modelId: model.id, input, output: out, format: 'png' });
-    const ending = await new Promise<StudioEvent>((resolve) => {
-      const check = () => {
-        const found = events.find((e) => e.type === 'batch' && e.jobId === jobId && (e.event.type === 'failed' || e.event.type === 'finished'));
-        if (found) resolve(found);
-        else setTimeout(check, 50);
-      };
-      check();
-    });
+    const ending = await eventWhere('end of the batch', (e) => e.type === 'batch' && e.jobId === jobId && (e.event.type === 'failed' || e.event.type === 'finished'));
     assert.ok(ending.type === 'batch' && ending.event.type === 'failed', 'a failed event, not a finished one');
     assert.match(ending.event.message, /darkroom-report\.json/);
   } finally {
