@@ -297,8 +297,6 @@ export type StudioEvent =
   /** The list of runs, datasets or models changed (another window, a finished export…): refetch. */
   | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
 
-export type StudioEventType = StudioEvent['type'];
-
 /** Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1). */
 export interface ConvertProgress {
   done: number;
@@ -513,7 +511,7 @@ function validateImageInput(m: string, raw: unknown): ImageInput {
   return { name, base64: text(m, r.base64, 'image.base64', { max: MAX_BASE64 }) };
 }
 
-export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
+const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
   'app.info': empty('app.info'),
   'devices.list': empty('devices.list'),
   'fs.list': (raw) => {
@@ -625,7 +623,7 @@ export const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } 
 
 export const METHOD_NAMES = Object.keys(REQUEST_VALIDATORS) as MethodName[];
 
-export function isMethodName(value: unknown): value is MethodName {
+function isMethodName(value: unknown): value is MethodName {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_VALIDATORS, value);
 }
 

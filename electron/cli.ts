@@ -6,7 +6,7 @@ import { DARKROOM_VERSION } from './services/version.js';
 import type { CliCommand } from './cli/command.js';
 import { COMMAND_MODULES } from './cli/registry.js';
 
-export async function loadCommands(): Promise<CliCommand[]> {
+async function loadCommands(): Promise<CliCommand[]> {
   return Promise.all(COMMAND_MODULES.map((load) => load()));
 }
 

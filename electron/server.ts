@@ -74,7 +74,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it ends with ?token=…).';
 
-export function contentSecurityPolicy(port: number): string {
+function contentSecurityPolicy(port: number): string {
   return [
     "default-src 'self'",
     "script-src 'self'",

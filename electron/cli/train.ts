@@ -9,7 +9,7 @@ export const name = 'train';
 export const summary = 'train an ae, vae, gan, cyclegan or cut on folders of images, or resume a run';
 
 /** Exit code after Ctrl+C: the run stopped cleanly with a checkpoint but is not done (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 const LOOP_OPTIONS: OptionSpecs = {
   data: { kind: 'string' },

@@ -65,7 +65,7 @@ export async function writeBadFiles(dir: string): Promise<void> {
 }
 
 /** A small PNG that declares width × height pixels: what a decompression bomb looks like before decoding. */
-export function bombPng(width: number, height: number): Buffer {
+function bombPng(width: number, height: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);

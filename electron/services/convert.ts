@@ -45,7 +45,7 @@ export interface Converter {
   dispose(): Promise<void>;
 }
 
-export async function openConverter(model: string | OnnxModel, options: { threads?: number; device?: DeviceChoice } = {}): Promise<Converter> {
+async function openConverter(model: string | OnnxModel, options: { threads?: number; device?: DeviceChoice } = {}): Promise<Converter> {
   const owned = typeof model === 'string';
   const opened = typeof model === 'string' ? await openModel(model, options) : model;
   let translator: Translator;

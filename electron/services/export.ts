@@ -26,7 +26,7 @@ export interface ExportResult {
 }
 
 /** The part a request means, or a UsageError listing what the run has. Defaults: the generating part. */
-export function choosePart(family: string, parts: ExportPart[], request: Pick<ExportRequest, 'part' | 'direction'>): ExportPart {
+function choosePart(family: string, parts: ExportPart[], request: Pick<ExportRequest, 'part' | 'direction'>): ExportPart {
   const listing = parts.map((p) => (p.direction ? `--direction ${p.direction}` : `--part ${p.part}`)).join(', ');
   if (request.direction && !parts.some((p) => p.direction))
     throw new UsageError(`a ${family} run has no directions; choose one of: ${listing}`);

@@ -14,7 +14,7 @@ const INLINE_MEDIA_TYPES: Record<string, string> = {
 };
 
 /** Media is data, never a document: no scripts, no loads, a sandboxed origin even if opened directly. */
-export const MEDIA_CSP = "default-src 'none'; sandbox";
+const MEDIA_CSP = "default-src 'none'; sandbox";
 
 /** The response headers for a workspace file; `download` names the file and makes it an attachment. */
 export function mediaHeaders(file: string, download?: string | null): Record<string, string> {

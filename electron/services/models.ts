@@ -19,7 +19,7 @@ const KNOWN_DIRECTIONS = new Set<string>(DIRECTIONS);
 type StoredModel = Omit<ModelInfo, 'media'>;
 
 /** What a model file says about itself, checked: an image-to-image model or a latent → image generator. */
-export async function describeModelFile(source: string | Uint8Array, label: string): Promise<Omit<StoredModel, 'id' | 'name' | 'sourceRun' | 'createdAt' | 'bytes'>> {
+async function describeModelFile(source: string | Uint8Array, label: string): Promise<Omit<StoredModel, 'id' | 'name' | 'sourceRun' | 'createdAt' | 'bytes'>> {
   let model: OnnxModel;
   try {
     model = await openModel(source, { device: 'cpu', threads: 1, label });

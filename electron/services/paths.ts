@@ -18,7 +18,7 @@ export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.ur
 /** The built studio UI (Vite's output). */
 export const RENDERER_DIR = join(PROJECT_ROOT, 'dist', 'renderer');
 /** True when this code runs from the TypeScript sources (tsx), false in the bundle that ships (dist/). */
-export const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
 /**
  * The trainer process's script and the Node flags it needs: from the sources, the .ts entry through tsx; in the

@@ -43,7 +43,7 @@ export function defaultWorkspaceDir(env: NodeJS.ProcessEnv = process.env, platfo
   return join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'darkroom');
 }
 
-export function workspacePaths(root: string): WorkspacePaths {
+function workspacePaths(root: string): WorkspacePaths {
   const r = resolve(root);
   return {
     root: r,

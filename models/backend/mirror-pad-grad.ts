@@ -50,7 +50,7 @@ function foldAxis(dy: tf.Tensor, axis: number, before: number, after: number, mo
 }
 
 /** The exact adjoint of `tf.mirrorPad(x, paddings, mode)` applied to `dy`. */
-export function mirrorPadGrad(dy: tf.Tensor, paddings: Array<[number, number]>, mode: MirrorPadMode): tf.Tensor {
+function mirrorPadGrad(dy: tf.Tensor, paddings: Array<[number, number]>, mode: MirrorPadMode): tf.Tensor {
   return tf.tidy(() => {
     let g = dy;
     paddings.forEach(([before, after], axis) => {

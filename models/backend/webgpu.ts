@@ -69,7 +69,7 @@ function describeAdapter(adapter: GPUAdapter): GpuAdapterReport {
 }
 
 /** The adapter Dawn offers for high-performance work, without starting anything; throws WebGpuUnavailable. */
-export async function probeWebGpuAdapter(): Promise<{ adapter: GPUAdapter; report: GpuAdapterReport }> {
+async function probeWebGpuAdapter(): Promise<{ adapter: GPUAdapter; report: GpuAdapterReport }> {
   const adapter = await (await dawn()).requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new WebGpuUnavailable(

@@ -96,7 +96,7 @@ function makeRidge(rng: Rng, base: number, amplitude: number): Ridge {
 }
 
 /** Height of a ridge at x (linear between samples). */
-export function ridgeAt(ridge: Ridge, x: number): number {
+function ridgeAt(ridge: Ridge, x: number): number {
   const t = Math.min(Math.max(x, 0), VIEW) / STEP;
   const i = Math.min(Math.floor(t), ridge.ys.length - 2);
   const f = t - i;

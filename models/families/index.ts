@@ -31,7 +31,7 @@ export const FAMILY_OPTIONS: Record<FamilyId, readonly OptionInfo[]> = {
   cut: CUT_OPTIONS,
 };
 
-export function isFamilyId(id: string): id is FamilyId {
+function isFamilyId(id: string): id is FamilyId {
   return (FAMILY_IDS as readonly string[]).includes(id);
 }
 

@@ -11,8 +11,8 @@ import { applyNet, type Net } from '../nets/net.js';
 import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
 
-export const NCE_TEMPERATURE = 0.07;
-export const NCE_HEAD_UNITS = 256;
+const NCE_TEMPERATURE = 0.07;
+const NCE_HEAD_UNITS = 256;
 
 /** The two-layer MLP (dense, ReLU, dense) that projects one tapped layer's C channels to the contrastive space. */
 export function buildNceHead(name: string, channels: number): NetSpec {

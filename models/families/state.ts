@@ -8,7 +8,7 @@ import type { Adam } from '../train/adam.js';
 import type { Batches, FamilyId, FamilyState } from './family.js';
 
 /** Bumped when the layout of a family's state changes, so an old checkpoint fails with a clear message. */
-export const STATE_VERSION = 1;
+const STATE_VERSION = 1;
 
 export interface Trainables {
   family: FamilyId;
@@ -73,7 +73,7 @@ function checkShape(like: tf.Tensor, tensors: Record<string, tf.Tensor>, key: st
 }
 
 /** Copies tensors[key] into a variable after checking it exists and has the variable's shape. */
-export function assignChecked(into: tf.Variable, tensors: Record<string, tf.Tensor>, key: string): void {
+function assignChecked(into: tf.Variable, tensors: Record<string, tf.Tensor>, key: string): void {
   into.assign(checkShape(into, tensors, key));
 }
 

@@ -45,7 +45,7 @@ export const VAE_OPTIONS: readonly OptionInfo[] = [
 export const FIXED_SAMPLES = 64;
 
 /** Initial log σ² of every latent dimension (σ ≈ 0.05). */
-export const INITIAL_LOG_VAR = -6;
+const INITIAL_LOG_VAR = -6;
 
 /**
  * Sets the log σ² half of the encoder's output bias to INITIAL_LOG_VAR. With the usual σ ≈ 1 at the start,

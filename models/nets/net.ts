@@ -11,7 +11,7 @@ export interface Net {
 }
 
 /** Weight init as in the CycleGAN and DCGAN papers: N(0, 0.02²) for weights, zeros for biases. */
-export const INIT_STD = 0.02;
+const INIT_STD = 0.02;
 
 export function createNet(spec: NetSpec, rng: Rng, initStd = INIT_STD): Net {
   const params = new Map<string, tf.Variable>();

@@ -4,9 +4,9 @@
 import type { LayerSpec, NetSpec } from './spec.js';
 
 /** The spatial size every pyramid bottoms out at. */
-export const PYRAMID_BASE = 4;
+const PYRAMID_BASE = 4;
 
-export function isPowerOfTwo(n: number): boolean {
+function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
@@ -17,7 +17,7 @@ export function pyramidDepth(size: number): number {
 }
 
 /** Channels at level i of the pyramid (0 = the largest feature map): nf, 2nf, 4nf, then capped at 8nf as in DCGAN. */
-export function levelChannels(nf: number, level: number): number {
+function levelChannels(nf: number, level: number): number {
   return nf * 2 ** Math.min(level, 3);
 }
 

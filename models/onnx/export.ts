@@ -8,9 +8,9 @@ import { isFullyConvolutional, netOutputShape, netStride, type FeatureShape, typ
 import type { ExportPart, FamilyId } from '../families/family.js';
 import { IR_VERSION, OPSET, floatTensor, floatValueInfo, int64Tensor, makeNode, onnx, type AttributeValue, type Dim, type NodeProto, type TensorProto } from './proto.js';
 
-export const INPUT_NAME = 'input';
-export const OUTPUT_NAME = 'output';
-export const PRODUCER_NAME = 'darkroom';
+const INPUT_NAME = 'input';
+const OUTPUT_NAME = 'output';
+const PRODUCER_NAME = 'darkroom';
 
 /** Same default as applyNet in nets/net.ts when a leakyRelu layer names no alpha. */
 const DEFAULT_LEAKY_ALPHA = 0.2;
@@ -63,7 +63,7 @@ export interface ExportInfo {
 }
 
 /** The metadata_props Darkroom writes for one exported part (see shared/design.md, "An exported ONNX generator"). */
-export function partMetadata(part: ExportPart, info: ExportInfo): Record<string, string> {
+function partMetadata(part: ExportPart, info: ExportInfo): Record<string, string> {
   const { spec } = part.net;
   const metadata: Record<string, string> = {
     'darkroom.family': info.family,
@@ -134,7 +134,7 @@ function outputDims(shape: FeatureShape): Dim[] {
 }
 
 /** Reorders a 4-D row-major array: result dimension i is source dimension perm[i]. */
-export function permute4(values: Float32Array, shape: number[], perm: number[]): { shape: number[]; values: Float32Array } {
+function permute4(values: Float32Array, shape: number[], perm: number[]): { shape: number[]; values: Float32Array } {
   const outShape = perm.map((p) => shape[p]);
   const srcStrides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
   const step = perm.map((p) => srcStrides[p]);

@@ -9,7 +9,7 @@ import { floatTensor, int64Tensor, makeNode, onnx, type NodeProto, type TensorPr
 
 type ModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 
-export const STATS_OUTPUT = 'darkroom_norm_stats';
+const STATS_OUTPUT = 'darkroom_norm_stats';
 
 interface NormLayer {
   node: NodeProto;

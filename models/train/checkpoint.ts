@@ -229,7 +229,7 @@ async function readVerified(path: string): Promise<{ manifest: Manifest; data: B
 }
 
 /** Reads and verifies one checkpoint directory; throws with the reason when it is damaged. */
-export async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
+async function readCheckpoint(path: string): Promise<Omit<LoadedCheckpoint, 'skipped'>> {
   const { manifest, data } = await readVerified(path);
 
   const tensors: Record<string, tf.Tensor> = {};

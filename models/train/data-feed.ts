@@ -12,7 +12,7 @@ export interface DataFeedState {
 }
 
 /** Images in the fixed sample batch (first images of each folder, centre crop, no flip). */
-export const SAMPLE_IMAGES = 4;
+const SAMPLE_IMAGES = 4;
 
 export class DataFeed {
   private samplers: { a: EpochSampler; b?: EpochSampler };

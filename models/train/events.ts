@@ -15,7 +15,7 @@ export interface BackendInfo {
   warning?: string;
 }
 
-export const STOP_REASONS = ['done', 'paused', 'stopped'] as const;
+const STOP_REASONS = ['done', 'paused', 'stopped'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** Where a run stands, as its run.json records it (run-dir.ts) and the studio shows it. */
@@ -54,8 +54,6 @@ export type TrainingEvent =
   | { type: 'stopped'; iteration: number; reason: StopReason }
   /** badInput: the request or the data was wrong and no work was done (the CLI exits 2, not 1). */
   | { type: 'failed'; message: string; iteration?: number; badInput?: boolean };
-
-export type TrainingEventType = TrainingEvent['type'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string';

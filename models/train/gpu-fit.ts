@@ -15,7 +15,7 @@ const IMAGES_PER_PASS = 3;
 const FLOAT_BYTES = 4;
 
 /** Bytes of the largest buffer a training step needs: the largest feature map of any net, for a whole pass. */
-export function largestBufferBytes(nets: Net[], size: number, batch: number): number {
+function largestBufferBytes(nets: Net[], size: number, batch: number): number {
   const perImage = Math.max(...nets.map((net) => largestFeatureMap(net.spec, size)));
   return perImage * batch * IMAGES_PER_PASS * FLOAT_BYTES;
 }

@@ -36,16 +36,9 @@ export interface RunRequest {
   familyOptions?: Record<string, unknown>;
 }
 
-/** What `darkroom train --resume` may change: where it runs, not what it computes. */
-export interface ResumeRequest {
-  runDir: string;
-  backend?: string;
-  threads?: number;
-}
 
 
-
-export function checkFamily(family: string): FamilyId {
+function checkFamily(family: string): FamilyId {
   if (!(FAMILY_IDS as readonly string[]).includes(family))
     throw new UsageError(`unknown model family "${family}": choose one of ${FAMILY_IDS.join(', ')}`);
   return family as FamilyId;

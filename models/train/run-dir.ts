@@ -99,7 +99,7 @@ export async function createRunDir(runDir: string, info: RunInfo): Promise<void>
   await writeRunInfo(runDir, info);
 }
 
-export async function isRunDir(runDir: string): Promise<boolean> {
+async function isRunDir(runDir: string): Promise<boolean> {
   return exists(runPaths(runDir).runJson);
 }
 
@@ -116,7 +116,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo> {
   return info;
 }
 
-export async function writeRunInfo(runDir: string, info: RunInfo): Promise<void> {
+async function writeRunInfo(runDir: string, info: RunInfo): Promise<void> {
   await writeJsonAtomic(runPaths(runDir).runJson, info);
 }
 
