@@ -71,7 +71,8 @@ export async function listRuns(workspaceDir: string): Promise<ListedRun[]> {
   return listRunDirs(workspaceDir);
 }
 
-export interface RunDetails {
+/** What a run directory holds, read from disk (the studio's RunDetail is built from it). */
+export interface RunDirContents {
   runDir: string;
   info: RunInfo;
   metrics: MetricsRecord[];
@@ -80,7 +81,7 @@ export interface RunDetails {
   checkpoints: { iteration: number; path: string }[];
 }
 
-export async function readRun(runDir: string): Promise<RunDetails> {
+export async function readRun(runDir: string): Promise<RunDirContents> {
   const paths = runPaths(runDir);
   const info = await readRunInfo(runDir);
   const names = await fs.readdir(paths.samples).catch(() => [] as string[]);
