@@ -57,9 +57,9 @@ function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
 }
 
 test('backend preferences are validated', async () => {
-  for (const ok of ['auto', 'tensorflow', 'wasm', 'cpu']) assert.ok(isValidBackendPreference(ok), ok);
+  for (const ok of ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']) assert.ok(isValidBackendPreference(ok), ok);
   for (const bad of ['', 'gpu', 'webgl', 'WASM', 'tfjs-node']) assert.ok(!isValidBackendPreference(bad), bad);
-  await assert.rejects(initBackend('gpu' as never), /Unknown backend 'gpu': use one of auto, tensorflow, wasm, cpu/);
+  await assert.rejects(initBackend('gpu' as never), /Unknown backend 'gpu': use one of auto, tensorflow, webgpu, wasm, cpu\./);
   await assert.rejects(initBackend('wasm', { threads: 0 }), /threads must be a whole number/);
   await assert.rejects(initBackend('wasm', { threads: 1.5 }), /threads must be a whole number/);
 });
@@ -91,14 +91,12 @@ test('wasm starts multithreaded on all cores, and the module really runs that ma
   }
 });
 
-test('initBackend is idempotent and cheap when nothing changes', async () => {
+test('initBackend is idempotent: a repeated call restarts nothing', async () => {
   const first = await initBackend('wasm');
   const instance = tf.backend();
-  const t0 = performance.now();
   const again = await initBackend('wasm');
-  assert.ok(performance.now() - t0 < 200, 'a repeated call should not restart anything');
   assert.deepEqual(again, first);
-  assert.equal(tf.backend(), instance);
+  assert.equal(tf.backend(), instance, 'the same backend instance, not a new one');
 });
 
 test('threads can be set; 2 threads run the threaded build, 1 the plain SIMD build', async () => {
@@ -160,11 +158,12 @@ test('auto takes the best backend that starts and says why the better ones did n
     assert.equal(report.name, 'tensorflow');
     return;
   }
+  if (report.name === 'webgpu') return; // a hardware GPU adapter is here
   assert.equal(report.name, 'wasm');
-  assert.deepEqual(report.unavailable, [
-    { name: 'tensorflow (@tensorflow/tfjs-node-gpu)', reason: 'not installed' },
-    { name: 'tensorflow (@tensorflow/tfjs-node)', reason: 'not installed' },
-  ]);
+  // In auto's order; webgpu's reason depends on the machine (no adapter, a software one, Dawn not loading).
+  assert.deepEqual(report.unavailable.map((u) => u.name), ['tensorflow (@tensorflow/tfjs-node-gpu)', 'webgpu', 'tensorflow (@tensorflow/tfjs-node)']);
+  assert.deepEqual([report.unavailable[0].reason, report.unavailable[2].reason], ['not installed', 'not installed']);
+  assert.ok(report.unavailable[1].reason.length > 0, 'says why WebGPU was not used');
   assert.equal(report.threads, Math.min(CORES, MAX_WASM_THREADS));
 });
 
