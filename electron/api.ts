@@ -1,4 +1,5 @@
-// The studio's contract: every request, response, event and error type, in one file.
+// The studio's contract: every request, response, event and error type, in one file — declared here, or
+// re-exported from the module that owns it (families/family.ts, train/events.ts, image-io/formats.ts, …).
 // The renderer talks to exactly this, through IPC (Electron) or HTTP + WebSocket (browser mode).
 // `StudioMethods` maps each method name to its request and response; `StudioHandlers` and
 // `REQUEST_VALIDATORS` are mapped types over it, so a method without a handler or a validator
