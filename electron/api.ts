@@ -6,7 +6,7 @@
 // does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
 import type { TrainingEvent, BackendInfo, RunStatus } from '../models/train/events.js';
 import { DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, FAMILY_TRAITS, PRESETS, type Direction, type ExportPartName, type FamilyId, type Preset } from '../models/families/family.js';
-import { FORMAT_CHOICES, OUTPUT_FORMATS, type FormatChoice, type OutputFormat } from '../models/data/image-io/formats.js';
+import { FORMAT_CHOICES, OUTPUT_FORMATS, PIXEL_RANGES, type FormatChoice, type OutputFormat, type PixelRange } from '../models/data/image-io/formats.js';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
 import { UsageError } from '../models/errors.js';
@@ -35,7 +35,7 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../models/backend/n
 export { BACKEND_PREFERENCES, type BackendPreference };
 export { PRESETS, type Preset, DIRECTIONS, type Direction, EXPORT_PART_NAMES, type ExportPartName, FAMILY_IDS, FAMILY_TRAITS };
 /** `OutputFormat`: what an image is written as; `FormatChoice`: that or 'same' (each source's own format). */
-export { OUTPUT_FORMATS, type OutputFormat, FORMAT_CHOICES, type FormatChoice };
+export { OUTPUT_FORMATS, type OutputFormat, FORMAT_CHOICES, type FormatChoice, PIXEL_RANGES, type PixelRange };
 export type { RunStatus };
 
 export interface FamilyInfo {
@@ -334,7 +334,7 @@ export interface StudioMethods {
   'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPartName }, ModelInfo[]>;
   'models.list': Method<Empty, ModelInfo[]>;
   /** `range`: for a model whose metadata does not say which pixel range it works in. */
-  'models.import': Method<{ path?: string; name?: string; base64?: string; range?: '-1,1' | '0,1' }, ModelInfo>;
+  'models.import': Method<{ path?: string; name?: string; base64?: string; range?: PixelRange }, ModelInfo>;
   'models.delete': Method<{ id: string }, Empty>;
   'models.rename': Method<{ id: string; name: string }, ModelInfo>;
   'models.generate': Method<{ id: string; count: number; seed?: number }, GeneratedImages>;
@@ -559,7 +559,7 @@ const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
       path: text(m, r.path, 'path', { optional: true }),
       name: text(m, r.name, 'name', { optional: true, max: 255 }),
       base64: text(m, r.base64, 'base64', { optional: true, max: MAX_BASE64 }),
-      range: oneOf(m, r.range, 'range', ['-1,1', '0,1'] as const, true),
+      range: oneOf(m, r.range, 'range', PIXEL_RANGES, true),
     });
   },
   'models.delete': byId('models.delete', 'id'),

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { formatDuration } from '../format.js';
 import type { BatchEvent } from '../services/batch.js';
-import type { FormatChoice } from '../../models/data/image-io.js';
+import { FORMAT_CHOICES, PIXEL_RANGES, type FormatChoice } from '../../models/data/image-io/formats.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
 
 export const name = 'convert';
@@ -44,11 +44,11 @@ export async function run(argv: string[]): Promise<number> {
     model: { kind: 'string' },
     out: { kind: 'string' },
     recursive: { kind: 'boolean' },
-    format: { kind: 'string', choices: ['same', 'jpg', 'png', 'webp', 'tiff', 'avif'] },
+    format: { kind: 'string', choices: FORMAT_CHOICES },
     quality: { kind: 'int', min: 1 },
     tile: { kind: 'int', min: 64 },
     overwrite: { kind: 'boolean' },
-    range: { kind: 'string', choices: ['-1,1', '0,1'] },
+    range: { kind: 'string', choices: PIXEL_RANGES },
     device: { kind: 'string', choices: DEVICE_CHOICES },
     json: { kind: 'boolean' },
   });

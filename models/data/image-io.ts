@@ -18,7 +18,8 @@
 // so that its sRGB→P3→target chain is correct.
 //
 // The code lives in models/data/image-io/, one concept a file; this file only re-exports its public names:
-//  - types.ts     image extensions, the input size limit, PixelRange, OutputFormat, Photo/PhotoMeta, …;
+//  - formats.ts   output formats and pixel ranges, import-free for the API contract, the CLI and the studio;
+//  - types.ts     image extensions, the input size limit, Photo/PhotoMeta, …;
 //  - errors.ts    ImageReadError and ImageWriteError;
 //  - sharp.ts     sharp itself, configured once (its cache off);
 //  - regular-file.ts  reading a file's bytes only when it is a regular file (a FIFO or device would hang);

@@ -15,10 +15,8 @@ export function isImagePath(path: string): boolean {
 /** sharp's default limit (0x3FFF × 0x3FFF pixels); larger inputs are refused as likely decompression bombs. */
 export const MAX_INPUT_PIXELS = 268_402_689;
 
-/** How float pixel values map to intensity: '-1,1' (tanh generators) or '0,1'. Same spelling as the CLI's --range. */
-export type PixelRange = '-1,1' | '0,1';
 
-export { OUTPUT_FORMATS, FORMAT_CHOICES, type OutputFormat, type FormatChoice } from './formats.js';
+export { OUTPUT_FORMATS, FORMAT_CHOICES, PIXEL_RANGES, type OutputFormat, type FormatChoice, type PixelRange } from './formats.js';
 
 export interface ReadOptions {
   /** Refuse images with more pixels than this (default MAX_INPUT_PIXELS). */
