@@ -78,7 +78,8 @@ export interface FolderEntry {
 }
 
 /** What a folder chosen in the studio is for: browser mode reads only from chosen folders and writes only into outputs. */
-export type FolderUse = 'input' | 'output';
+export const FOLDER_USES = ['input', 'output'] as const;
+export type FolderUse = (typeof FOLDER_USES)[number];
 
 export interface FolderListing {
   path: string;
@@ -521,7 +522,7 @@ const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
   },
   'fs.choose': (raw) => {
     const r = record('fs.choose', raw, ['path', 'use']);
-    return { path: text('fs.choose', r.path, 'path'), use: oneOf('fs.choose', r.use, 'use', ['input', 'output'] as const)! };
+    return { path: text('fs.choose', r.path, 'path'), use: oneOf('fs.choose', r.use, 'use', FOLDER_USES)! };
   },
   'datasets.list': empty('datasets.list'),
   'datasets.add': (raw) => {
