@@ -26,9 +26,8 @@ import { domainNames, exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
+import { thinPoints } from '../../models/train/thin.js';
 
-/** The chart needs the shape of the curve, not every logged point. */
-const MAX_METRIC_POINTS = 400;
 /** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
 const STOP_TIMEOUT_MS = 120_000;
 
@@ -42,15 +41,6 @@ interface StudioRunNote {
 function trainerRuntime(): ServiceOptions {
   if (!process.versions.electron) return {};
   return { execPath: process.execPath, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
-}
-
-export function thinMetrics<T>(points: T[], max = MAX_METRIC_POINTS): T[] {
-  if (points.length <= max) return points;
-  const step = points.length / max;
-  const kept: T[] = [];
-  for (let i = 0; i < max - 1; i++) kept.push(points[Math.floor(i * step)]);
-  kept.push(points[points.length - 1]);
-  return kept;
 }
 
 export class RunManager {
@@ -266,7 +256,7 @@ export class RunManager {
 
   async get(runId: string): Promise<RunDetail> {
     const { summary, details, samples } = await this.#detailParts(runId);
-    const metrics: MetricPoint[] = thinMetrics(details.metrics).map((m) => ({ iteration: m.iteration, losses: m.losses, lr: m.lr, elapsedMs: m.elapsedMs }));
+    const metrics: MetricPoint[] = thinPoints(details.metrics).map((m) => ({ iteration: m.iteration, losses: m.losses, lr: m.lr, elapsedMs: m.elapsedMs }));
     const info = details.info;
     return { ...summary, metrics, samples, sampleRows: info.sampleRows ?? [], datasets: await this.#datasetsOf(runId, info), settings: { ...info.train, config: info.config } };
   }

@@ -10,6 +10,7 @@ import { ConvertState } from './convert.svelte.js';
 import { BatchState } from './batch.svelte.js';
 import { ModelsState } from './models.svelte.js';
 import { DevicesState } from './devices.svelte.js';
+import { recall, remember } from './remember.js';
 
 export type ViewId = 'datasets' | 'train' | 'runs' | 'convert' | 'batch' | 'models' | 'devices';
 export type Theme = 'light' | 'dark';
@@ -61,6 +62,8 @@ export class AppState {
     this.batch = new BatchState(this);
     this.models = new ModelsState(this);
     this.devices = new DevicesState(this);
+    const view = recall<ViewId>('view');
+    if (VIEWS.some((v) => v.id === view)) this.view = view!;
     const saved = localStorage.getItem(THEME_KEY);
     this.theme = saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
     transport.onConnection((state) => (this.connection = state));
@@ -90,18 +93,22 @@ export class AppState {
     }
     await Promise.all([this.datasets.refresh(), this.runs.refresh(), this.models.refresh()]);
     // First start opens the sample project: CycleGAN from the day scenes to the night scenes.
-    if (this.info.firstStart && this.info.sample && this.runs.list.length === 0) {
-      this.train.useSample(this.info.sample);
-      this.notify('info', 'Welcome to Darkroom. A sample project is ready: procedural day and night scenes for a CycleGAN. Press Start training to try it.');
-    } else {
-      this.train.pickDefaults();
+    const firstStart = this.info.firstStart && this.info.sample && this.runs.list.length === 0;
+    // A reload keeps what the form held; otherwise the sample project or the first datasets.
+    if (!this.train.restore()) {
+      if (firstStart) this.train.useSample(this.info.sample!);
+      else this.train.pickDefaults();
     }
-    const active = this.runs.list.find((r) => r.active);
-    if (active) this.runs.watch(active.id);
+    if (firstStart)
+      this.notify('info', 'Welcome to Darkroom. A sample project is ready: procedural day and night scenes for a CycleGAN. Press Start training to try it.');
+    const watched = recall<string>('watched');
+    const reopen = this.runs.list.find((r) => r.id === watched) ?? this.runs.list.find((r) => r.active);
+    if (reopen) void this.runs.watch(reopen.id).catch(() => {});
   }
 
   go(view: ViewId): void {
     this.view = view;
+    remember('view', view);
   }
 
   toggleTheme(): void {

@@ -73,6 +73,11 @@ export class ModelsState {
     }
   }
 
+  async rename(id: string, name: string): Promise<void> {
+    await this.#app.call('models.rename', { id, name }).catch(() => {});
+    await this.refresh();
+  }
+
   async remove(id: string): Promise<void> {
     await this.#app.call('models.delete', { id }).catch(() => {});
     if (this.selectedId === id) this.selectedId = null;

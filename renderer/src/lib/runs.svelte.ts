@@ -2,6 +2,7 @@
 // kept live from training events: losses for the chart, the latest sample grid, iteration, rate, ETA.
 import type { MetricPoint, RunDetail, RunStatus, RunSummary, TrainingEvent, TrainRequest } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
+import { remember } from './remember.js';
 
 export interface LiveProgress {
   iteration: number;
@@ -11,10 +12,7 @@ export interface LiveProgress {
   losses: Record<string, number>;
 }
 
-/** More points than this are thinned (every other old point dropped), keeping the chart light. */
-const MAX_POINTS = 600;
-
-export type RunAction = 'pause' | 'resume' | 'stop' | 'export' | 'delete';
+export type RunAction = 'pause' | 'resume' | 'more' | 'stop' | 'export' | 'delete';
 
 export class RunsState {
   list = $state.raw<RunSummary[]>([]);
@@ -24,9 +22,16 @@ export class RunsState {
   /** The action in flight for the watched run, to disable its buttons. */
   busy = $state<RunAction | 'start' | null>(null);
   readonly #app: AppState;
+  /** Refreshes may answer out of order: only the newest one's list is kept (an older one would bring back "training"). */
+  #refreshes = 0;
 
   constructor(app: AppState) {
     this.#app = app;
+  }
+
+  /** Runs with a trainer at work right now, for the sidebar's badge. */
+  get liveCount(): number {
+    return this.list.filter((r) => r.active && r.status === 'running').length;
   }
 
   get watched(): RunDetail | null {
@@ -34,7 +39,14 @@ export class RunsState {
   }
 
   async refresh(): Promise<void> {
-    this.list = await this.#app.call('runs.list', {});
+    const mine = ++this.#refreshes;
+    const list = await this.#app.call('runs.list', {});
+    if (mine !== this.#refreshes) return;
+    this.list = list;
+    this.#keepWatchedInStep();
+  }
+
+  #keepWatchedInStep(): void {
     const mine = this.list.find((r) => r.id === this.watchedId);
     if (mine && this.detail && (mine.status !== this.detail.status || mine.exports.length !== this.detail.exports.length))
       this.detail = { ...this.detail, ...mine };
@@ -42,6 +54,7 @@ export class RunsState {
 
   async watch(runId: string): Promise<void> {
     this.watchedId = runId;
+    remember('watched', runId);
     this.progress = null;
     const detail = await this.#app.call('runs.get', { runId });
     if (this.watchedId !== runId) return;
@@ -62,13 +75,15 @@ export class RunsState {
     }
   }
 
-  async act(action: RunAction, runId = this.watchedId): Promise<void> {
+  /** `iterations`: for 'more', the run's new total. */
+  async act(action: RunAction, runId = this.watchedId, iterations?: number): Promise<void> {
     if (!runId) return;
     this.busy = action;
     try {
       if (action === 'pause') await this.#app.call('training.pause', { runId });
       if (action === 'stop') await this.#app.call('training.stop', { runId });
       if (action === 'resume') await this.#app.call('training.resume', { runId });
+      if (action === 'more') await this.#app.call('training.resume', { runId, iterations });
       if (action === 'export') {
         const models = await this.#app.call('runs.export', { runId });
         this.#app.notify('info', `Exported ${models.map((m) => m.name).join(' and ')} to ONNX. Find them in Models, Convert and Batch.`);
@@ -108,10 +123,12 @@ export class RunsState {
         this.detail = { ...detail, status: 'running', active: true, backend: event.backend, totalIterations: event.totalIterations };
         break;
       case 'progress': {
+        // The chart takes the iterations metrics.jsonl logs, so that it looks the same when the run is reopened.
+        const logEvery = Number(detail.settings.logEvery) || 1;
+        const logged = event.iteration % logEvery === 0 || event.iteration === event.total;
         const point: MetricPoint = { iteration: event.iteration, losses: event.losses, lr: event.lr, elapsedMs: 0 };
-        let metrics = [...detail.metrics.filter((m) => m.iteration < event.iteration), point];
-        if (metrics.length > MAX_POINTS) metrics = metrics.filter((_, i) => i % 2 === 1 || i >= metrics.length - MAX_POINTS / 2);
-        this.detail = { ...detail, metrics, iteration: event.iteration, status: 'running', active: true };
+        const metrics = logged ? [...detail.metrics.filter((m) => m.iteration < event.iteration), point] : detail.metrics;
+        this.detail = { ...detail, metrics, iteration: event.iteration, totalIterations: event.total, status: 'running', active: true };
         this.progress = { iteration: event.iteration, total: event.total, itPerSec: event.itPerSec, etaSeconds: event.etaSeconds, losses: event.losses };
         break;
       }
@@ -120,6 +137,7 @@ export class RunsState {
           this.detail = {
             ...detail,
             lastSample: media,
+            sampleRows: event.rows,
             samples: [...detail.samples.filter((s) => s.iteration !== event.iteration), { iteration: event.iteration, media }],
           };
         break;
