@@ -26,7 +26,7 @@ import { domainNames, exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
-import { thinPoints } from '../../models/train/thin.js';
+import { MAX_CHART_POINTS, thinPoints } from '../../models/train/thin.js';
 
 /** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
 const STOP_TIMEOUT_MS = 120_000;
@@ -87,6 +87,8 @@ export class RunManager {
       seed: request.seed,
       sampleEvery: request.sampleEvery,
       checkpointEvery: request.checkpointEvery,
+      // The chart shows logged iterations: a short run logs each one, a long one about as many as the chart holds.
+      logEvery: Math.max(1, Math.min(10, Math.floor(request.iterations / MAX_CHART_POINTS))),
       backend: request.backend,
       familyOptions,
     };
