@@ -150,7 +150,7 @@ test('the run is listed and exports to ONNX', async () => {
 
 test('a photo dropped on Convert comes back translated at its own size, with a working slider', async () => {
   await nav('Convert').click();
-  await page.getByTestId('convert-model').selectOption({ label: 'e2e day to night AtoB generator' });
+  await page.getByTestId('convert-model').selectOption({ label: 'e2e day to night: day → night' });
   await dropFile(page, 'drop-zone', 'street.png', await makePhoto(150, 98), 'image/png');
   await expect(page.getByTestId('result-size')).toHaveText('150×98', { timeout: 60_000 });
   const after = page.getByTestId('after-image');
@@ -174,7 +174,7 @@ test('a folder batch completes and reports the corrupt file', async () => {
   // The output folder does not exist yet: choose where it goes, then name it.
   await chooseFolder(page, 'batch-output', scratch());
   await page.getByTestId('batch-output').fill(output);
-  await page.getByTestId('batch-model').selectOption({ label: 'e2e day to night AtoB generator' });
+  await page.getByTestId('batch-model').selectOption({ label: 'e2e day to night: day → night' });
   await page.getByTestId('start-batch').click();
   await expect(page.getByTestId('batch-summary')).toContainText('3 converted', { timeout: 120_000 });
   await expect(page.getByTestId('batch-summary')).toContainText('1 failed');
