@@ -60,10 +60,15 @@ async function removeLeftovers(packageDir: string): Promise<void> {
 function runInstaller(script: string, cwd: string, o: CudaSetupOptions): Promise<{ code: number | null; output: string }> {
   const show = o.onOutput ?? ((text, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(text));
   return new Promise((resolve, reject) => {
+    // The installer's --onnxruntime-node-install=cuda12 parses to nothing (1.30's parseInstallFlag returns no value
+    // for a named installation), and with no flag it stops at once when npm's variables say "local install" (as
+    // under npx or npm test): ask through the CUDA flag, which it does return, and leave npm's variables out.
+    const env: NodeJS.ProcessEnv = { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' };
+    for (const name of ['npm_config_local_prefix', 'npm_package_json', 'ONNXRUNTIME_NODE_INSTALL', 'npm_config_onnxruntime_node_install']) delete env[name];
     // ELECTRON_RUN_AS_NODE: inside Electron, process.execPath is Electron itself.
-    const child = spawn(process.execPath, [script, '--onnxruntime-node-install=cuda12'], {
+    const child = spawn(process.execPath, [script, '--onnxruntime-node-install-cuda=v12'], {
       cwd,
-      env: { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
