@@ -149,3 +149,17 @@ test('a reload keeps the current view, the open run and the form', async () => {
   await expect(page.getByTestId('iterations')).toHaveValue('123');
   await expect(page.getByLabel('ngf', { exact: true })).toHaveValue('4');
 });
+
+test('screenshots of the Train and run pages, light and dark', async () => {
+  for (const theme of ['light', 'dark']) {
+    if ((await page.locator('html').getAttribute('data-theme')) !== theme) await page.getByRole('button', { name: /Switch to .* theme/ }).click();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    await nav('Train').click();
+    await screenshot(page, `train-form-${theme}`);
+    await nav('Runs').click();
+    await page.getByRole('button', { name: `Open run ${RUN}` }).click();
+    await expect(page.getByTestId('run-about')).toBeVisible();
+    await screenshot(page, `run-page-${theme}`);
+  }
+  await page.getByRole('button', { name: 'Switch to light theme' }).click();
+});

@@ -29,9 +29,9 @@ export class RunsState {
     this.#app = app;
   }
 
-  /** Runs with a trainer at work right now, for the sidebar's badge. */
-  get liveCount(): number {
-    return this.list.filter((r) => r.active && r.status === 'running').length;
+  /** Runs with a trainer at work right now: this studio's, or another process's (`darkroom train`). */
+  get live(): RunSummary[] {
+    return this.list.filter((r) => r.status === 'running');
   }
 
   get watched(): RunDetail | null {

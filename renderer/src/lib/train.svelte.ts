@@ -158,7 +158,7 @@ export class TrainState {
 
   /** The runs training now, whose cores or GPU a new run would share. */
   get busyWith(): string[] {
-    return this.#app.runs.list.filter((r) => r.active && r.status === 'running').map((r) => r.name);
+    return this.#app.runs.live.map((r) => r.name);
   }
 
   pickDefaults(): void {
