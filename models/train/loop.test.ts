@@ -220,7 +220,9 @@ test('stopping saves a checkpoint and records "stopped"; resuming a finished run
   assert.equal(rest.outcome.iteration, 50);
   const again = await train({ runDir, resume: true });
   assert.equal(again.outcome.status, 'done');
-  assert.deepEqual(again.events, [{ type: 'stopped', iteration: 50, reason: 'done' }]);
+  assert.deepEqual(again.events.map((e) => e.type), ['warning', 'stopped']);
+  assert.match(again.events[0].type === 'warning' ? again.events[0].message : '', /is done \(50 iterations\)\. To train it further, give a new total: darkroom train --resume .* --iterations 100/);
+  assert.deepEqual(again.events[1], { type: 'stopped', iteration: 50, reason: 'done' });
 });
 
 test('a run that another live trainer owns is not resumed, and its run.json is left alone', async (t) => {
