@@ -7,7 +7,19 @@ import sharp from './sharp.js';
 import { ImageReadError } from './errors.js';
 import { readRegularFile } from './regular-file.js';
 
-function readErrorFromSharp(path: string, err: unknown, maxPixels: number): ImageReadError {
+/**
+ * Whether a JPEG or PNG stops before its end marker (EOI; IEND), judged from the bytes; null for other formats.
+ * libvips's own words for the same truncated file vary from run to run (its error buffer is shared by concurrent
+ * decodes), so the reason a person reads comes from the file, and Datasets and Batch give the same one.
+ */
+function endsEarly(data: Buffer): boolean | null {
+  const tail = data.subarray(Math.max(0, data.length - 64));
+  if (data.length >= 2 && data[0] === 0xff && data[1] === 0xd8) return !tail.includes(Buffer.from([0xff, 0xd9]));
+  if (data.length >= 8 && data.subarray(1, 4).toString('latin1') === 'PNG') return !tail.includes(Buffer.from('IEND', 'latin1'));
+  return null;
+}
+
+function readErrorFromSharp(path: string, data: Buffer, err: unknown, maxPixels: number): ImageReadError {
   const msg = err instanceof Error ? err.message : String(err);
   if (/exceeds pixel limit/i.test(msg)) {
     return new ImageReadError(
@@ -26,7 +38,8 @@ function readErrorFromSharp(path: string, err: unknown, maxPixels: number): Imag
       cause: err,
     });
   }
-  if (/premature end|truncat|unexpected end|insufficient input|read error|short read|end of (file|stream)/i.test(msg)) {
+  const truncated = endsEarly(data) ?? /premature end|truncat|unexpected end|insufficient input|read error|short read|end of (file|stream)/i.test(msg);
+  if (truncated) {
     return new ImageReadError(path, 'CORRUPT', 'the file is truncated or damaged', {
       cause: err,
     });
@@ -65,7 +78,7 @@ export async function probe(path: string, data: Buffer, maxPixels: number): Prom
   try {
     meta = await sharp(data, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (err) {
-    throw readErrorFromSharp(path, err, maxPixels);
+    throw readErrorFromSharp(path, data, err, maxPixels);
   }
   if (meta.format === 'heif' && meta.compression === 'hevc') {
     throw new ImageReadError(
@@ -87,11 +100,11 @@ export async function probe(path: string, data: Buffer, maxPixels: number): Prom
   return { meta, is16, needsP3Fix };
 }
 
-export async function run<T>(path: string, maxPixels: number, work: () => Promise<T>): Promise<T> {
+export async function run<T>(path: string, data: Buffer, maxPixels: number, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof ImageReadError) throw err;
-    throw readErrorFromSharp(path, err, maxPixels);
+    throw readErrorFromSharp(path, data, err, maxPixels);
   }
 }

@@ -32,7 +32,7 @@ export async function readImageForTraining(
   const data = await readInputFile(path);
   const { meta, needsP3Fix } = await probe(path, data, maxPixels);
   options.onSourceSize?.(meta.autoOrient?.width ?? meta.width, meta.autoOrient?.height ?? meta.height);
-  return run(path, maxPixels, async () => {
+  return run(path, data, maxPixels, async () => {
     let pipeline = sharpInput(data, maxPixels);
     if (meta.hasAlpha) {
       // Remove alpha before resizing (sharp would otherwise resize premultiplied and darken transparent areas).
@@ -63,7 +63,7 @@ export async function decodeImageFile(path: string, options: ReadOptions = {}): 
   const maxPixels = options.maxPixels ?? MAX_INPUT_PIXELS;
   const data = await readInputFile(path);
   const { needsP3Fix } = await probe(path, data, maxPixels);
-  return run(path, maxPixels, async () => {
+  return run(path, data, maxPixels, async () => {
     const out = await toSrgb8(sharpInput(data, maxPixels), needsP3Fix)
       .removeAlpha()
       .raw()
@@ -111,7 +111,7 @@ export async function makeThumbnail(path: string, maxSide = 256, options: ReadOp
   const maxPixels = options.maxPixels ?? MAX_INPUT_PIXELS;
   const data = await readInputFile(path);
   const { needsP3Fix } = await probe(path, data, maxPixels);
-  return run(path, maxPixels, () =>
+  return run(path, data, maxPixels, () =>
     toSrgb8(sharpInput(data, maxPixels).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }), needsP3Fix)
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: 85 })
@@ -134,7 +134,7 @@ export async function readPhoto(path: string, options: ReadOptions = {}): Promis
   const maxPixels = options.maxPixels ?? MAX_INPUT_PIXELS;
   const data = await readInputFile(path);
   const { meta, is16, needsP3Fix } = await probe(path, data, maxPixels);
-  return run(path, maxPixels, async () => {
+  return run(path, data, maxPixels, async () => {
     let pipeline = sharpInput(data, maxPixels);
     if (needsP3Fix) pipeline = pipeline.withIccProfile('srgb', { attach: false });
     pipeline = pipeline.toColourspace(is16 ? 'rgb16' : 'srgb');
