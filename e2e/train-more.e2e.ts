@@ -132,13 +132,18 @@ test('a second training asks first, and the Runs badge shows only a run at work'
   await expect(page.getByTestId('run-row').filter({ hasText: 'Second nights' })).toHaveCount(0);
 });
 
-test('a reload keeps the current view, the open run and the form', async () => {
+test('a reload keeps the current view, the open run, the open model and the Train form', async () => {
   await nav('Runs').click();
   await page.getByRole('button', { name: `Open run ${RUN}` }).click();
   await expect(page.getByTestId('run-live').getByRole('heading', { name: RUN })).toBeVisible();
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Runs', level: 1 })).toBeVisible();
   await expect(page.getByTestId('run-live').getByRole('heading', { name: RUN })).toBeVisible();
+
+  await nav('Models').click();
+  await page.getByTestId('model-row').filter({ hasText: 'Mornings' }).getByRole('button').click();
+  await page.reload();
+  await expect(page.getByRole('region', { name: 'Model Mornings' })).toBeVisible();
 
   await nav('Train').click();
   await page.getByLabel('Run name').fill('Kept after reload');

@@ -4,10 +4,12 @@ import type { ModelInfo, StudioMethods } from '../../../electron/api.js';
 type ImportRequest = StudioMethods['models.import']['request'];
 import type { AppState } from './app.svelte.js';
 import { fileToBase64 } from './format.js';
+import { recall, remember } from './remember.js';
 
 export class ModelsState {
   list = $state.raw<ModelInfo[]>([]);
-  selectedId = $state<string | null>(null);
+  /** The model open in Models (a reload keeps it). */
+  selectedId = $state<string | null>(recall<string>('model'));
   importPath = $state('');
   importing = $state(false);
   /** A model just imported that does not say its pixel range: the user is asked, and it is imported again with the answer. */
@@ -36,6 +38,7 @@ export class ModelsState {
       this.strip = [];
     }
     this.selectedId = id;
+    remember('model', id);
   }
 
   async importFrom(source: { path: string } | { file: File }): Promise<void> {

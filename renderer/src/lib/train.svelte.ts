@@ -127,6 +127,9 @@ export class TrainState {
     const saved = recall<Record<string, unknown>>('train');
     if (!saved || !this.#app.info?.families.some((f) => f.id === saved.family)) return false;
     Object.assign(this, Object.fromEntries(KEPT.filter((key) => key in saved).map((key) => [key, saved[key]])));
+    // A dataset removed since (in another tab) is chosen again, not sent.
+    if (!this.#app.datasets.byId(this.datasetA)) this.datasetA = '';
+    if (!this.#app.datasets.byId(this.datasetB)) this.datasetB = '';
     this.#filled = true;
     return true;
   }
