@@ -61,7 +61,7 @@ test('darkroom --help and train --help describe the commands and options', async
   assert.match(top.stdout, /train\s+train an ae, vae, gan, cyclegan or cut/);
   const train = await runToEnd(['train', '--help']);
   assert.equal(train.code, 0);
-  for (const text of ['--resume RUN', '--checkpoint-every', '--lambda-cycle', '--preset light|standard', '--beta'])
+  for (const text of ['--resume RUN', '--resume RUN --iterations N', 'keeps its constant part', '--checkpoint-every', '--lambda-cycle', '--preset light|standard', '--beta'])
     assert.ok(train.stdout.includes(text), text);
 });
 
