@@ -38,3 +38,22 @@ test('a disk that fills up at a checkpoint: run.json records the failure and its
   assert.equal(info.lastError, messages[0]);
   assert.deepEqual(await readdir(checkpoints), [], 'no temporary folder or file is left in checkpoints/');
 });
+
+test('a disk that fills up while metrics are logged: the message names metrics.jsonl and says how to continue', async (t) => {
+  const disk = await mountTinyDisk(8 * 1024 * 1024, (fn) => t.after(fn));
+  if ('skip' in disk) return t.skip(disk.skip);
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 3, 16);
+  const runDir = join(disk.path, 'run');
+  const messages: string[] = [];
+  const outcome = await runTraining({
+    runDir,
+    config: { family: 'ae', data: day, ...TINY_AE, seed: 3, backend: 'cpu', iterations: 200, checkpointEvery: 1000, sampleEvery: 1000, logEvery: 1 },
+    // Nothing left at all: once the lines fill metrics.jsonl's last page (4 KiB, some 30 lines) the next cannot go in.
+    afterIteration: (iteration) => iteration === 1 && fillDisk(disk.path, 0),
+    onEvent: (event) => event.type === 'failed' && messages.push(event.message),
+  });
+  assert.equal(outcome.status, 'failed');
+  assert.match(messages[0] ?? '', new RegExp(`Could not write ${runPaths(runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
+});
+

@@ -6,7 +6,7 @@ import type { FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import type { BackendInfo, RunStatus } from './events.js';
 import type { LrSchedule } from './schedule.js';
-import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
+import { exists, readJson, writeFailureReason, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
 import { createOutputFolder } from '../output-folder.js';
 
 export type { RunStatus };
@@ -117,7 +117,19 @@ export async function readRunInfo(runDir: string): Promise<RunInfo> {
 }
 
 async function writeRunInfo(runDir: string, info: RunInfo): Promise<void> {
-  await writeJsonAtomic(runPaths(runDir).runJson, info);
+  const path = runPaths(runDir).runJson;
+  await writingRunFile(runDir, path, () => writeJsonAtomic(path, info));
+}
+
+/** A run file's write, whose failures a person can fix (a full disk…) name the file and how the run continues. */
+async function writingRunFile(runDir: string, path: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    const reason = writeFailureReason(error);
+    if (reason === null) throw error;
+    throw new Error(`Could not write ${path}: ${reason}. Then continue the run with \`darkroom train --resume ${runDir}\` (it goes on from its last checkpoint).`, { cause: error });
+  }
 }
 
 /** Read-modify-write of run.json with a fresh updatedAt. Returns what was written. */
@@ -129,7 +141,8 @@ export async function updateRunInfo(runDir: string, patch: Partial<RunInfo>): Pr
 
 /** Appends one line in a single write, so a crash can leave at most one torn last line (dropped on resume). */
 export async function appendMetrics(runDir: string, record: MetricsRecord): Promise<void> {
-  await fs.appendFile(runPaths(runDir).metrics, JSON.stringify(record) + '\n');
+  const path = runPaths(runDir).metrics;
+  await writingRunFile(runDir, path, () => fs.appendFile(path, JSON.stringify(record) + '\n'));
 }
 
 /** Every well-formed record, in file order (a torn last line from a crash is ignored). */
