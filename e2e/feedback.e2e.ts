@@ -179,6 +179,31 @@ test('a banner says so when the back end is gone', async ({ browser }) => {
   await cut.close();
 });
 
+test('a reload keeps the Batch, Convert and Datasets forms', async () => {
+  await nav('Batch').click();
+  await page.getByTestId('batch-input').fill('/somewhere/day photos');
+  await page.getByTestId('batch-model').selectOption(fastModel);
+  await page.getByTestId('batch-format').selectOption('jpg');
+  await page.getByTestId('batch-quality').fill('77');
+  await nav('Convert').click();
+  await page.getByTestId('convert-model').selectOption(slowModel);
+  await page.getByTestId('convert-device-choice').selectOption('cpu');
+  await nav('Datasets').click();
+  await page.getByTestId('dataset-path').fill('/somewhere/nights');
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Datasets', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('dataset-path')).toHaveValue('/somewhere/nights');
+  await nav('Convert').click();
+  await expect(page.getByTestId('convert-model')).toHaveValue(slowModel);
+  await expect(page.getByTestId('convert-device-choice')).toHaveValue('cpu');
+  await nav('Batch').click();
+  await expect(page.getByTestId('batch-input')).toHaveValue('/somewhere/day photos');
+  await expect(page.getByTestId('batch-model')).toHaveValue(fastModel);
+  await expect(page.getByTestId('batch-format')).toHaveValue('jpg');
+  await expect(page.getByTestId('batch-quality')).toHaveValue('77');
+  await page.getByTestId('batch-input').fill('');
+});
+
 test('every view, light and dark, is on file for review', async () => {
   const views = ['Datasets', 'Train', 'Runs', 'Convert', 'Batch', 'Models', 'Devices'];
   for (const theme of ['light', 'dark'] as const) {

@@ -2,6 +2,7 @@
 // cancel, the failures report, the output folder to open, and a gallery of the converted photos.
 import type { BatchCounts, BatchEvent, DeviceChoice, MediaRef, ResponseOf, FormatChoice, StudioBatchEvent } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
+import { keepForm } from './keep-form.svelte.js';
 
 export interface BatchProgress {
   done: number;
@@ -43,6 +44,7 @@ export class BatchState {
 
   constructor(app: AppState) {
     this.#app = app;
+    keepForm('batch', this, ['device', 'modelId', 'input', 'output', 'format', 'quality', 'recursive', 'overwrite']);
   }
 
   get models() {

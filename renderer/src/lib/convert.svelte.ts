@@ -4,6 +4,7 @@
 // next one is ready.
 import type { ConvertProgress, ConvertResult, DeviceChoice, OutputFormat } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
+import { keepForm } from './keep-form.svelte.js';
 import { fileToBase64 } from './format.js';
 
 export type SaveFormat = Exclude<OutputFormat, 'same'>;
@@ -46,6 +47,7 @@ export class ConvertState {
 
   constructor(app: AppState) {
     this.#app = app;
+    keepForm('convert', this, ['modelId', 'device', 'compareModelId', 'saveFormat', 'quality']);
   }
 
   /** Image-to-image models: the ones Convert can use. */

@@ -1,6 +1,7 @@
 // Datasets view logic: the registered image folders, adding one, and the report of the selected one.
 import type { DatasetReport, DatasetSummary } from '../../../electron/api.js';
 import type { AppState } from './app.svelte.js';
+import { keepForm } from './keep-form.svelte.js';
 
 export class DatasetsState {
   list = $state.raw<DatasetSummary[]>([]);
@@ -13,6 +14,7 @@ export class DatasetsState {
 
   constructor(app: AppState) {
     this.#app = app;
+    keepForm('datasets', this, ['newPath', 'newName']);
   }
 
   async refresh(): Promise<void> {
