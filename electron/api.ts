@@ -1,6 +1,6 @@
 // The studio's contract: every request, response, event and error type, in one file — declared here, or
 // re-exported from the module that owns it (families/family.ts, train/events.ts, image-io/formats.ts, …).
-// The renderer talks to exactly this, through IPC (Electron) or HTTP + WebSocket (browser mode).
+// The renderer talks to exactly this (importing its types only), through IPC (Electron) or HTTP + WebSocket (browser mode).
 // `StudioMethods` maps each method name to its request and response; `StudioHandlers` and
 // `REQUEST_VALIDATORS` are mapped types over it, so a method without a handler or a validator
 // does not compile. Transports route every name in METHOD_NAMES and carry errors unchanged.
@@ -645,37 +645,10 @@ export async function dispatch(handlers: StudioHandlers, method: unknown, raw: u
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Transport constants shared by the server, the preload and the renderer
+// Transport constants shared by the server, the preload and the renderer (declared in a module of their own,
+// which imports nothing, so that the renderer and the preload load them without this file's validators)
 
-/** IPC channels (Electron). */
-export const IPC = {
-  invoke: 'darkroom:invoke',
-  event: 'darkroom:event',
-  pickFolder: 'darkroom:pick-folder',
-  pickFile: 'darkroom:pick-file',
-  saveFile: 'darkroom:save-file',
-  startDrag: 'darkroom:start-drag',
-  openFolder: 'darkroom:open-folder',
-} as const;
-
-/** The Electron protocol that serves MediaRefs (darkroom-media://workspace/<ref>). */
-export const MEDIA_PROTOCOL = 'darkroom-media';
-/** The one host of media protocol URLs; the protocol handler refuses any other. */
-export const MEDIA_PROTOCOL_HOST = 'workspace';
-
-/**
- * Browser mode: the per-launch token travels in this header (API) or query parameter (the event socket, and the
- * address `darkroom serve` prints), never in a cookie: browsers send cookies to every port of a host. Its part
- * before the first "." is the media key, the query parameter that media URLs carry.
- */
-export const TOKEN_HEADER = 'x-darkroom-token';
-export const TOKEN_QUERY = 'token';
-export const MEDIA_KEY_QUERY = 'key';
-
-/** The media key within a token: what media URLs may carry without giving away the API. */
-export function mediaKeyOf(token: string): string {
-  return token.split('.')[0];
-}
+export { IPC, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_QUERY, MEDIA_KEY_QUERY, mediaKeyOf } from './transport-constants.js';
 
 /** What the preload exposes as window.darkroom (Electron only). */
 export interface DarkroomBridge {

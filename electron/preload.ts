@@ -2,7 +2,8 @@
 // context isolation; it forwards calls over IPC and unwraps replies, so service errors reach the page with
 // their message unchanged. Bundled to CommonJS (sandboxed preloads cannot be modules).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC, type ApiReply, type DarkroomBridge, type StudioEvent } from './api.js';
+import type { ApiReply, DarkroomBridge, StudioEvent } from './api.js';
+import { IPC } from './transport-constants.js';
 
 class BridgeError extends Error {
   constructor(

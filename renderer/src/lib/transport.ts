@@ -11,7 +11,7 @@ import type {
   ResponseOf,
   StudioEvent,
 } from '../../../electron/api.js';
-import { MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_QUERY, mediaKeyOf } from '../../../electron/api.js';
+import { MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_QUERY, mediaKeyOf } from '../../../electron/transport-constants.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
