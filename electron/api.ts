@@ -156,7 +156,8 @@ export interface RunSummary {
   updatedAt: string;
   lastError: string | null;
   lastSample: MediaRef | null;
-  exports: MediaRef[];
+  /** The ONNX files exported from this run, by file name (in its exports/ folder). */
+  exports: string[];
   /** Seconds per iteration this machine took, up to the last checkpoint (null before one): for time estimates. */
   secondsPerIteration: number | null;
 }
@@ -223,7 +224,10 @@ export interface ConvertResult {
   id: string;
   modelId: string;
   inputName: string;
+  /** The "before" photo (a PNG of the input's pixels) to show… */
   input: MediaRef;
+  /** …and the same file's path on this machine, in the workspace: what Convert converts again to rerun or compare. */
+  inputPath: string;
   output: MediaRef;
   width: number;
   height: number;

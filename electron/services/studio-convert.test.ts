@@ -11,6 +11,7 @@ import { CANCELLED, ConvertJobs } from './studio-convert.js';
 import type { StudioEvent } from '../api.js';
 import { ModelStore } from './models.js';
 import { openWorkspace } from './workspace.js';
+import { browserAccess } from './access-policy.js';
 
 test('the convert cache keeps the newest photos only, and nothing of a photo that failed or of a past session', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-cache-'));
@@ -72,4 +73,21 @@ test('a photo converted under a job id reports its tiles and stops between tiles
   assert.equal(events.filter((e) => e.type === 'convert').length, 1, 'no tile after the cancel');
   assert.equal((await readdir(workspace.paths.convert)).length, 1, 'the cancelled photo left no folder');
   assert.throws(() => jobs.cancelConversion('job-2'), /not being converted/);
+});
+
+test('a converted photo converts again from the path its result gives, in browser mode too (the rerun and comparison of Convert)', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-again-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const workspace = await openWorkspace(join(root, 'ws'));
+  const models = new ModelStore(workspace);
+  const net = createNet({ name: 't', input: { kind: 'image', channels: 3 }, layers: [{ op: 'conv', name: 'c', filters: 3, kernel: 1, stride: 1, pad: 0, bias: true }] }, new Rng(1), 0.3);
+  const model = await models.import({ bytes: await exportNet(net, { metadata: { 'darkroom.range': '-1,1' } }), name: 'm.onnx' });
+  disposeNet(net);
+  const jobs = new ConvertJobs(workspace, models, () => {}, 50, browserAccess(workspace.paths.root));
+  const png = (await encodePng(new Uint8Array(8 * 6 * 3).fill(90), 8, 6, 3)).toString('base64');
+
+  const first = await jobs.convertImage(model.id, { name: 'street.png', base64: png });
+  assert.equal(first.inputPath, join(workspace.paths.root, first.input), 'the path of the file the media reference names');
+  const again = await jobs.convertImage(model.id, { path: first.inputPath }, 'cpu');
+  assert.deepEqual([again.width, again.height], [first.width, first.height]);
 });

@@ -130,6 +130,7 @@ export class ConvertJobs {
       modelId,
       inputName,
       input: mediaRef(this.#workspace, preview),
+      inputPath: preview,
       output: mediaRef(this.#workspace, translated),
       width: converted.width,
       height: converted.height,

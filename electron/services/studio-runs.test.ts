@@ -92,6 +92,7 @@ test('a translator run: its page shows datasets and row labels, its models are n
   await models.rename(exported[1].id, 'Evening to morning');
   const again = await runs.export(run.id, {});
   assert.deepEqual(again.map((m) => m.id), exported.map((m) => m.id), 'exporting again replaces, adds no twins');
+  assert.deepEqual((await runs.summary(run.id)).exports, ['cyclegan-generator-AtoB.onnx', 'cyclegan-generator-BtoA.onnx'], 'the run lists its exports by file name');
   assert.deepEqual((await models.list()).map((m) => m.name), ['Walk: day → night', 'Evening to morning']);
 
   await assert.rejects(runs.resume(run.id), /finished: use Train more/);

@@ -222,7 +222,7 @@ export class RunManager {
       updatedAt: info.updatedAt,
       lastError: info.lastError,
       lastSample,
-      exports: exports.map((n) => mediaRef(this.#workspace, join(exportsDir, n))),
+      exports,
       secondsPerIteration: info.elapsedMs && info.iteration > 0 ? info.elapsedMs / 1000 / info.iteration : null,
     };
   }

@@ -97,13 +97,13 @@ export class ConvertState {
   /** The shown photo again, with the model now chosen in the menu. */
   rerun(): void {
     if (!this.result || !this.#ensureModel()) return;
-    this.#enqueue(this.result.inputName, this.#inputPath(this.result), this.modelId, false);
+    this.#enqueue(this.result.inputName, this.result.inputPath, this.modelId, false);
   }
 
   /** The shown photo through the comparison model, side by side with the shown result. */
   compare(): void {
     if (!this.result || !this.compareModelId) return;
-    this.#enqueue(this.result.inputName, this.#inputPath(this.result), this.compareModelId, true);
+    this.#enqueue(this.result.inputName, this.result.inputPath, this.compareModelId, true);
   }
 
   closeComparison(): void {
@@ -129,11 +129,6 @@ export class ConvertState {
     if (this.current?.jobId !== jobId) return;
     this.current.tiles = tiles;
     this.now = performance.now();
-  }
-
-  /** The converted photo's "before" file, inside the workspace: the input of a rerun or a comparison. */
-  #inputPath(result: ConvertResult): string {
-    return `${this.#app.info!.workspace}/${result.input}`;
   }
 
   #enqueue(name: string, source: File | string, modelId: string, forComparison: boolean): void {
