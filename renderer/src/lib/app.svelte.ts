@@ -1,8 +1,9 @@
-// The root of the renderer's state: the transport, app info, current view, theme and notices.
-// Each view's logic lives in its own class (datasets, runs, train, convert, batch, models); this one
-// wires them to the transport and routes events to them.
-import type { AppInfo, MethodName, RequestOf, ResponseOf, StudioEvent } from '../../../electron/api.js';
+// The root of the renderer's state: the transport, app info, current view, theme and notices. It is the
+// StudioClient (client.ts) each view's state class (datasets, runs, train, convert, batch, models, devices) is
+// given, with the siblings that class uses; each class follows the events it needs itself.
+import type { AppInfo, MediaRef, MethodName, RequestOf, ResponseOf, StudioEvent } from '../../../electron/api.js';
 import { createTransport, type ConnectionState, type Transport } from './transport.js';
+import type { NativeDialogs, NoticeKind, StudioClient } from './client.js';
 import { DatasetsState } from './datasets.svelte.js';
 import { RunsState } from './runs.svelte.js';
 import { TrainState } from './train.svelte.js';
@@ -27,7 +28,7 @@ export const VIEWS: { id: ViewId; label: string; key: string }[] = [
 
 export interface Notice {
   id: number;
-  kind: 'error' | 'info';
+  kind: NoticeKind;
   text: string;
   /** How many times it was said: the same notice again is counted, not stacked. */
   count: number;
@@ -35,7 +36,7 @@ export interface Notice {
 
 const THEME_KEY = 'darkroom.theme';
 
-export class AppState {
+export class AppState implements StudioClient {
   readonly transport: Transport;
   info = $state.raw<AppInfo | null>(null);
   loadError = $state<string | null>(null);
@@ -55,19 +56,18 @@ export class AppState {
 
   constructor(transport: Transport = createTransport()) {
     this.transport = transport;
-    this.datasets = new DatasetsState(this);
-    this.runs = new RunsState(this);
-    this.train = new TrainState(this);
-    this.convert = new ConvertState(this);
-    this.batch = new BatchState(this);
     this.models = new ModelsState(this);
+    this.datasets = new DatasetsState(this);
+    this.runs = new RunsState(this, this.models);
+    this.train = new TrainState(this, this.runs, this.datasets, () => this.info);
+    this.convert = new ConvertState(this, this.models);
+    this.batch = new BatchState(this, this.models);
     this.devices = new DevicesState(this);
     const view = recall<ViewId>('view');
     if (VIEWS.some((v) => v.id === view)) this.view = view!;
     const saved = localStorage.getItem(THEME_KEY);
     this.theme = saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
     transport.onConnection((state) => (this.connection = state));
-    transport.onEvent((event) => this.#route(event));
   }
 
   /** Calls the back end; on failure shows the message as a notice and rethrows. */
@@ -80,8 +80,20 @@ export class AppState {
     }
   }
 
-  mediaUrl(ref: string, options?: { download?: string }): string {
+  invoke<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+    return this.transport.invoke(method, request);
+  }
+
+  onEvent(listener: (event: StudioEvent) => void): () => void {
+    return this.transport.onEvent(listener);
+  }
+
+  mediaUrl(ref: MediaRef, options?: { download?: string }): string {
     return this.transport.mediaUrl(ref, options);
+  }
+
+  get native(): NativeDialogs | null {
+    return this.transport.native;
   }
 
   async start(): Promise<void> {
@@ -117,7 +129,7 @@ export class AppState {
   }
 
   /** Info notices close on their own; errors stay until dismissed. */
-  notify(kind: Notice['kind'], text: string): void {
+  notify(kind: NoticeKind, text: string): void {
     const same = this.notices.find((n) => n.kind === kind && n.text === text);
     const id = same?.id ?? this.#nextNotice++;
     this.notices = same ? this.notices.map((n) => (n === same ? { ...n, count: n.count + 1 } : n)) : [...this.notices, { id, kind, text, count: 1 }];
@@ -126,24 +138,5 @@ export class AppState {
 
   dismiss(id: number): void {
     this.notices = this.notices.filter((n) => n.id !== id);
-  }
-
-  #route(event: StudioEvent): void {
-    switch (event.type) {
-      case 'training':
-        this.runs.onTrainingEvent(event.jobId, event.event, event.media);
-        break;
-      case 'batch':
-        this.batch.onBatchEvent(event.jobId, event.event);
-        break;
-      case 'convert':
-        this.convert.onProgress(event.jobId, event.event);
-        break;
-      case 'changed':
-        if (event.what === 'runs') void this.runs.refresh();
-        if (event.what === 'datasets') void this.datasets.refresh();
-        if (event.what === 'models') void this.models.refresh();
-        break;
-    }
   }
 }

@@ -3,7 +3,8 @@
 // or with another model's result side by side, saved in a chosen format. The shown result stays until the
 // next one is ready.
 import type { ConvertProgress, ConvertResult, DeviceChoice, OutputFormat } from '../../../electron/api.js';
-import type { AppState } from './app.svelte.js';
+import type { StudioClient } from './client.js';
+import type { ModelsState } from './models.svelte.js';
 import { keepForm } from './keep-form.svelte.js';
 import { fileToBase64 } from './format.js';
 
@@ -42,17 +43,22 @@ export class ConvertState {
   saveFormat = $state<SaveFormat>('png');
   quality = $state(90);
   saving = $state(false);
-  readonly #app: AppState;
+  readonly #client: StudioClient;
+  readonly #models: Pick<ModelsState, 'list'>;
   #nextKey = 1;
 
-  constructor(app: AppState) {
-    this.#app = app;
+  constructor(client: StudioClient, models: Pick<ModelsState, 'list'>) {
+    this.#client = client;
+    this.#models = models;
     keepForm('convert', this, ['modelId', 'device', 'compareModelId', 'saveFormat', 'quality']);
+    client.onEvent((event) => {
+      if (event.type === 'convert') this.#onTiles(event.jobId, event.event);
+    });
   }
 
   /** Image-to-image models: the ones Convert can use. */
   get models() {
-    return this.#app.models.list.filter((m) => m.input === 'image');
+    return this.#models.list.filter((m) => m.input === 'image');
   }
 
   get working(): boolean {
@@ -74,7 +80,7 @@ export class ConvertState {
   #ensureModel(): boolean {
     if (!this.modelId) this.modelId = this.models[0]?.id ?? '';
     if (!this.modelId) {
-      this.#app.notify('error', 'There is no image-to-image model yet: export a trained run (Runs → Export) or import an ONNX file in Models.');
+      this.#client.notify('error', 'There is no image-to-image model yet: export a trained run (Runs → Export) or import an ONNX file in Models.');
       return false;
     }
     return true;
@@ -84,7 +90,7 @@ export class ConvertState {
   addFiles(files: File[]): void {
     const images = files.filter((f) => f.type.startsWith('image/') || /\.(jpe?g|png|webp|tiff?|avif|gif|heic|heif)$/i.test(f.name));
     for (const file of files.filter((f) => !images.includes(f)))
-      this.#app.notify('error', `${file.name} is not an image Darkroom can read (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC).`);
+      this.#client.notify('error', `${file.name} is not an image Darkroom can read (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC).`);
     if (images.length === 0 || !this.#ensureModel()) return;
     for (const file of images) this.#enqueue(file.name || 'pasted.png', file, this.modelId, false);
   }
@@ -120,12 +126,12 @@ export class ConvertState {
     if (!current || current.cancelling) return;
     current.cancelling = true;
     this.queue = [];
-    await this.#app.transport.invoke('convert.cancel', { jobId: current.jobId }).catch(() => {
+    await this.#client.invoke('convert.cancel', { jobId: current.jobId }).catch(() => {
       // it finished meanwhile
     });
   }
 
-  onProgress(jobId: string, tiles: ConvertProgress): void {
+  #onTiles(jobId: string, tiles: ConvertProgress): void {
     if (this.current?.jobId !== jobId) return;
     this.current.tiles = tiles;
     this.now = performance.now();
@@ -150,7 +156,7 @@ export class ConvertState {
     const ticker = setInterval(() => (this.now = performance.now()), 1000);
     try {
       const image = typeof photo.source === 'string' ? { path: photo.source } : { name: photo.name, base64: await fileToBase64(photo.source) };
-      const result = await this.#app.transport.invoke('convert.image', { modelId: photo.modelId, image, device: this.device, jobId });
+      const result = await this.#client.invoke('convert.image', { modelId: photo.modelId, image, device: this.device, jobId });
       if (photo.forComparison) this.comparison = result;
       else {
         this.result = result;
@@ -158,7 +164,7 @@ export class ConvertState {
       }
     } catch (error) {
       // A photo the user cancelled needs no notice: the previous result simply stays.
-      if (!this.current?.cancelling) this.#app.notify('error', `${photo.name}: ${(error as Error).message}`);
+      if (!this.current?.cancelling) this.#client.notify('error', `${photo.name}: ${(error as Error).message}`);
     } finally {
       clearInterval(ticker);
       this.current = null;
@@ -175,23 +181,23 @@ export class ConvertState {
     if (!this.result) return;
     this.saving = true;
     try {
-      const native = this.#app.transport.native;
+      const native = this.#client.native;
       let path: string | undefined;
       if (native) {
         const chosen = await native.saveFile(this.saveName);
         if (!chosen) return;
         path = chosen;
       }
-      const saved = await this.#app.call('convert.save', {
+      const saved = await this.#client.call('convert.save', {
         resultId: this.result.id,
         format: this.saveFormat,
         ...(this.saveFormat === 'png' ? {} : { quality: this.quality }),
         ...(path ? { path } : {}),
       });
-      if (saved.path) this.#app.notify('info', `Saved ${saved.path}`);
+      if (saved.path) this.#client.notify('info', `Saved ${saved.path}`);
       else {
         const link = document.createElement('a');
-        link.href = this.#app.mediaUrl(saved.media, { download: this.saveName });
+        link.href = this.#client.mediaUrl(saved.media, { download: this.saveName });
         link.download = this.saveName;
         document.body.append(link);
         link.click();

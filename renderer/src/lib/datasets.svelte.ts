@@ -1,6 +1,6 @@
 // Datasets view logic: the registered image folders, adding one, and the report of the selected one.
 import type { DatasetReport, DatasetSummary } from '../../../electron/api.js';
-import type { AppState } from './app.svelte.js';
+import type { StudioClient } from './client.js';
 import { keepForm } from './keep-form.svelte.js';
 
 export class DatasetsState {
@@ -10,15 +10,18 @@ export class DatasetsState {
   newName = $state('');
   adding = $state(false);
   loadingReport = $state(false);
-  readonly #app: AppState;
+  readonly #client: StudioClient;
 
-  constructor(app: AppState) {
-    this.#app = app;
+  constructor(client: StudioClient) {
+    this.#client = client;
     keepForm('datasets', this, ['newPath', 'newName']);
+    client.onEvent((event) => {
+      if (event.type === 'changed' && event.what === 'datasets') void this.refresh();
+    });
   }
 
   async refresh(): Promise<void> {
-    this.list = await this.#app.call('datasets.list', {});
+    this.list = await this.#client.call('datasets.list', {});
   }
 
   byId(id: string | null | undefined): DatasetSummary | undefined {
@@ -28,17 +31,17 @@ export class DatasetsState {
   async add(): Promise<void> {
     const path = this.newPath.trim();
     if (!path) {
-      this.#app.notify('error', 'Choose a folder of images first.');
+      this.#client.notify('error', 'Choose a folder of images first.');
       return;
     }
     this.adding = true;
     try {
-      const report = await this.#app.call('datasets.add', { path, ...(this.newName.trim() ? { name: this.newName.trim() } : {}) });
+      const report = await this.#client.call('datasets.add', { path, ...(this.newName.trim() ? { name: this.newName.trim() } : {}) });
       this.selected = report;
       this.newPath = '';
       this.newName = '';
       await this.refresh();
-      this.#app.notify('info', `Added “${report.name}”: ${report.count} images${report.problems.length ? `, ${report.problems.length} problems` : ''}.`);
+      this.#client.notify('info', `Added “${report.name}”: ${report.count} images${report.problems.length ? `, ${report.problems.length} problems` : ''}.`);
     } catch {
       // shown as a notice
     } finally {
@@ -49,14 +52,14 @@ export class DatasetsState {
   async open(id: string): Promise<void> {
     this.loadingReport = true;
     try {
-      this.selected = await this.#app.call('datasets.get', { id });
+      this.selected = await this.#client.call('datasets.get', { id });
     } finally {
       this.loadingReport = false;
     }
   }
 
   async remove(id: string): Promise<void> {
-    await this.#app.call('datasets.remove', { id });
+    await this.#client.call('datasets.remove', { id });
     if (this.selected?.id === id) this.selected = null;
     await this.refresh();
   }

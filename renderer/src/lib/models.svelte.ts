@@ -1,10 +1,10 @@
 // Models view logic: exported and imported ONNX models, importing one, and drawing images from VAE/GAN decoders.
-import type { ModelInfo, StudioMethods } from '../../../electron/api.js';
-
-type ImportRequest = StudioMethods['models.import']['request'];
-import type { AppState } from './app.svelte.js';
+import type { ModelInfo, RequestOf } from '../../../electron/api.js';
+import type { StudioClient } from './client.js';
 import { fileToBase64 } from './format.js';
 import { recall, remember } from './remember.js';
+
+type ImportRequest = RequestOf<'models.import'>;
 
 export class ModelsState {
   list = $state.raw<ModelInfo[]>([]);
@@ -18,10 +18,13 @@ export class ModelsState {
   strip = $state.raw<string[]>([]);
   generating = $state(false);
   seed = $state(1);
-  readonly #app: AppState;
+  readonly #client: StudioClient;
 
-  constructor(app: AppState) {
-    this.#app = app;
+  constructor(client: StudioClient) {
+    this.#client = client;
+    client.onEvent((event) => {
+      if (event.type === 'changed' && event.what === 'models') void this.refresh();
+    });
   }
 
   get selected(): ModelInfo | null {
@@ -29,7 +32,7 @@ export class ModelsState {
   }
 
   async refresh(): Promise<void> {
-    this.list = await this.#app.call('models.list', {});
+    this.list = await this.#client.call('models.list', {});
   }
 
   select(id: string): void {
@@ -45,12 +48,12 @@ export class ModelsState {
     this.importing = true;
     try {
       const request = 'path' in source ? { path: source.path } : { name: source.file.name, base64: await fileToBase64(source.file) };
-      const model = await this.#app.call('models.import', request);
+      const model = await this.#client.call('models.import', request);
       await this.refresh();
       this.select(model.id);
       this.importPath = '';
       this.rangeQuestion = model.range === null ? { model, request } : null;
-      this.#app.notify('info', model.range === null ? `Imported ${model.name}: choose its pixel range to use it.` : `Imported ${model.name}.`);
+      this.#client.notify('info', model.range === null ? `Imported ${model.name}: choose its pixel range to use it.` : `Imported ${model.name}.`);
     } catch {
       // shown as a notice
     } finally {
@@ -64,8 +67,8 @@ export class ModelsState {
     if (!question) return;
     this.importing = true;
     try {
-      const model = await this.#app.call('models.import', { ...question.request, name: question.model.name, range });
-      await this.#app.call('models.delete', { id: question.model.id });
+      const model = await this.#client.call('models.import', { ...question.request, name: question.model.name, range });
+      await this.#client.call('models.delete', { id: question.model.id });
       this.rangeQuestion = null;
       await this.refresh();
       this.select(model.id);
@@ -77,12 +80,12 @@ export class ModelsState {
   }
 
   async rename(id: string, name: string): Promise<void> {
-    await this.#app.call('models.rename', { id, name }).catch(() => {});
+    await this.#client.call('models.rename', { id, name }).catch(() => {});
     await this.refresh();
   }
 
   async remove(id: string): Promise<void> {
-    await this.#app.call('models.delete', { id }).catch(() => {});
+    await this.#client.call('models.delete', { id }).catch(() => {});
     if (this.selectedId === id) this.selectedId = null;
     await this.refresh();
   }
@@ -91,8 +94,8 @@ export class ModelsState {
     if (!this.selectedId) return;
     this.generating = true;
     try {
-      this.generated = (await this.#app.call('models.generate', { id: this.selectedId, count, seed: this.seed })).images;
-      this.strip = (await this.#app.call('models.interpolate', { id: this.selectedId, steps: 10, seed: this.seed })).images;
+      this.generated = (await this.#client.call('models.generate', { id: this.selectedId, count, seed: this.seed })).images;
+      this.strip = (await this.#client.call('models.interpolate', { id: this.selectedId, steps: 10, seed: this.seed })).images;
     } catch {
       // shown as a notice
     } finally {

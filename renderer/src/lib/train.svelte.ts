@@ -1,7 +1,9 @@
 // Train view logic: the form (family, datasets, preset, size, iterations, advanced settings) and starting a run.
 // The live side of a run (chart, samples, pause/resume/stop) is RunsState's watched run.
-import type { BackendPreference, FamilyId, FamilyInfo, Preset, TrainRequest } from '../../../electron/api.js';
-import type { AppState } from './app.svelte.js';
+import type { AppInfo, BackendPreference, FamilyId, FamilyInfo, Preset, TrainRequest } from '../../../electron/api.js';
+import type { StudioClient } from './client.js';
+import type { RunsState } from './runs.svelte.js';
+import type { DatasetsState } from './datasets.svelte.js';
 import { recall, remember } from './remember.js';
 
 /** Starting points that finish in minutes on a laptop CPU; the user scales up from there. */
@@ -55,16 +57,24 @@ export class TrainState {
   backend = $state<BackendPreference>('auto');
   /** Family options the user typed (as text; empty = the family's default). */
   familyOptions = $state<Record<string, string>>({});
-  readonly #app: AppState;
+  readonly #client: StudioClient;
+  /** Names taken, rates measured and runs busy now; a new run starts there. */
+  readonly #runs: Pick<RunsState, 'list' | 'live' | 'start'>;
+  readonly #datasets: Pick<DatasetsState, 'list' | 'byId'>;
+  /** The families and the sample project, once the studio has said (null before). */
+  readonly #info: () => AppInfo | null;
   /** The form holds a start's choice (the sample, the first datasets, or what a reload kept): worth keeping. */
   #filled = $state(false);
 
-  constructor(app: AppState) {
-    this.#app = app;
+  constructor(client: StudioClient, runs: Pick<RunsState, 'list' | 'live' | 'start'>, datasets: Pick<DatasetsState, 'list' | 'byId'>, info: () => AppInfo | null) {
+    this.#client = client;
+    this.#runs = runs;
+    this.#datasets = datasets;
+    this.#info = info;
   }
 
   get familyInfo(): FamilyInfo | undefined {
-    return this.#app.info?.families.find((f) => f.id === this.family);
+    return this.#info()?.families.find((f) => f.id === this.family);
   }
 
   get twoDatasets(): boolean {
@@ -86,7 +96,7 @@ export class TrainState {
     if (this.twoDatasets && !this.datasetB) return 'Choose a dataset for domain B.';
     if (this.twoDatasets && this.datasetA === this.datasetB) return 'Domain A and domain B are the same dataset: choose two different sets of images.';
     const name = this.name.trim().toLowerCase();
-    const taken = name ? this.#app.runs.list.find((r) => r.name.trim().toLowerCase() === name) : undefined;
+    const taken = name ? this.#runs.list.find((r) => r.name.trim().toLowerCase() === name) : undefined;
     if (taken) return `There is already a run named "${taken.name}": choose another name.`;
     if (!Number.isInteger(this.size) || this.size < 8 || this.size % 4 !== 0) return 'Image size must be a multiple of 4, at least 8.';
     if (!Number.isInteger(this.iterations) || this.iterations < 1) return 'Iterations must be a whole number, at least 1.';
@@ -105,7 +115,7 @@ export class TrainState {
     this.selectFamily('cyclegan');
     this.datasetA = sample.dayDatasetId;
     this.datasetB = sample.nightDatasetId;
-    const taken = new Set(this.#app.runs.list.map((r) => r.name));
+    const taken = new Set(this.#runs.list.map((r) => r.name));
     let name = 'Day to night';
     for (let n = 2; taken.has(name); n++) name = `Day to night ${n}`;
     this.name = name;
@@ -125,11 +135,11 @@ export class TrainState {
   /** Puts back the form a reload interrupted; false when there is none. */
   restore(): boolean {
     const saved = recall<Record<string, unknown>>('train');
-    if (!saved || !this.#app.info?.families.some((f) => f.id === saved.family)) return false;
+    if (!saved || !this.#info()?.families.some((f) => f.id === saved.family)) return false;
     Object.assign(this, Object.fromEntries(KEPT.filter((key) => key in saved).map((key) => [key, saved[key]])));
     // A dataset removed since (in another tab) is chosen again, not sent.
-    if (!this.#app.datasets.byId(this.datasetA)) this.datasetA = '';
-    if (!this.#app.datasets.byId(this.datasetB)) this.datasetB = '';
+    if (!this.#datasets.byId(this.datasetA)) this.datasetA = '';
+    if (!this.#datasets.byId(this.datasetB)) this.datasetB = '';
     this.#filled = true;
     return true;
   }
@@ -140,7 +150,7 @@ export class TrainState {
    * Null until such a run exists.
    */
   get estimate(): TimeEstimate | null {
-    const candidates = this.#app.runs.list.filter(
+    const candidates = this.#runs.list.filter(
       (r) => r.family === this.family && r.secondsPerIteration !== null && (this.backend === 'auto' || r.backend?.name === this.backend),
     );
     const closeness = (r: (typeof candidates)[number]) => Math.abs(Math.log(r.size / this.size));
@@ -161,14 +171,14 @@ export class TrainState {
 
   /** The runs training now, whose cores or GPU a new run would share. */
   get busyWith(): string[] {
-    return this.#app.runs.live.map((r) => r.name);
+    return this.#runs.live.map((r) => r.name);
   }
 
   pickDefaults(): void {
-    const sample = this.#app.info?.sample;
-    if (sample && this.#app.datasets.byId(sample.dayDatasetId) && this.#app.datasets.byId(sample.nightDatasetId)) this.useSample(sample);
+    const sample = this.#info()?.sample;
+    if (sample && this.#datasets.byId(sample.dayDatasetId) && this.#datasets.byId(sample.nightDatasetId)) this.useSample(sample);
     else {
-      const [first, second] = this.#app.datasets.list;
+      const [first, second] = this.#datasets.list;
       this.datasetA = first?.id ?? '';
       this.datasetB = second?.id ?? '';
       this.#filled = true;
@@ -208,11 +218,11 @@ export class TrainState {
   async start(): Promise<void> {
     const problem = this.problem;
     if (problem) {
-      this.#app.notify('error', problem);
+      this.#client.notify('error', problem);
       return;
     }
     try {
-      await this.#app.runs.start(this.request());
+      await this.#runs.start(this.request());
     } catch {
       // shown as a notice
     }
