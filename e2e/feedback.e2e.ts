@@ -87,10 +87,14 @@ test('the same photo by two models side by side, and a 1:1 zoom', async () => {
 
 test('a batch with a broken file counts converted, skipped and failed apart, shows its output folder and a gallery', async () => {
   const input = await makeImageFolder(join(scratch(), 'feedback-in'), 3, 40, { corrupt: 'corrupt.jpg', seedBase: 700 });
-  const output = join(scratch(), 'feedback-out');
+  // The output folder does not exist yet: choose its own parent (choosing all of scratch() would let every later
+  // test write anywhere in it), then name it.
+  const outputs = join(scratch(), 'feedback-outputs');
+  mkdirSync(outputs, { recursive: true });
+  const output = join(outputs, 'out');
   await nav('Batch').click();
   await chooseFolder(page, 'batch-input', input);
-  await chooseFolder(page, 'batch-output', scratch());
+  await chooseFolder(page, 'batch-output', outputs);
   await page.getByTestId('batch-output').fill(output);
   await page.getByTestId('batch-model').selectOption(fastModel);
   await page.getByTestId('batch-format').selectOption('png');
@@ -129,7 +133,7 @@ test('a cancelled batch says Cancelling…, then counts what it converted and wh
   const total = 12;
   for (let i = 0; i < total; i++) writeFileSync(join(input, `big-${String(i).padStart(2, '0')}.png`), await makePhoto(1200, 800));
   await chooseFolder(page, 'batch-input', input);
-  await page.getByTestId('batch-output').fill(join(scratch(), 'feedback-many-out'));
+  await page.getByTestId('batch-output').fill(join(scratch(), 'feedback-outputs', 'many'));
   await page.getByTestId('batch-model').selectOption(slowModel);
   await page.getByTestId('start-batch').click();
   await expect(page.getByTestId('batch-converted')).not.toHaveText('0', { timeout: 60_000 });

@@ -3,7 +3,8 @@
 // nor load media, even with a media URL the studio's page used; and the studio itself writes only where allowed.
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { callFromPage, makeImageFolder, scratch, studioUrl } from './helpers.js';
@@ -122,8 +123,8 @@ test('a page of a foreign host name, even one resolving to 127.0.0.1, can neithe
 
 test('the studio writes only into its workspace and chosen output folders, and reads only chosen folders', async ({ browser }) => {
   const { studioPage, close } = await openStudio(browser);
-  const elsewhere = join(scratch(), 'not-chosen');
-  mkdirSync(elsewhere, { recursive: true });
+  // Outside the e2e scratch folder, which other tests may have chosen as an output.
+  const elsewhere = mkdtempSync(join(tmpdir(), 'darkroom-not-chosen-'));
   const batch = await callFromPage(studioPage, 'batch.start', { modelId: 'any-model', input: join(scratch(), 'workspace', 'sample', 'day'), output: join(elsewhere, 'out') });
   expect(batch.ok).toBe(false);
   expect(batch.error!.message).toContain('outside the workspace and the output folders you chose');

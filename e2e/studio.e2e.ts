@@ -3,7 +3,7 @@
 // converting a dropped photo, a folder batch with a corrupt file, and the token guarding it all.
 import { test, expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { chooseFolder, dropFile, makeImageFolder, makePhoto, scratch, screenshot, studioUrl, watchConsole } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -142,9 +142,11 @@ test('the run is listed and exports to ONNX', async () => {
   await expect(page.getByTestId('export-list')).toContainText('cyclegan-generator-AtoB.onnx', { timeout: 60_000 });
   await screenshot(page, 'runs');
   await nav('Models').click();
-  await expect(page.getByTestId('model-row')).toHaveCount(2);
-  await expect(page.getByTestId('model-row').first()).toContainText('cyclegan');
-  await page.getByTestId('model-row').filter({ hasText: 'AtoB' }).getByRole('button').click();
+  // This run's two generators (other e2e files import models of their own into the same workspace).
+  const rows = page.getByTestId('model-row').filter({ hasText: 'e2e day to night' });
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText('cyclegan');
+  await rows.filter({ hasText: 'AtoB' }).getByRole('button').click();
   await screenshot(page, 'models');
 });
 
@@ -168,11 +170,13 @@ test('a photo dropped on Convert comes back translated at its own size, with a w
 
 test('a folder batch completes and reports the corrupt file', async () => {
   const input = await makeImageFolder(join(scratch(), 'batch-in'), 3, 40, { corrupt: 'corrupt.jpg', seedBase: 900 });
-  const output = join(scratch(), 'batch-out');
+  const outputs = join(scratch(), 'studio-outputs');
+  mkdirSync(outputs, { recursive: true });
+  const output = join(outputs, 'batch-out');
   await nav('Batch').click();
   await chooseFolder(page, 'batch-input', input);
-  // The output folder does not exist yet: choose where it goes, then name it.
-  await chooseFolder(page, 'batch-output', scratch());
+  // The output folder does not exist yet: choose where it goes (its own parent, not all of scratch()), then name it.
+  await chooseFolder(page, 'batch-output', outputs);
   await page.getByTestId('batch-output').fill(output);
   await page.getByTestId('batch-model').selectOption({ label: 'e2e day to night: day → night' });
   await page.getByTestId('start-batch').click();

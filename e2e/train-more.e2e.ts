@@ -51,7 +51,9 @@ test('the Train form refuses Domain A = Domain B and says how long a first resul
   await expect(page.getByTestId('train-problem')).toHaveText(/Domain A and domain B are the same dataset/);
   await b.selectOption(original);
   await expect(page.getByTestId('train-problem')).toBeHidden();
-  await expect(page.getByTestId('train-estimate')).toContainText('First recognisable samples usually come after about 400 iterations');
+  // With no earlier run of the family the estimate gives iterations only; after one (studio.e2e.ts trains one in
+  // the same workspace) it adds the time at that run's measured rate.
+  await expect(page.getByTestId('train-estimate')).toHaveText(/recognisable samples\s+(usually come\s+)?after about 400 iterations/i);
 });
 
 test('a run shows its sample rows, its losses in words and what it learned from, then trains more after it finished', async () => {
