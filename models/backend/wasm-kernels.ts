@@ -4,9 +4,11 @@
 //   Conv2DBackpropInput  — the stock one is a scalar loop; this is also conv2dTranspose's forward pass.
 //   MaxPoolGrad          — the stock one is wrong for windows whose values are all ≤ 0.
 //   Slice                — the stock one copies its whole input first.
+//   BatchMatMul          — transposed operands (every matMul gradient) in a scalar loop: wasm-matmul.ts.
 // Nested ops run inside the kernel are not recorded on the gradient tape; tidy disposes their intermediates.
 
 import * as tf from '@tensorflow/tfjs';
+import { installWasmMatMul } from './wasm-matmul.js';
 
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type ConvPad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -550,6 +552,7 @@ export function installWasmTrainingKernels(): void {
   stockSlice = tf.getKernel('Slice', 'wasm');
   if (stockSlice) tf.unregisterKernel('Slice', 'wasm');
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: slice as unknown as tf.KernelFunc });
+  installWasmMatMul();
   installed = true;
 }
 
