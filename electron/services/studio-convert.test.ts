@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,14 +13,20 @@ import { ModelStore } from './models.js';
 import { openWorkspace } from './workspace.js';
 import { browserAccess } from './access-policy.js';
 
-test('the convert cache keeps the newest photos only, and nothing of a photo that failed or of a past session', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-cache-'));
+/** A fresh workspace (removed after the test) holding one imported one-convolution image model. */
+async function workspaceWithModel(t: TestContext, prefix: string) {
+  const root = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(root, { recursive: true, force: true }));
   const workspace = await openWorkspace(join(root, 'ws'));
   const models = new ModelStore(workspace);
   const net = createNet({ name: 't', input: { kind: 'image', channels: 3 }, layers: [{ op: 'conv', name: 'c', filters: 3, kernel: 1, stride: 1, pad: 0, bias: true }] }, new Rng(1), 0.3);
   const model = await models.import({ bytes: await exportNet(net, { metadata: { 'darkroom.range': '-1,1' } }), name: 'm.onnx' });
   disposeNet(net);
+  return { root, workspace, models, model };
+}
+
+test('the convert cache keeps the newest photos only, and nothing of a photo that failed or of a past session', async (t) => {
+  const { root, workspace, models, model } = await workspaceWithModel(t, 'darkroom-convert-cache-');
   const jobs = new ConvertJobs(workspace, models, () => {}, 2);
   const cached = () => readdir(workspace.paths.convert);
   const png = (await encodePng(new Uint8Array(8 * 6 * 3).fill(90), 8, 6, 3)).toString('base64');
@@ -44,13 +50,7 @@ test('the convert cache keeps the newest photos only, and nothing of a photo tha
 });
 
 test('a photo converted under a job id reports its tiles and stops between tiles when cancelled, leaving nothing behind', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-cancel-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  const workspace = await openWorkspace(join(root, 'ws'));
-  const models = new ModelStore(workspace);
-  const net = createNet({ name: 't', input: { kind: 'image', channels: 3 }, layers: [{ op: 'conv', name: 'c', filters: 3, kernel: 1, stride: 1, pad: 0, bias: true }] }, new Rng(1), 0.3);
-  const model = await models.import({ bytes: await exportNet(net, { metadata: { 'darkroom.range': '-1,1' } }), name: 'm.onnx' });
-  disposeNet(net);
+  const { root, workspace, models, model } = await workspaceWithModel(t, 'darkroom-convert-cancel-');
   const events: StudioEvent[] = [];
   let cancelAfterFirstTile = false;
   const jobs = new ConvertJobs(workspace, models, (event) => {
@@ -76,13 +76,7 @@ test('a photo converted under a job id reports its tiles and stops between tiles
 });
 
 test('a converted photo converts again from the path its result gives, in browser mode too (the rerun and comparison of Convert)', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'darkroom-convert-again-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  const workspace = await openWorkspace(join(root, 'ws'));
-  const models = new ModelStore(workspace);
-  const net = createNet({ name: 't', input: { kind: 'image', channels: 3 }, layers: [{ op: 'conv', name: 'c', filters: 3, kernel: 1, stride: 1, pad: 0, bias: true }] }, new Rng(1), 0.3);
-  const model = await models.import({ bytes: await exportNet(net, { metadata: { 'darkroom.range': '-1,1' } }), name: 'm.onnx' });
-  disposeNet(net);
+  const { root, workspace, models, model } = await workspaceWithModel(t, 'darkroom-convert-again-');
   const jobs = new ConvertJobs(workspace, models, () => {}, 50, browserAccess(workspace.paths.root));
   const png = (await encodePng(new Uint8Array(8 * 6 * 3).fill(90), 8, 6, 3)).toString('base64');
 
