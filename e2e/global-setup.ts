@@ -19,7 +19,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   let stderr = '';
   server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, launchUrl } = await new Promise<{ url: string; launchUrl: string }>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`darkroom serve did not start in 120 s:\n${stderr}`)), 120_000);
     server.stdout.on('data', (chunk: Buffer) => {
@@ -27,12 +27,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
+        resolve(JSON.parse(line) as { url: string; launchUrl: string });
       }
     });
     server.on('exit', (code) => reject(new Error(`darkroom serve exited with ${code}:\n${stderr}`)));
   });
   process.env.DARKROOM_E2E_URL = url;
+  // The single-use address a person is given (security.e2e.ts opens it, once).
+  process.env.DARKROOM_E2E_LAUNCH_URL = launchUrl;
   process.env.DARKROOM_E2E_SCRATCH = scratch;
   process.env.DARKROOM_E2E_WORKSPACE = workspace;
 

@@ -140,3 +140,21 @@ test('the studio writes only into its workspace and chosen output folders, and r
   await expect(studioPage.getByRole('alert')).toContainText('choose the folder with Browse… first');
   await close();
 });
+
+test('the printed address opens the studio once: the token never shows in the address or the page, a reload keeps it', async ({ browser }) => {
+  const launch = process.env.DARKROOM_E2E_LAUNCH_URL!;
+  expect(launch).toMatch(/\?launch=/);
+  const page = await browser.newPage();
+  await page.goto(launch);
+  await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
+  expect(page.url()).not.toMatch(/launch=|token=/);
+  await expect(page.locator('meta[name="darkroom-token"]')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  // The same address again (from the history, say) is spent: no token.
+  const again = await browser.newPage();
+  await again.goto(launch);
+  await expect(again.getByRole('alert')).toContainText('This page has no access token');
+  await Promise.all([page.close(), again.close()]);
+});

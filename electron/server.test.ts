@@ -54,6 +54,23 @@ test('the address printed has a long random token (media key, then secret) and l
   assert.equal(key.length, 16);
 });
 
+test('a launch address gives the page its token once, never to be stored; a spent or made-up code gives none', async () => {
+  const launch = new URL(server.launchUrl());
+  assert.match(launch.search, /^\?launch=[A-Za-z0-9_-]{24}$/);
+  assert.doesNotMatch(launch.href, new RegExp(server.token.replace(/[.]/g, '\\.')), 'the address itself carries no token');
+  const first = await get(launch.pathname + launch.search);
+  assert.equal(first.status, 200);
+  assert.ok(first.text.includes(`<meta name="darkroom-token" content="${server.token}">`), first.text);
+  assert.equal(first.headers['cache-control'], 'no-store');
+  assert.equal(first.headers['referrer-policy'], 'no-referrer');
+  const again = await get(launch.pathname + launch.search);
+  assert.equal(again.status, 200);
+  assert.ok(!again.text.includes(server.token), 'a spent code gives the page without the token');
+  assert.ok(!(await get('/?launch=made-up')).text.includes(server.token));
+  assert.ok(!(await get('/')).text.includes(server.token));
+  assert.notEqual(new URL(server.launchUrl()).search, launch.search, 'every launch address is new');
+});
+
 test('the API, media and events refuse a missing or wrong token; the UI files are public', async () => {
   for (const path of ['/', '/assets/app.js']) assert.equal((await get(path)).status, 200, path);
   assert.equal((await get('/media/workspace.json')).status, 401);

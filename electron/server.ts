@@ -26,6 +26,7 @@ import {
 import type { StudioBackend } from './services/studio.js';
 import { decodePath, mediaHeaders, mediaRequestAllowed } from './services/media-policy.js';
 import { BodyRefused, createBodyReader } from './server-body.js';
+import { LAUNCH_QUERY, TOKEN_META } from './transport-constants.js';
 
 export interface ServeOptions {
   studio: StudioBackend;
@@ -42,8 +43,13 @@ export interface RunningServer {
   token: string;
   /** The address without the token. */
   origin: string;
-  /** What to open in a browser: the address with its token. */
+  /** The address with its token, for scripts (`serve --json`); a person opens a launchUrl() instead. */
   url: string;
+  /**
+   * A new single-use address for a person to open: the page served for it carries the token once (in a meta tag the
+   * page removes), so the browser's history keeps only a spent code, never the token.
+   */
+  launchUrl(): string;
   close(): Promise<void>;
 }
 
@@ -72,7 +78,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
-const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it ends with ?token=…).';
+const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it works once; start `darkroom serve` again for a new one).';
 
 function contentSecurityPolicy(port: number): string {
   return [
@@ -101,6 +107,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (studio.access !== 'browser') throw new Error('startServer needs a studio made with access: "browser" (createStudio), which limits reads and writes to chosen folders');
   const token = options.token ?? `${randomBytes(12).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
   const mediaKey = mediaKeyOf(token);
+  /** Launch addresses handed out and not yet opened (launchUrl()). */
+  const launchCodes = new Set<string>();
   const readBody = createBodyReader({ maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES });
   const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
   let port = 0;
@@ -144,7 +152,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (path.startsWith('/media/')) return handleMedia(req, res, url, path.slice('/media/'.length));
-    return handleStatic(res, path);
+    return handleStatic(res, path, url.searchParams.get(LAUNCH_QUERY));
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -193,7 +201,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await sendFile(res, file, mediaHeaders(file, url.searchParams.get('download')));
   }
 
-  async function handleStatic(res: ServerResponse, pathname: string): Promise<void> {
+  async function handleStatic(res: ServerResponse, pathname: string, launchCode: string | null): Promise<void> {
     if (!staticRoot) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('The studio UI is not built yet: run `npm run build:renderer`, then start `darkroom serve` again.\n');
@@ -215,6 +223,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (file.endsWith('.html')) {
       headers['Content-Security-Policy'] = contentSecurityPolicy(port);
       headers['X-Frame-Options'] = 'DENY';
+    }
+    if (launchCode !== null && launchCodes.delete(launchCode) && file.endsWith('.html')) {
+      // The one answer that carries the token: never stored, never sent on as a referrer.
+      const meta = `<meta name="${TOKEN_META}" content="${token}">`;
+      const html = await fs.readFile(file, 'utf8');
+      // In the head where there is one; a parser puts a meta tag met before <body> there anyway.
+      const page = /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (head) => head + meta) : html.replace(/^(<!doctype html>)?/i, (doctype) => doctype + meta);
+      res.writeHead(200, { ...headers, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      res.end(res.req.method === 'HEAD' ? undefined : page);
+      return;
     }
     await sendFile(res, file, headers);
   }
@@ -258,6 +276,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     token,
     origin,
     url: `${origin}/?${TOKEN_QUERY}=${encodeURIComponent(token)}`,
+    launchUrl() {
+      const code = randomBytes(18).toString('base64url');
+      launchCodes.add(code);
+      return `${origin}/?${LAUNCH_QUERY}=${code}`;
+    },
     async close() {
       unsubscribe();
       for (const client of sockets.clients) client.terminate();

@@ -24,6 +24,9 @@ export const MEDIA_PROTOCOL_HOST = 'workspace';
  */
 export const TOKEN_HEADER = 'x-darkroom-token';
 export const TOKEN_QUERY = 'token';
+/** A single-use launch address's code: the page served for it carries the token in this meta tag, once. */
+export const LAUNCH_QUERY = 'launch';
+export const TOKEN_META = 'darkroom-token';
 export const MEDIA_KEY_QUERY = 'key';
 
 /** The media key within a token: what media URLs may carry without giving away the API. */

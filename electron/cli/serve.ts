@@ -11,8 +11,10 @@ export const name = 'serve';
 export const summary = 'open the studio in your browser (127.0.0.1 only, with a per-launch token)';
 export const usage = `Usage: darkroom serve [--port N] [--workspace DIR] [--json]
 
-Starts the studio's browser mode on http://127.0.0.1 and prints the address to open, with its access
-token. Only this machine can connect, and only with the token. The studio reads images only from the
+Starts the studio's browser mode on http://127.0.0.1 and prints the address to open. That address works
+once: the page it opens receives the per-launch access token and keeps it in its tab (reloads and duplicated
+tabs keep it), so the browser's history holds only a spent address. Only this machine can connect, and only
+with the token. The studio reads images only from the
 workspace and folders you choose in it (Browse…), writes only into the workspace and folders you choose as
 outputs, and saves single photos through the browser's downloads. Stop it with Ctrl+C (training runs are
 checkpointed and stopped first; resume them later).
@@ -21,7 +23,8 @@ Options:
   --port N          listen on port N (default: a free port)
   --workspace DIR   the studio's folder of runs, models and datasets
                     (default: $DARKROOM_WORKSPACE, else the platform's app-data folder)
-  --json            print {"type":"listening","url":…} to stdout instead of the sentence`;
+  --json            print {"type":"listening","url":…,"launchUrl":…} to stdout instead of the sentence
+                    (url carries the token itself, for scripts; launchUrl is a single-use address)`;
 
 
 /** Builds the renderer when a clone has not built it yet (Vite is a dev dependency of the clone). */
@@ -56,10 +59,15 @@ export async function run(argv: string[]): Promise<number> {
   const [{ createStudio }, { startServer }] = await Promise.all([import('../services/studio.js'), import('../server.js')]);
   const studio = await createStudio({ workspaceDir, access: 'browser' });
   const server = await startServer({ studio, staticDir, port });
-  if (args.options.json) process.stdout.write(JSON.stringify({ type: 'listening', url: server.url, port: server.port, workspace: studio.workspace.paths.root }) + '\n');
-  else {
-    process.stdout.write(`Darkroom studio: ${server.url}\n`);
-    log(`Workspace: ${studio.workspace.paths.root}\nOpen the address above in a browser on this machine. Ctrl+C stops the studio.`);
+  if (args.options.json) {
+    const listening = { type: 'listening', url: server.url, launchUrl: server.launchUrl(), port: server.port, workspace: studio.workspace.paths.root };
+    process.stdout.write(JSON.stringify(listening) + '\n');
+  } else {
+    process.stdout.write(`Darkroom studio: ${server.launchUrl()}\n`);
+    log(
+      `Workspace: ${studio.workspace.paths.root}\nOpen the address above in a browser on this machine; it opens the studio once ` +
+        `(the tab keeps its access across reloads; duplicate the tab for another). Ctrl+C stops the studio.`,
+    );
   }
 
   return new Promise<number>((resolve) => {

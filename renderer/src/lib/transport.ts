@@ -11,7 +11,7 @@ import type {
   ResponseOf,
   StudioEvent,
 } from '../../../electron/api.js';
-import { MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_QUERY, mediaKeyOf } from '../../../electron/transport-constants.js';
+import { LAUNCH_QUERY, MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_META, TOKEN_QUERY, mediaKeyOf } from '../../../electron/transport-constants.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -62,15 +62,23 @@ function electronTransport(bridge: DarkroomBridge): Transport {
 }
 
 const TOKEN_STORAGE_KEY = 'darkroom.token';
-const NO_TOKEN = 'This page has no access token. Open the address that `darkroom serve` printed (it ends with ?token=…).';
+const NO_TOKEN =
+  'This page has no access token. Open the address that `darkroom serve` printed; it works once, so if it was used ' +
+  'already, run `darkroom serve` again, or duplicate a studio tab that is open.';
 
-/** The token from the address the page was opened with (then removed from it), else the one this tab kept. */
+/**
+ * The token the page was served with (a launch address's meta tag), or from the address it was opened with, else
+ * the one this tab kept. Either way it leaves the page and the address bar at once and stays in the tab's storage.
+ */
 function takeToken(): string {
+  const meta = document.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`);
   const query = new URLSearchParams(location.search);
-  const given = query.get(TOKEN_QUERY);
-  if (given) {
-    sessionStorage.setItem(TOKEN_STORAGE_KEY, given);
+  const given = meta?.content || query.get(TOKEN_QUERY);
+  meta?.remove();
+  if (given) sessionStorage.setItem(TOKEN_STORAGE_KEY, given);
+  if (query.has(TOKEN_QUERY) || query.has(LAUNCH_QUERY)) {
     query.delete(TOKEN_QUERY);
+    query.delete(LAUNCH_QUERY);
     const rest = query.toString();
     history.replaceState(history.state, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
   }
