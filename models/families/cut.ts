@@ -13,27 +13,22 @@
 // Order: G then D on the same generated images (as the official CycleGAN; the CUT reference updates D first, so its
 // G step sees the updated D). Adam 2e-4, β (0.5, 0.999); the loop owns the constant-then-linear-decay schedule.
 import * as tf from '@tensorflow/tfjs';
-import { buildPatchDiscriminator, PATCHGAN_MIN_SIZE } from '../nets/patchgan.js';
+import { buildPatchDiscriminator } from '../nets/patchgan.js';
 import { applyNet, createNet, disposeNet, tapNet, trainableVariables, type Net } from '../nets/net.js';
 import { buildResnetGenerator } from '../nets/resnet-generator.js';
 import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
-import { CYCLEGAN_PRESETS } from './cyclegan.js';
-import { PRESETS, type Batches, type ExportPart, type FamilyModel, type FamilyState, type ModelFamily, type Preset, type SampleGrid } from './family.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { mseTo } from './losses.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { netOptions, resolveTranslatorNets, SIZE_OPTION, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { buildNceHead, patchNceLoss, projectPatches, sampleFeatures, samplePositions } from './patch-nce.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type CutMode = 'cut' | 'fastcut';
 
-export type CutConfig = {
-  size: number;
-  preset: Preset;
-  ngf: number;
-  ndf: number;
-  blocks: number;
+export type CutConfig = TranslatorNets & {
   mode: CutMode;
   lambdaGan: number;
   lambdaNce: number;
@@ -52,12 +47,9 @@ const MODE_DEFAULTS: Record<CutMode, { lambdaNce: number; identity: boolean; fli
 };
 
 export const CUT_OPTIONS: readonly OptionInfo[] = [
-  { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 },
+  SIZE_OPTION,
   { name: 'mode', help: 'cut (with the identity term on B) or fastcut (lighter: no identity term, flip-equivariance)', default: 'cut', choices: ['cut', 'fastcut'] },
-  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: PRESETS },
-  { name: 'ngf', help: "generator width (filters of the 7×7 stem); overrides the preset's", default: null },
-  { name: 'ndf', help: "discriminator width (filters of its first conv); overrides the preset's", default: null },
-  { name: 'blocks', help: "residual blocks in the generator (at least 1); overrides the preset's", default: null },
+  ...netOptions('residual blocks in the generator (at least 1)'),
   { name: 'lambdaGan', help: 'weight of the adversarial loss', default: 1 },
   { name: 'lambdaNce', help: 'weight of the PatchNCE loss (default: 1 for cut, 10 for fastcut)', default: null },
   { name: 'identity', help: 'the PatchNCE identity term on domain B, PatchNCE(b, G(b)) (default: on for cut, off for fastcut)', default: null, choices: ['on', 'off'] },
@@ -215,7 +207,7 @@ export class CutModel implements FamilyModel {
 
   /** The A → B generator; the PatchNCE heads are for training only. */
   exportParts(): ExportPart[] {
-    return [{ part: 'generator', direction: 'AtoB', net: this.generator, input: 'image', output: 'image', description: 'A → B translator, fully convolutional (height and width multiples of 4)' }];
+    return [translatorPart('AtoB', this.generator)];
   }
 
   dispose(): void {
@@ -233,15 +225,9 @@ export const cut: ModelFamily<CutConfig> = {
   resolveConfig(options) {
     const given = givenOptions('cut', options, CUT_OPTIONS);
     const mode = choiceOption('cut', given, 'mode', ['cut', 'fastcut'] as const, 'cut');
-    const preset = choiceOption('cut', given, 'preset', PRESETS, 'light');
-    const base = CYCLEGAN_PRESETS[preset];
     const defaults = MODE_DEFAULTS[mode];
     return {
-      size: intOption('cut', given, 'size', 128, { multipleOf: 4, min: Math.max(32, PATCHGAN_MIN_SIZE), max: 4096 }),
-      preset,
-      ngf: intOption('cut', given, 'ngf', base.ngf, { min: 1, max: 512 }),
-      ndf: intOption('cut', given, 'ndf', base.ndf, { min: 1, max: 512 }),
-      blocks: intOption('cut', given, 'blocks', base.blocks, { min: 1, max: 32 }),
+      ...resolveTranslatorNets('cut', given, 1),
       mode,
       lambdaGan: numberOption('cut', given, 'lambdaGan', 1, { min: 0, max: 1000 }),
       lambdaNce: numberOption('cut', given, 'lambdaNce', defaults.lambdaNce, { min: 0, max: 1000 }),

@@ -10,31 +10,22 @@
 //     D_A = ½·[(D_A(a) − 1)² + D_A(pool_A(G_BA(b)))²],  D_B likewise.
 // Every term is a mean over its elements; Adam 2e-4, β1 0.5; the loop owns the constant-then-linear-decay schedule.
 import * as tf from '@tensorflow/tfjs';
-import { buildPatchDiscriminator, PATCHGAN_MIN_SIZE } from '../nets/patchgan.js';
+import { buildPatchDiscriminator } from '../nets/patchgan.js';
 import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
 import { buildResnetGenerator } from '../nets/resnet-generator.js';
 import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
-import { PRESETS, type Batches, type ExportPart, type FamilyModel, type FamilyState, type ModelFamily, type Preset, type SampleGrid } from './family.js';
+import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { ImagePool } from './image-pool.js';
 import { l1, mseTo } from './losses.js';
-import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { netOptions, resolveTranslatorNets, SIZE_OPTION, TRANSLATOR_PRESETS, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
-export const CYCLEGAN_PRESETS: Record<Preset, { ngf: number; ndf: number; blocks: number }> = {
-  // light: half the paper's width for CPU training; the discriminator is narrowed with the generator so it
-  // does not overpower it (and costs half as much).
-  light: { ngf: 32, ndf: 32, blocks: 6 },
-  standard: { ngf: 64, ndf: 64, blocks: 9 },
-};
+/** The network sizes the presets stand for (shared with CUT). */
+export { TRANSLATOR_PRESETS as CYCLEGAN_PRESETS };
 
-export type CycleGanConfig = {
-  /** Training crop size (the generators are fully convolutional and run at any multiple of 4 afterwards). */
-  size: number;
-  preset: Preset;
-  ngf: number;
-  ndf: number;
-  blocks: number;
+export type CycleGanConfig = TranslatorNets & {
   lambdaCycle: number;
   /** Multiplies lambdaCycle, as in the official code (identity loss = λ_cyc·λ_id·L1). */
   lambdaIdentity: number;
@@ -43,11 +34,8 @@ export type CycleGanConfig = {
 };
 
 export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
-  { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 },
-  { name: 'preset', help: 'network size: light (ngf 32, ndf 32, 6 blocks) or standard (the paper: 64, 64, 9)', default: 'light', choices: PRESETS },
-  { name: 'ngf', help: "generator width (filters of the 7×7 stem); overrides the preset's", default: null },
-  { name: 'ndf', help: "discriminator width (filters of its first conv); overrides the preset's", default: null },
-  { name: 'blocks', help: "residual blocks in each generator; overrides the preset's", default: null },
+  SIZE_OPTION,
+  ...netOptions('residual blocks in each generator'),
   { name: 'lambdaCycle', help: 'weight of the cycle-consistency L1 loss', default: 10 },
   { name: 'lambdaIdentity', help: 'identity loss weight, as a fraction of lambdaCycle (0 turns it off)', default: 0.5 },
   { name: 'poolSize', help: 'generated images remembered for each discriminator (0: no pool)', default: 50 },
@@ -203,15 +191,7 @@ export class CycleGanModel implements FamilyModel {
   }
 
   exportParts(): ExportPart[] {
-    const part = (direction: 'AtoB' | 'BtoA', net: Net): ExportPart => ({
-      part: 'generator',
-      direction,
-      net,
-      input: 'image',
-      output: 'image',
-      description: `${direction === 'AtoB' ? 'A → B' : 'B → A'} translator, fully convolutional (height and width multiples of 4)`,
-    });
-    return [part('AtoB', this.nets.G_AB), part('BtoA', this.nets.G_BA)];
+    return [translatorPart('AtoB', this.nets.G_AB), translatorPart('BtoA', this.nets.G_BA)];
   }
 
   dispose(): void {
@@ -230,14 +210,8 @@ export const cyclegan: ModelFamily<CycleGanConfig> = {
   datasets: 2,
   resolveConfig(options) {
     const given = givenOptions('cyclegan', options, CYCLEGAN_OPTIONS);
-    const preset = choiceOption('cyclegan', given, 'preset', PRESETS, 'light');
-    const base = CYCLEGAN_PRESETS[preset];
     return {
-      size: intOption('cyclegan', given, 'size', 128, { multipleOf: 4, min: Math.max(32, PATCHGAN_MIN_SIZE), max: 4096 }),
-      preset,
-      ngf: intOption('cyclegan', given, 'ngf', base.ngf, { min: 1, max: 512 }),
-      ndf: intOption('cyclegan', given, 'ndf', base.ndf, { min: 1, max: 512 }),
-      blocks: intOption('cyclegan', given, 'blocks', base.blocks, { min: 0, max: 32 }),
+      ...resolveTranslatorNets('cyclegan', given, 0),
       lambdaCycle: numberOption('cyclegan', given, 'lambdaCycle', 10, { min: 0, max: 1000 }),
       lambdaIdentity: numberOption('cyclegan', given, 'lambdaIdentity', 0.5, { min: 0, max: 100 }),
       poolSize: intOption('cyclegan', given, 'poolSize', 50, { min: 0, max: 1000 }),
