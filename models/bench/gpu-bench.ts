@@ -29,7 +29,7 @@ for (const b of training.backends.filter((b) => b.name === 'webgpu' || b.name ==
 for (const d of inference.devices.filter((d) => d.name !== 'cpu')) {
   process.stdout.write(`  inference ${d.name}: ${d.available ? `${d.adapter ?? ''} (${d.kind})` : d.reason}\n`);
 }
-const software = [...training.backends, ...inference.devices].some((x) => 'adapter' in x && x.adapter && typeof x.adapter === 'object' && x.adapter.software);
+const software = training.backends.some((b) => b.adapter?.software) || inference.devices.some((d) => d.kind === 'software');
 if (software && !includeSoftware) process.stdout.write('A software adapter is not a GPU: no speed is claimed for it (--include-software times it anyway).\n');
 if (gpuTraining.length === 0 && gpuInference.length === 0) {
   process.stdout.write('\nNo hardware GPU here: nothing to compare. Run this where `darkroom devices` lists one.\n');

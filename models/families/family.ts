@@ -45,7 +45,7 @@ export type ExportPartName = (typeof EXPORT_PART_NAMES)[number];
 export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
-/** Network sizes of the ResNet-generator families (CycleGAN, CUT); the widths live in cyclegan.ts's CYCLEGAN_PRESETS. */
+/** Network sizes of the ResNet-generator families (CycleGAN, CUT); the widths live in translator-nets.ts. */
 export const PRESETS = ['light', 'standard'] as const;
 export type Preset = (typeof PRESETS)[number];
 
