@@ -1,6 +1,8 @@
 // The gradients our networks need, as test cases shared by every backend's gradient tests (ops-grad.test.ts for
 // wasm, webgpu.test.ts for WebGPU): each op alone, and a CycleGAN in miniature. Not a test file itself.
 import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.js';
+import { normals, onBackend, readGradients } from './test-util.js';
 
 const X: number[] = [2, 5, 6, 3];
 
@@ -102,3 +104,17 @@ export function miniCycleGanLoss(...w: tf.Tensor[]): tf.Scalar {
   const cycle = tf.mean(tf.abs(tf.sub(fake, a)));
   return tf.add(adversarial, tf.mul(10, cycle)) as tf.Scalar;
 }
+
+/**
+ * One gradient check's set-up: random inputs of `shapes` (rounded to make ties if asked), the loss Σ v⊙f(x) for a
+ * random v, and its gradients on the cpu backend, the reference every backend is compared with.
+ */
+export async function gradientCase(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor, rng: Rng, integers = false) {
+  const inputs = shapes.map((shape) => ({ shape, values: normals(rng, shape).map((v) => (integers ? Math.round(v) : v)) }));
+  const outShape = await onBackend('cpu', () => tf.tidy(() => f(...inputs.map((i) => tf.tensor(i.values, i.shape))).shape));
+  const v = normals(rng, outShape);
+  const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), tf.tensor(v, outShape))) as tf.Scalar;
+  const reference = await onBackend('cpu', () => readGradients(loss, inputs));
+  return { inputs, loss, reference };
+}
+

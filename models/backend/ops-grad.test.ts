@@ -10,7 +10,7 @@ import type { NetSpec } from '../nets/spec.js';
 import { Rng } from '../rng.js';
 import { initBackend } from './index.js';
 import { assertClose, gradients, normals, onBackend } from './test-util.js';
-import { instanceNorm, miniCycleGanLoss, NET_WEIGHTS, OPS, t4 } from './grad-cases.js';
+import { gradientCase, instanceNorm, miniCycleGanLoss, NET_WEIGHTS, OPS, t4 } from './grad-cases.js';
 
 const REL = 1e-4;
 
@@ -32,11 +32,7 @@ async function compareWithCpu(
   rng: Rng,
   integers = false,
 ): Promise<void> {
-  const inputs = shapes.map((shape) => ({ shape, values: normals(rng, shape).map((v) => (integers ? Math.round(v) : v)) }));
-  const outShape = await onBackend('cpu', () => tf.tidy(() => f(...inputs.map((i) => tf.tensor(i.values, i.shape))).shape));
-  const v = normals(rng, outShape);
-  const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), tf.tensor(v, outShape))) as tf.Scalar;
-  const ref = await onBackend('cpu', () => gradients(loss, inputs));
+  const { inputs, loss, reference: ref } = await gradientCase(shapes, f, rng, integers);
   const profile = await tf.profile(() => {
     const got = gradients(loss, inputs);
     got.forEach((g, i) => assertClose(g, ref[i], REL, `${name}: gradient of input ${i}`));

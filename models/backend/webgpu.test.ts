@@ -15,7 +15,7 @@ import { checkGpuFit } from '../train/gpu-fit.js';
 import { UsageError } from '../errors.js';
 import { initBackend } from './index.js';
 import { softwareGpuSkip } from './gpu-test-env.js';
-import { instanceNorm, miniCycleGanLoss, NET_WEIGHTS, OPS, t4 } from './grad-cases.js';
+import { gradientCase, instanceNorm, miniCycleGanLoss, NET_WEIGHTS, OPS, t4 } from './grad-cases.js';
 import { assertClose, normals, onBackend, readGradients } from './test-util.js';
 
 const skip = softwareGpuSkip();
@@ -44,13 +44,9 @@ test('auto never picks a software adapter; webgpu by name takes it with a warnin
   assert.match(gpu.detail, /^webgpu \(Dawn\) on .*swiftshader/i);
 });
 
-/** Gradients of Σ v⊙f(x) on webgpu against cpu. */
+/** Gradients of Σ v⊙f(x) on webgpu against cpu (gradientCase). */
 async function compareWithCpu(name: string, shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor, rng: Rng, integers = false) {
-  const inputs = shapes.map((shape) => ({ shape, values: normals(rng, shape).map((v) => (integers ? Math.round(v) : v)) }));
-  const outShape = await onBackend('cpu', () => tf.tidy(() => f(...inputs.map((i) => tf.tensor(i.values, i.shape))).shape));
-  const v = normals(rng, outShape);
-  const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), tf.tensor(v, outShape))) as tf.Scalar;
-  const ref = await onBackend('cpu', () => readGradients(loss, inputs));
+  const { inputs, loss, reference: ref } = await gradientCase(shapes, f, rng, integers);
   const got = await onBackend('webgpu', () => readGradients(loss, inputs));
   got.forEach((g, i) => assertClose(g, ref[i], REL, `${name}: gradient of input ${i}`));
   return { inputs, loss, got };
