@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { adapterName, probeGpuAdapter } from '../gpu/adapter.js';
-import { BACKEND_NAMES, type TrainingBackendInfo, type TrainingBackendsReport } from './names.js';
+import { BACKEND_NAMES, MAX_WASM_THREADS, type TrainingBackendInfo, type TrainingBackendsReport } from './names.js';
 
 export type { TrainingBackendInfo, TrainingBackendsReport } from './names.js';
 
@@ -39,7 +39,7 @@ async function webgpu(): Promise<TrainingBackendInfo> {
 }
 
 function wasm(): TrainingBackendInfo {
-  const threads = Math.min(availableParallelism(), 8);
+  const threads = Math.min(availableParallelism(), MAX_WASM_THREADS);
   if (!installed('@tensorflow/tfjs-backend-wasm')) {
     return { name: 'wasm', available: false, usable: false, reason: '@tensorflow/tfjs-backend-wasm is not installed: run npm install', detail: '' };
   }

@@ -8,6 +8,9 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendPreference = 'auto' | BackendName;
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BACKEND_NAMES];
 
+/** The C++ side caps the wasm thread pool at 8 (tfjs-backend-wasm backend.cc, max_num_threads). */
+export const MAX_WASM_THREADS = 8;
+
 export function isValidBackendPreference(s: string): s is BackendPreference {
   return (BACKEND_PREFERENCES as readonly string[]).includes(s);
 }

@@ -18,11 +18,11 @@ import { tmpdir } from 'node:os';
 import { Script } from 'node:vm';
 import type { Worker } from 'node:worker_threads';
 import { installWasmTrainingKernels } from './wasm-kernels.js';
+import { MAX_WASM_THREADS } from './names.js';
 
 /** The tfjs version whose wasm internals this loader relies on. */
 export const PINNED_TFJS_VERSION = '4.22.0';
-/** The C++ side caps its thread pool at 8 (tfjs-backend-wasm backend.cc, max_num_threads). */
-export const MAX_WASM_THREADS = 8;
+export { MAX_WASM_THREADS };
 const START_TIMEOUT_MS = 30_000;
 const WASM_PRIORITY = 2; // the stock registration's priority
 
