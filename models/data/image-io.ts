@@ -45,7 +45,7 @@ export {
   type RgbImage,
 } from './image-io/types.js';
 export { ImageReadError, ImageWriteError } from './image-io/errors.js';
-export { readRegularFile } from './image-io/regular-file.js';
+export { notAFileReason, readRegularFile } from './image-io/regular-file.js';
 export {
   decodeImageFile,
   makeThumbnail,
