@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
-import { checkOutputFolder, createOutputFolder, isInsideFolder } from './output-folder.js';
+import { checkOutputFolder, createFolderInside, createOutputFolder, isInsideFolder, whyOutsideFolder } from './output-folder.js';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'darkroom-out-'));
@@ -50,4 +50,20 @@ test('inside: by path and through symbolic links, for folders that do not exist 
   assert.equal(await isInsideFolder(join(dir, 'data'), join(dir, 'link')), true);
   assert.equal(await isInsideFolder(join(dir, 'data-run'), join(dir, 'data')), false);
   assert.equal(await isInsideFolder(dir, join(dir, 'data')), false);
+});
+
+test('folders made inside an output folder never follow a link out of it, however deep', async (t) => {
+  const dir = await tempDir(t);
+  const [out, elsewhere] = [join(dir, 'out'), join(dir, 'elsewhere')];
+  await mkdir(out);
+  await mkdir(elsewhere);
+  await symlink(elsewhere, join(out, 'sub'));
+  assert.equal(await createFolderInside(join(out, 'a', 'b'), out, 'the output folder'), join(await realpath(out), 'a', 'b'));
+  await assert.rejects(createFolderInside(join(out, 'sub', 'deeper'), out, 'the output folder'), {
+    name: 'UsageError',
+    message: `${join(out, 'sub')} leads to ${await realpath(elsewhere)}, outside the output folder ${out}: Darkroom writes only inside the output folder; remove the link, or choose ${await realpath(elsewhere)} as the output folder`,
+  });
+  assert.deepEqual(await readdir(elsewhere), [], 'nothing made through the link');
+  assert.match((await whyOutsideFolder(join(out, 'sub', 'new', 'deeper'), out, 'the output folder')) ?? '', /leads to .*elsewhere\/new\/deeper, outside/);
+  assert.equal(await whyOutsideFolder(join(out, 'a', 'new'), out, 'the output folder'), null);
 });

@@ -3,7 +3,7 @@
 // (mkdir /proc/self/x answers "no such file", so it makes the parent again, which exists, and retries), so
 // creation here never loops without a bound. Also the one place for "is this path inside that folder?".
 import { constants as fsConstants, promises as fs } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from './errors.js';
 import { writeFailureReason } from './atomic-fs.js';
 
@@ -75,4 +75,40 @@ export async function createOutputFolder(path: string, label: string): Promise<s
 
 async function isFolder(path: string): Promise<boolean> {
   return (await fs.stat(path).catch(() => null))?.isDirectory() ?? false;
+}
+
+/**
+ * Why writing into `folder` would leave `container`, the folder a job writes into: a symbolic link on the way
+ * leads out (judged by real paths, for levels that do not exist yet too). Null when it stays inside.
+ */
+export async function whyOutsideFolder(folder: string, container: string, label: string): Promise<string | null> {
+  const [real, realContainer] = await Promise.all([realPathAllowingMissing(resolve(folder)), realPathAllowingMissing(resolve(container))]);
+  if (isInside(real, realContainer)) return null;
+  return `${folder} leads to ${real}, outside ${label} ${container}: Darkroom writes only inside ${label}; remove the link, or choose ${real} as ${label}`;
+}
+
+/**
+ * Creates `folder` inside `container` one level at a time, each level judged by its real path before anything is
+ * made in it, so a linked sub-folder never leads a write out (mkdir's recursive mode follows links). Returns the
+ * folder's real path, to write into. Throws UsageError naming the link.
+ */
+export async function createFolderInside(folder: string, container: string, label: string): Promise<string> {
+  const base = resolve(container);
+  const target = resolve(folder);
+  if (!isInside(target, base)) throw new Error(`${folder} is not inside ${container}`);
+  const realContainer = await fs.realpath(base);
+  let real = realContainer;
+  let shown = base;
+  for (const part of relative(base, target).split(sep).filter(Boolean)) {
+    shown = join(shown, part);
+    // Made under the checked real path of the level above, so a link swapped in up there is not followed.
+    const next = join(real, part);
+    await fs.mkdir(next).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw new UsageError(`cannot create ${shown}: ${writeFailureReason(error) ?? error.message}`, { cause: error });
+    });
+    real = await fs.realpath(next).catch(() => next);
+    if (!isInside(real, realContainer)) throw new UsageError((await whyOutsideFolder(shown, container, label)) ?? `${shown} leads outside ${label} ${container}`);
+    if (!(await isFolder(real))) throw new UsageError(`${shown} is not a folder: remove it, or choose another ${label}`);
+  }
+  return real;
 }
