@@ -26,6 +26,7 @@ import { domainNames, exportRunModels } from './studio-export.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
+import { trustedAccess, type AccessPolicy } from './access-policy.js';
 import { MAX_CHART_POINTS, thinPoints } from '../../models/train/thin.js';
 
 /** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
@@ -50,9 +51,11 @@ export class RunManager {
   readonly #models: ModelStore;
   readonly #emit: (event: StudioEvent) => void;
   readonly #version: string;
+  readonly #access: AccessPolicy;
 
-  constructor(workspace: Workspace, datasets: DatasetStore, models: ModelStore, emit: (event: StudioEvent) => void, version: string) {
+  constructor(workspace: Workspace, datasets: DatasetStore, models: ModelStore, emit: (event: StudioEvent) => void, version: string, access: AccessPolicy = trustedAccess()) {
     this.#workspace = workspace;
+    this.#access = access;
     this.#datasets = datasets;
     this.#models = models;
     this.#emit = emit;
@@ -65,6 +68,13 @@ export class RunManager {
 
   #runDir(runId: string): string {
     return join(this.#workspace.paths.runs, runId);
+  }
+
+  /** A run folder about to be written into: in browser mode, one linked in from outside the workspace is refused. */
+  async #writableRunDir(runId: string): Promise<string> {
+    const runDir = this.#runDir(runId);
+    await this.#access.writableFolder(runDir);
+    return runDir;
   }
 
   async start(request: TrainRequest): Promise<RunSummary> {
@@ -119,9 +129,10 @@ export class RunManager {
       throw new ApiError('bad-request', `This run has done ${info.iteration} iterations: to train it more, give a new total above ${info.iteration}.`);
     if (iterations === undefined && info.status === 'done')
       throw new ApiError('bad-request', 'This run is finished: use Train more with a new total of iterations.');
+    const runDir = await this.#writableRunDir(runId);
     // Checked again with no await before #attach registers the new trainer: two resumes at once start one.
     refuseIfTraining();
-    await this.#attach(runId, resumeRun(this.#runDir(runId), iterations === undefined ? {} : { iterations }, trainerRuntime()), null);
+    await this.#attach(runId, resumeRun(runDir, iterations === undefined ? {} : { iterations }, trainerRuntime()), null);
     return this.summary(runId);
   }
 
@@ -299,7 +310,7 @@ export class RunManager {
     if (info.iteration === 0) throw new ApiError('bad-request', `Run "${runId}" has no checkpoint yet: train it for a while first.`);
     const note = await this.#note(runId);
     const name = note?.name ?? runId;
-    const files = await exportRunModels(this.#runDir(runId), info, options);
+    const files = await exportRunModels(await this.#writableRunDir(runId), info, options);
     // Named by what they do ("Day to night: day → night"), from the datasets' names where the studio knows them.
     const [a, b] = (await this.#datasetsOf(runId, info)).map((d) => d.name ?? d.path.split(/[\\/]/).at(-1) ?? d.role);
     const domains = b === undefined ? null : domainNames(a, b);

@@ -73,7 +73,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   const emit = (event: StudioEvent) => events.emit('event', event);
   if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
 
-  const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION);
+  const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION, access);
   const convert = new ConvertJobs(workspace, models, emit, undefined, access);
   const pictures = await picturesFolder();
 
