@@ -85,9 +85,12 @@ export interface FolderListing {
   path: string;
   parent: string | null;
   entries: FolderEntry[];
+  /** Entries the studio does not read (links leading out of the folder, loops), and why: as Datasets and Batch say. */
+  leftOut: { name: string; reason: string }[];
 }
 
-export type DatasetProblemKind = 'corrupt' | 'tiny' | 'grey' | 'duplicate';
+/** 'left-out': an entry the folder's listing does not take (a link leading out of it, a folder it cannot open). */
+export type DatasetProblemKind = 'corrupt' | 'tiny' | 'grey' | 'duplicate' | 'left-out';
 
 export interface DatasetProblem {
   file: string;

@@ -124,6 +124,33 @@ test('usage errors exit 2 before any work, saying what to do', async () => {
   assert.ok(original.every((v, i) => Math.abs(255 - v - negative[i]) <= 1), 'range 0,1: the negative model gives the photographic negative');
 });
 
+test('trusted mode converts a folder as its listing says: links out of it are not read, a linked output sub-folder is not written into; a photo named by itself is read where it leads', async () => {
+  const root = join(dir, 'links');
+  for (const folder of ['in/sub', 'secret', 'elsewhere', 'out']) await fs.mkdir(join(root, folder), { recursive: true });
+  const small = async (path: string, seed: number) => {
+    const p = texturedPhoto(64, 48, seed);
+    await sharp(p.pixels, { raw: { width: 64, height: 48, channels: 3 } }).png().toFile(path);
+  };
+  await small(join(root, 'in', 'real.png'), 1);
+  await small(join(root, 'in', 'sub', 'deeper.png'), 2);
+  await small(join(root, 'secret', 'private.png'), 3);
+  await fs.symlink(join(root, 'secret', 'private.png'), join(root, 'in', 'linked.png'));
+  await fs.symlink(join(root, 'secret'), join(root, 'in', 'linkdir'));
+  await fs.symlink(join(root, 'elsewhere'), join(root, 'out', 'sub'));
+
+  const folder = await runToEnd(['--model', model, join(root, 'in'), '--recursive', '--out', join(root, 'out'), '--format', 'png', '--overwrite']);
+  assert.equal(folder.code, 3, folder.stderr);
+  assert.deepEqual((await fs.readdir(join(root, 'out'))).sort(), ['darkroom-report.json', 'real.png', 'sub']);
+  assert.deepEqual(await fs.readdir(join(root, 'elsewhere')), [], 'nothing written through the linked sub-folder');
+  assert.match(folder.stderr, /failed: .*in\/linked\.png: not converted: a link to .*secret\/private\.png, outside .*in: Darkroom reads only what is inside the folder/);
+  assert.match(folder.stderr, /failed: .*in\/linkdir: not converted: a link to .*secret, outside /);
+  assert.match(folder.stderr, /failed: .*in\/sub\/deeper\.png: not converted: .*out\/sub leads to .*elsewhere, outside the output folder/);
+
+  const named = await runToEnd(['--model', model, join(root, 'in', 'linked.png'), '--out', join(root, 'named'), '--format', 'png']);
+  assert.equal(named.code, 0, named.stderr);
+  assert.deepEqual(await fs.readdir(join(root, 'named')), ['darkroom-report.json', 'linked.png']);
+});
+
 test('an output folder that cannot be one, or an empty path, exits 2 at once in plain words and writes nothing', async () => {
   const file = join(dir, 'notes.txt');
   await fs.writeFile(file, 'mine');

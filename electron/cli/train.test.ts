@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMetrics, readRunInfo, runPaths } from '../../models/train/run-dir.js';
 import { checkpointDifference, makeScenes, makeTempDir } from '../../models/train/test-support.js';
 import { isProcessAlive } from '../../models/process-alive.js';
+import { inspectFolder } from '../services/datasets.js';
 
 const BIN = fileURLToPath(new URL('../../bin/darkroom.js', import.meta.url));
 const TINY = ['--size', '16', '--batch', '2', '--latent', '8', '--nf', '4', '--backend', 'cpu', '--seed', '5'];
@@ -96,6 +97,24 @@ test('a missing or empty data folder exits with 2 naming the folder, and makes n
   assert.equal(second.code, 2, second.stderr);
   assert.ok(second.stderr.includes(empty), second.stderr);
   await assert.rejects(readdir(out));
+});
+
+test('trusted mode trains on exactly what Datasets lists: links out of the data folder are left out by both, in the same words', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day, night } = await makeScenes(join(dir, 'data'), 3, 16);
+  await symlink(join(night, (await readdir(night))[0]), join(day, 'linked.png'));
+  await symlink(night, join(day, 'linkdir'));
+  const out = join(dir, 'run');
+  const { code, stderr } = await runToEnd(['train', 'ae', '--data', day, '--out', out, ...TINY, '--iterations', '2']);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /Left out 2 entries of .*:\n {2}linkdir: a link to .*night, outside /);
+  const dataset = await inspectFolder(day);
+  const info = await readRunInfo(out);
+  assert.equal(info.datasetSizes.data, dataset.count, "the trainer's count is the dataset's");
+  assert.equal(dataset.count, 3);
+  const leftOut = dataset.problems.filter((p) => p.kind === 'left-out').map((p) => ({ file: p.file, reason: p.message }));
+  assert.deepEqual(info.skippedFiles?.data, leftOut);
+  assert.deepEqual(leftOut.map((p) => p.file), ['linkdir', 'linked.png']);
 });
 
 test('an existing non-empty --out is refused without --resume', async (t) => {

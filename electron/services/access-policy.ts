@@ -2,12 +2,14 @@
 // dialogs and the command line, which only the user controls: 'trusted' passes them through. Browser mode
 // answers HTTP, which other software on the machine can also reach: there the studio reads only inside the
 // workspace and folders the user chose in the studio this session (images and models, regular files only),
-// writes only inside the workspace and folders chosen as outputs, and never to a path a request names.
+// writes only inside the workspace and folders chosen as outputs, and never to a path a request names. The links
+// inside a folder are judged alike in both modes, by the one folder listing (models/data/image-listing.ts).
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { isImagePath } from '../../models/data/image-io.js';
 import { noSuchFolder, notAFolder } from '../../models/errors.js';
+import { isInside } from '../../models/output-folder.js';
 import { ApiError, type FolderUse } from '../api.js';
 
 export type AccessMode = 'trusted' | 'browser';
@@ -30,10 +32,6 @@ export interface AccessPolicy {
 
 const READ_REFUSED = 'is outside the workspace and the folders you chose in this studio session. In browser mode Darkroom reads only from those: choose the folder with Browse… first (or drop the file on the page)';
 const WRITE_REFUSED = 'is outside the workspace and the output folders you chose in this studio session. In browser mode Darkroom writes only there: choose the output folder with Browse… first';
-
-export function isInside(path: string, folder: string): boolean {
-  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
-}
 
 async function realFolder(path: string): Promise<string> {
   const real = await fs.realpath(resolve(path)).catch(() => {

@@ -3,19 +3,20 @@
 // and nothing is ever planned over an input. Outputs that already exist are skipped, which is what makes a
 // rerun after a crash resume where it stopped.
 import { promises as fs } from 'node:fs';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { IMAGE_EXTENSIONS, extensionFor, isImagePath, type FormatChoice, type OutputFormat } from '../../models/data/image-io.js';
 import { exists, tempSiblingWriter } from '../../models/atomic-fs.js';
 import { isProcessAlive } from '../../models/process-alive.js';
-import { checkOutputFolder, isInside, realPathAllowingMissing } from '../../models/output-folder.js';
+import { checkOutputFolder, isInside, realPathAllowingMissing, whyOutsideFolder } from '../../models/output-folder.js';
+import { leftOutLines, listImages } from '../../models/data/image-listing.js';
 import type { BatchItemStatus } from '../api.js';
 
 export type JobStatus = 'pending' | BatchItemStatus;
 
 /** One image of a batch: where it is read, where its result goes, and how it went. */
 export interface PlannedImage {
-  /** Absolute path of the image to convert. */
+  /** The image to convert, by its real path (image-listing.ts); for an entry left out, where it was found. */
   input: string;
   /** Absolute path of the file to write. */
   output: string;
@@ -53,8 +54,11 @@ export function outputNameFor(file: string, format: FormatChoice): { name: strin
 
 /**
  * Lists the jobs for `inputs` (files and folders). Folders are mirrored directly under `out`; files given by name
- * go straight into `out`. Throws UsageError, before any work, for inputs that do not exist or are empty paths, an
- * output folder that cannot be one (checkOutputFolder) or lies inside an input folder, and inputs with no images.
+ * go straight into `out`. A folder is listed by image-listing.ts, as Datasets and the trainer list it: the entries
+ * it leaves out (links out of the folder) fail with its reason, and so does a photo whose output a linked
+ * sub-folder of `out` would lead out of it; a photo named by itself is read where it leads. Throws UsageError,
+ * before any work, for inputs that do not exist or are empty paths, an output folder that cannot be one
+ * (checkOutputFolder) or lies inside an input folder, and inputs with no images.
  */
 export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
   if (o.inputs.length === 0) throw new UsageError('give at least one input photo or folder');
@@ -62,7 +66,7 @@ export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
   await checkOutputFolder(o.out, 'the output folder');
   const out = resolve(o.out);
   const realOut = await realPathAllowingMissing(out);
-  const found: { input: string; relativeOut: string }[] = [];
+  const found: { input: string; relativeOut: string; leftOut?: string }[] = [];
   for (const given of o.inputs) {
     const input = resolve(given);
     const info = await fs.stat(input).catch(() => null);
@@ -73,29 +77,44 @@ export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
         throw new UsageError(
           `the output folder ${o.out} is inside the input folder ${given}; choose an output folder outside the inputs, so that converted images are never mixed with the originals`,
         );
-      const files = await listImages(input, o.recursive);
-      if (files.length === 0)
-        throw new UsageError(`no images in ${given} (looked for .${IMAGE_EXTENSIONS.join(', .')}${o.recursive ? ' in it and its subfolders' : '; add --recursive to look in subfolders'})`);
-      for (const file of files) found.push({ input: join(input, file), relativeOut: file });
+      // The folder's listing, as Datasets and the trainer see it: links out of the folder are not read.
+      const listing = await listImages(input, { recursive: o.recursive });
+      const leftOut = listing.leftOut.filter((entry) => o.recursive || !entry.folder);
+      if (listing.images.length === 0)
+        throw new UsageError(
+          `no images in ${given} (looked for .${IMAGE_EXTENSIONS.join(', .')}${o.recursive ? ' in it and its subfolders' : '; add --recursive to look in subfolders'})` +
+            (leftOut.length > 0 ? `; left out:\n${leftOutLines(leftOut)}` : ''),
+        );
+      for (const image of listing.images) found.push({ input: image.path, relativeOut: image.name });
+      for (const entry of leftOut) found.push({ input: join(input, entry.name), relativeOut: entry.name, leftOut: entry.reason });
     } else {
-      if ((await fs.realpath(dirname(input))) === realOut)
+      // A photo named by itself is the user's own choice: it is read where it really is.
+      const real = await fs.realpath(input);
+      if ((await fs.realpath(dirname(input))) === realOut || dirname(real) === realOut)
         throw new UsageError(
           `the output folder ${o.out} is the folder of the input ${given}; choose another output folder, so that converted images never replace or mix with the originals`,
         );
-      found.push({ input, relativeOut: basename(input) });
+      found.push({ input: real, relativeOut: basename(input) });
     }
   }
 
   const taken = new Map<string, string>();
   const jobs: PlannedImage[] = [];
   const planned = new Set<string>();
-  for (const { input, relativeOut } of found) {
-    if (planned.has(input)) continue; // the same file reached twice
-    planned.add(input);
+  // Judged once a folder: whether writing there would leave the output folder through a link.
+  const outsideOf = new Map<string, Promise<string | null>>();
+  const whyOutside = (folder: string) => outsideOf.get(folder) ?? outsideOf.set(folder, whyOutsideFolder(folder, out, 'the output folder')).get(folder)!;
+  for (const { input, relativeOut, leftOut } of found) {
     const { name, format } = outputNameFor(relativeOut, o.format);
-    const output = join(out, dirname(relativeOut), name);
+    // An entry left out is shown where its output would have been, under its own name.
+    const output = leftOut === undefined ? join(out, ...dirname(relativeOut).split('/'), name) : join(out, ...relativeOut.split('/'));
+    if (planned.has(`${input}\0${output}`)) continue; // the same photo given twice
+    planned.add(`${input}\0${output}`);
     const job: PlannedImage = { input, output, format, status: 'pending' };
-    if (!isImagePath(input)) fail(job, `not an image file (${extname(input) || 'no extension'}); Darkroom converts .${IMAGE_EXTENSIONS.join(', .')}`);
+    const outside = leftOut === undefined ? await whyOutside(dirname(output)) : null;
+    if (leftOut !== undefined) fail(job, `not converted: ${leftOut}`);
+    else if (!isImagePath(relativeOut)) fail(job, `not an image file (${extname(relativeOut) || 'no extension'}); Darkroom converts .${IMAGE_EXTENSIONS.join(', .')}`);
+    else if (outside !== null) fail(job, `not converted: ${outside}`);
     else if (taken.has(output)) fail(job, `${taken.get(output)} is converted to the same output ${output}; convert one of them separately or choose another --format`);
     else if (!o.overwrite && (await exists(output))) {
       job.status = 'skipped';
@@ -112,35 +131,15 @@ function fail(job: PlannedImage, reason: string): void {
   job.reason = reason;
 }
 
-/** Image files under `dir` as paths relative to it, sorted; hidden files and folders are left out. */
-async function listImages(dir: string, recursive: boolean): Promise<string[]> {
-  const files: string[] = [];
-  const seen = new Set<string>();
-  const walk = async (folder: string) => {
-    const real = await fs.realpath(folder);
-    if (seen.has(real)) return; // a symbolic link loop
-    seen.add(real);
-    const entries = await fs.readdir(folder, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(folder, entry.name);
-      const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && (await fs.stat(path).catch(() => null))?.isDirectory());
-      if (isDirectory) {
-        if (recursive) await walk(path);
-      } else if (isImagePath(entry.name)) files.push(relative(dir, path));
-    }
-  };
-  await walk(dir);
-  return files.sort();
-}
-
 /**
  * Removes temporary files that an interrupted batch (killed while writing) left in the output folders, so that
- * after a rerun no partial file remains anywhere. Only files of processes that are no longer running are removed.
+ * after a rerun no partial file remains anywhere. Only files of processes that are no longer running are removed,
+ * and only inside `out` (a linked sub-folder leading out of it is left alone).
  */
-export async function removeStaleTemporaries(folders: Iterable<string>): Promise<number> {
+export async function removeStaleTemporaries(folders: Iterable<string>, out: string): Promise<number> {
   let removed = 0;
   for (const folder of new Set(folders)) {
+    if ((await whyOutsideFolder(folder, out, 'the output folder')) !== null) continue;
     const names = await fs.readdir(folder).catch(() => [] as string[]);
     for (const name of names) {
       const pid = tempSiblingWriter(name);

@@ -7,15 +7,14 @@
 // output is written atomically and existing outputs are skipped, so a batch killed at any moment resumes by
 // running it again; one bad file never stops the batch, it is reported by name with the reason, in the events
 // and in darkroom-report.json in the output folder.
-import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { FORMAT_CHOICES, ImageReadError, readPhoto, writePhoto, type FormatChoice, type Photo } from '../../models/data/image-io.js';
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
 import { MIN_TILE, createTranslator, resolveRange, type Translator } from '../../models/onnx/translate.js';
 import { writeFailureReason, writeJsonAtomic } from '../../models/atomic-fs.js';
-import { createOutputFolder } from '../../models/output-folder.js';
+import { createFolderInside, createOutputFolder } from '../../models/output-folder.js';
 import { planBatch, removeStaleTemporaries, type PlannedImage, type JobStatus } from './batch-plan.js';
 import type { BatchCounts, BatchEvent, BatchItemStatus } from '../api.js';
 
@@ -130,7 +129,7 @@ class BatchRun {
   async run(): Promise<BatchResult> {
     const out = resolve(this.o.out);
     await createOutputFolder(out, 'the output folder');
-    await removeStaleTemporaries([out, ...this.jobs.map((j) => dirname(j.output))]);
+    await removeStaleTemporaries([out, ...this.jobs.map((j) => dirname(j.output))], out);
     const pending = this.jobs.filter((j) => j.status === 'pending');
     // A range read from the graph rather than the metadata is said once (with --range there is nothing to say).
     const rangeNote = this.o.range === undefined ? this.translator.info.rangeNote : null;
@@ -197,8 +196,9 @@ class BatchRun {
 
   private async encode(job: PlannedImage, photo: Photo, pixels: Uint8Array | Uint16Array): Promise<void> {
     try {
-      await fs.mkdir(dirname(job.output), { recursive: true });
-      await writePhoto(job.output, pixels, photo, { format: job.format, quality: this.o.quality, overwrite: this.o.overwrite ?? false, inputPath: job.input });
+      // Its folder is made, and written into, by real path inside the output folder: a link never leads it out.
+      const folder = await createFolderInside(dirname(job.output), this.o.out, 'the output folder');
+      await writePhoto(join(folder, basename(job.output)), pixels, photo, { format: job.format, quality: this.o.quality, overwrite: this.o.overwrite ?? false, inputPath: job.input });
       this.finish(job, 'done');
     } catch (error) {
       this.finish(job, 'failed', reasonOf(error));

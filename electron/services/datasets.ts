@@ -1,12 +1,13 @@
 // Datasets: folders of images the studio knows about (datasets.json in the workspace), each checked once when
 // added: how many images, their sizes and formats, thumbnails to recognise it by, and problems by file —
-// unreadable (corrupt), too small, greyscale in a colour set, and exact duplicates (same bytes).
+// unreadable (corrupt), too small, greyscale in a colour set, exact duplicates (same bytes), and entries the
+// folder's listing left out (links it does not follow).
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
-import { isImagePath, makeThumbnail, readImageForTraining, readImageInfo, readRegularFile } from '../../models/data/image-io.js';
+import { basename, join, resolve } from 'node:path';
+import { makeThumbnail, readImageForTraining, readImageInfo, readRegularFile } from '../../models/data/image-io.js';
+import { FolderListingError, leftOutLines, listImages } from '../../models/data/image-listing.js';
 import { readJson, writeFileAtomic, writeJsonAtomic, exists } from '../../models/atomic-fs.js';
-import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { ApiError, type DatasetImage, type DatasetProblem, type DatasetReport, type DatasetSummary } from '../api.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 
@@ -42,23 +43,6 @@ interface DatasetsFile {
   datasets: StoredDataset[];
 }
 
-/** Image files under dir, recursively, hidden files and folders skipped, sorted by relative path. */
-export async function listImages(dir: string): Promise<string[]> {
-  const root = resolve(dir);
-  const found: string[] = [];
-  const walk = async (folder: string) => {
-    const entries = await fs.readdir(folder, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && isImagePath(entry.name)) found.push(path);
-    }
-  };
-  await walk(root);
-  return found.sort((a, b) => (relative(root, a) < relative(root, b) ? -1 : 1));
-}
-
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -78,19 +62,25 @@ function tally(values: string[]): { key: string; count: number }[] {
   return [...counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
 }
 
-/** Checks every image in a folder. Throws ApiError('bad-request') when the folder is missing or holds no images. */
+/**
+ * Checks every image in a folder, as image-listing.ts lists it (the trainer uses the same list); entries it left
+ * out are problems of their own. Throws ApiError('bad-request') when the folder is missing or holds no images.
+ */
 export async function inspectFolder(dir: string): Promise<FolderInspection> {
   const root = resolve(dir);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat) throw new ApiError('bad-request', noSuchFolder(root));
-  if (!stat.isDirectory()) throw new ApiError('bad-request', notAFolder(root));
-  const files = await listImages(root);
+  const listing = await listImages(root, { recursive: true }).catch((error: unknown) => {
+    throw error instanceof FolderListingError ? new ApiError('bad-request', error.message) : error;
+  });
+  const files = listing.images.map((image) => image.path);
   if (files.length === 0)
-    throw new ApiError('bad-request', `${root} holds no images (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC), also in its sub-folders. Choose a folder of images.`);
+    throw new ApiError(
+      'bad-request',
+      `${root} holds no images (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC), also in its sub-folders. Choose a folder of images.` +
+        (listing.leftOut.length > 0 ? ` Left out:\n${leftOutLines(listing.leftOut)}` : ''),
+    );
 
-  const problems: DatasetProblem[] = [];
-  const name = (file: string) => relative(root, file).split(sep).join('/');
-  const checked = await mapLimited(files, 4, async (file) => {
+  const problems: DatasetProblem[] = listing.leftOut.map((entry) => ({ file: entry.name, kind: 'left-out', message: entry.reason }));
+  const checked = await mapLimited(listing.images, 4, async ({ path: file, name }) => {
     try {
       const info = await readImageInfo(file);
       // A 16×16 thumbnail is enough to tell grey from colour; hashing the bytes finds exact copies.
@@ -100,10 +90,10 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
         const [r, g, b] = [tiny[i], tiny[i + 1], tiny[i + 2]];
         if (Math.abs(r - g) > GREY_TOLERANCE || Math.abs(g - b) > GREY_TOLERANCE) grey = false;
       }
-      return { file, info, grey, hash: createHash('sha256').update(bytes).digest('hex') };
+      return { file, name, info, grey, hash: createHash('sha256').update(bytes).digest('hex') };
     } catch (error) {
       const reason = (error as { reason?: string }).reason ?? (error as Error).message;
-      problems.push({ file: name(file), kind: 'corrupt', message: reason });
+      problems.push({ file: name, kind: 'corrupt', message: reason });
       return null;
     }
   });
@@ -119,11 +109,11 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
     formats.push(entry.info.format);
     const shorter = Math.min(entry.info.width, entry.info.height);
     if (shorter < TINY_SIDE)
-      problems.push({ file: name(entry.file), kind: 'tiny', message: `${entry.info.width}×${entry.info.height} px: smaller than ${TINY_SIDE} px is too small to learn from` });
-    if (entry.grey) problems.push({ file: name(entry.file), kind: 'grey', message: 'greyscale: the model learns colour from colour images' });
+      problems.push({ file: entry.name, kind: 'tiny', message: `${entry.info.width}×${entry.info.height} px: smaller than ${TINY_SIDE} px is too small to learn from` });
+    if (entry.grey) problems.push({ file: entry.name, kind: 'grey', message: 'greyscale: the model learns colour from colour images' });
     const original = firstWithHash.get(entry.hash);
-    if (original) problems.push({ file: name(entry.file), kind: 'duplicate', message: `same content as ${name(original)}` });
-    else firstWithHash.set(entry.hash, entry.file);
+    if (original) problems.push({ file: entry.name, kind: 'duplicate', message: `same content as ${original}` });
+    else firstWithHash.set(entry.hash, entry.name);
   }
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.kind.localeCompare(b.kind));
   return {
@@ -133,7 +123,7 @@ export async function inspectFolder(dir: string): Promise<FolderInspection> {
     formats: tally(formats).map(({ key, count }) => ({ format: key, count })),
     problems,
     readable,
-    names: files.map(name),
+    names: listing.images.map((image) => image.name),
   };
 }
 

@@ -39,11 +39,13 @@ after(async () => {
 
 const call = (method: string, request: unknown) => dispatch(studio.handlers, method, request) as Promise<any>;
 
-test('the folder browser lists folders and images only; hidden folders only on request', async () => {
+test('the folder browser lists folders and images only; hidden folders only on request; a link out is named, not listed', async () => {
   const listing = await call('fs.list', { path: photos() });
-  assert.deepEqual(listing.entries.map((e: { name: string; kind: string }) => `${e.kind}:${e.name}`), ['folder:sub', 'image:a.png', 'image:x.png']);
+  assert.deepEqual(listing.entries.map((e: { name: string; kind: string }) => `${e.kind}:${e.name}`), ['folder:sub', 'image:a.png']);
+  assert.deepEqual(listing.leftOut.map((e: { name: string }) => e.name), ['x.png']);
+  assert.match(listing.leftOut[0].reason, /^a link to .*secret\.txt, outside /);
   const withHidden = await call('fs.list', { path: photos(), hidden: true });
-  assert.deepEqual(withHidden.entries.map((e: { name: string }) => e.name), ['.hidden', 'sub', 'a.png', 'x.png']);
+  assert.deepEqual(withHidden.entries.map((e: { name: string }) => e.name), ['.hidden', 'sub', 'a.png']);
 });
 
 test('reads need a folder chosen in the studio: datasets, photos, models and batch inputs', async () => {

@@ -1,9 +1,10 @@
 // Browser mode's folder browser: what is in a folder on the machine running the studio. Folders and images
-// only (other files are none of the page's business), folders first; hidden ones only when asked for.
+// only (other files are none of the page's business), folders first; hidden ones only when asked for; and the
+// links the studio does not follow, with the reason.
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isImagePath } from '../../models/data/image-io.js';
+import { FolderListingError, listImages } from '../../models/data/image-listing.js';
 import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { ApiError, type FolderEntry, type FolderListing } from '../api.js';
 
@@ -12,28 +13,24 @@ const MAX_ENTRIES = 2000;
 
 export async function listFolder(path: string, options: { hidden?: boolean } = {}): Promise<FolderListing> {
   const folder = resolve(path);
-  const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOTDIR') throw new ApiError('bad-request', notAFolder(folder));
-    if (error.code === 'EACCES' || error.code === 'EPERM') throw new ApiError('bad-request', `${folder} cannot be opened: permission denied`);
-    throw new ApiError('not-found', noSuchFolder(folder));
+  // The same listing as Datasets, the trainer and Batch: its image count is what they would use here, and the
+  // links it does not follow are shown with the same reasons.
+  const listing = await listImages(folder, { recursive: false, hidden: options.hidden }).catch((error: unknown) => {
+    if (!(error instanceof FolderListingError)) throw error;
+    throw new ApiError(error.code === 'NOT_FOUND' ? 'not-found' : 'bad-request', error.message);
   });
-  const listed: FolderEntry[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith('.') && !options.hidden) continue;
-    const full = join(folder, entry.name);
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      const target = await fs.stat(full).catch(() => null);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
-    }
-    if (isDir) listed.push({ name: entry.name, path: full, kind: 'folder' });
-    else if (isFile && isImagePath(entry.name)) listed.push({ name: entry.name, path: full, kind: 'image' });
-  }
-  listed.sort((a, b) => Number(b.kind === 'folder') - Number(a.kind === 'folder') || a.name.localeCompare(b.name));
+  const entries: FolderEntry[] = [
+    ...listing.folders.map((f) => ({ name: f.name, path: join(folder, f.name), kind: 'folder' as const })),
+    ...listing.images.map((image) => ({ name: image.name, path: join(folder, image.name), kind: 'image' as const })),
+  ];
+  entries.sort((a, b) => Number(b.kind === 'folder') - Number(a.kind === 'folder') || a.name.localeCompare(b.name));
   const parent = dirname(folder);
-  return { path: folder, parent: parent === folder ? null : parent, entries: listed.slice(0, MAX_ENTRIES) };
+  return {
+    path: folder,
+    parent: parent === folder ? null : parent,
+    entries: entries.slice(0, MAX_ENTRIES),
+    leftOut: listing.leftOut.slice(0, MAX_ENTRIES).map(({ name, reason }) => ({ name, reason })),
+  };
 }
 
 /**

@@ -5,9 +5,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { listImages, leftOutLines, FolderListingError, type ImageListing } from './image-listing.js';
 import { Rng, type RngState } from '../rng.js';
-import { IMAGE_EXTENSIONS, ImageReadError, isImagePath, readImageForTraining } from './image-io.js';
+import { IMAGE_EXTENSIONS, ImageReadError, readImageForTraining } from './image-io.js';
 import { UsageError } from '../errors.js';
 
 /** A dataset folder is unusable. The message names the folder and says what to do (the CLI exits with 2). */
@@ -49,7 +50,7 @@ export interface FolderDataset {
   readonly size: number;
   /** Absolute paths of the usable images, in a stable order (sorted by path relative to dir, code-point order). */
   readonly paths: readonly string[];
-  /** Image files that could not be read, with the reason. */
+  /** Image files that could not be read, then entries the listing left out (links it does not follow), with the reason. */
   readonly skipped: readonly SkippedFile[];
   readonly loadSize: number;
   readonly cropSize: number;
@@ -71,9 +72,10 @@ export interface FolderDataset {
 const MAX_LISTED_SMALL = 20;
 
 /**
- * Opens a folder of images (recursively; hidden files and folders are ignored, as are files whose extension
- * is not an image extension). Unreadable image files are skipped with one warning. Throws DatasetError when
- * the folder is missing, is a file, or has no usable image.
+ * Opens a folder of images as image-listing.ts lists it (recursively; hidden files and folders are ignored, as
+ * are files whose extension is not an image extension, and links are followed only to files inside the folder).
+ * Unreadable image files are skipped with one warning, entries the listing left out with another. Throws
+ * DatasetError when the folder is missing, is a file, or has no usable image.
  */
 export async function openFolderDataset(dir: string, options: FolderDatasetOptions): Promise<FolderDataset> {
   const root = resolve(dir);
@@ -110,13 +112,17 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
     );
   }
 
-  const candidates = await listImageFiles(root);
+  const listing = await listTrainingImages(root);
+  // Named inside the folder as the user gave it; read by real path (image-listing.ts).
+  const candidates = listing.images.map((image) => join(root, ...image.name.split('/')));
+  const leftOut: SkippedFile[] = listing.leftOut.map((entry) => ({ path: join(root, ...entry.name.split('/')), reason: entry.reason }));
   if (candidates.length === 0) {
     throw new DatasetError(
       root,
       'NO_IMAGES',
       `The dataset folder ${root} contains no images (looked for ${IMAGE_EXTENSIONS.join(', ')} files, ` +
-        'including in subfolders). Put training images in it.',
+        'including in subfolders). Put training images in it.' +
+        (leftOut.length > 0 ? ` Left out:\n${leftOutLines(listing.leftOut)}` : ''),
     );
   }
 
@@ -130,7 +136,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
     while (next < candidates.length) {
       const i = next++;
       try {
-        decoded[i] = await readImageForTraining(candidates[i], loadSize, { onSourceSize: (width, height) => (sizes[i] = { width, height }) });
+        decoded[i] = await readImageForTraining(listing.images[i].path, loadSize, { onSourceSize: (width, height) => (sizes[i] = { width, height }) });
       } catch (err) {
         if (!(err instanceof ImageReadError)) throw err;
         failures[i] = { path: candidates[i], reason: err.reason };
@@ -142,7 +148,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
 
   const paths: string[] = [];
   const images: Uint8Array[] = [];
-  const skipped: SkippedFile[] = [];
+  const unreadable: SkippedFile[] = [];
   const small: string[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const img = decoded[i];
@@ -150,9 +156,9 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
     if (img) {
       paths.push(candidates[i]);
       images.push(img);
-      if (size && Math.min(size.width, size.height) < cropSize) small.push(`  ${relative(root, candidates[i]).split(sep).join('/')} (${size.width}×${size.height})`);
+      if (size && Math.min(size.width, size.height) < cropSize) small.push(`  ${listing.images[i].name} (${size.width}×${size.height})`);
     } else if (failures[i]) {
-      skipped.push(failures[i]!);
+      unreadable.push(failures[i]!);
     }
   }
 
@@ -161,7 +167,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
       root,
       'NO_USABLE_IMAGES',
       `None of the ${candidates.length} image files in ${root} could be read:\n` +
-        skipped.map((s) => `  ${relative(root, s.path)}: ${s.reason}`).join('\n') +
+        unreadable.map((s) => `  ${relative(root, s.path)}: ${s.reason}`).join('\n') +
         '\nReplace or re-export these files, or choose another folder.',
     );
   }
@@ -174,48 +180,25 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
         `which blurs them. Use larger images, or a smaller --size:\n${listed.join('\n')}`,
     );
   }
-  if (skipped.length > 0) {
+  if (unreadable.length > 0) {
     warn(
-      `Skipped ${skipped.length} of ${candidates.length} image files in ${root} that could not be read:\n` +
-        skipped.map((s) => `  ${relative(root, s.path)}: ${s.reason}`).join('\n'),
+      `Skipped ${unreadable.length} of ${candidates.length} image files in ${root} that could not be read:\n` +
+        unreadable.map((s) => `  ${relative(root, s.path)}: ${s.reason}`).join('\n'),
     );
   }
+  if (leftOut.length > 0) warn(`Left out ${leftOut.length} ${leftOut.length === 1 ? 'entry' : 'entries'} of ${root}:\n${leftOutLines(listing.leftOut)}`);
 
-  return new CachedFolderDataset(root, paths, images, skipped, loadSize, cropSize, flip);
+  return new CachedFolderDataset(root, paths, images, [...unreadable, ...leftOut], loadSize, cropSize, flip);
 }
 
-/** Image files under root, recursively, following symlinks (each real folder once), sorted by relative path. */
-async function listImageFiles(root: string): Promise<string[]> {
-  const found: { rel: string; abs: string }[] = [];
-  const seenDirs = new Set<string>();
-  const walk = async (dir: string) => {
-    const real = await fsp.realpath(dir).catch(() => dir);
-    if (seenDirs.has(real)) return;
-    seenDirs.add(real);
-    let entries;
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      if (dir === root) throw new DatasetError(root, 'NO_PERMISSION', `Cannot list the dataset folder ${root}: ${(err as Error).message}`, { cause: err });
-      return; // an unreadable subfolder: ignore
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue; // .DS_Store, ._AppleDouble, .git, our own .tmp files
-      const abs = join(dir, entry.name);
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        const st = await fsp.stat(abs).catch(() => null);
-        isDir = !!st?.isDirectory();
-        isFile = !!st?.isFile();
-      }
-      if (isDir) await walk(abs);
-      else if (isFile && isImagePath(entry.name)) found.push({ rel: relative(root, abs).split(sep).join('/'), abs });
-    }
-  };
-  await walk(root);
-  found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return found.map((f) => f.abs);
+/** The images the trainer uses: exactly the listing Datasets shows for the same folder (image-listing.ts). */
+async function listTrainingImages(root: string): Promise<ImageListing> {
+  try {
+    return await listImages(root, { recursive: true });
+  } catch (err) {
+    if (err instanceof FolderListingError) throw new DatasetError(root, err.code, err.message, { cause: err });
+    throw err;
+  }
 }
 
 class CachedFolderDataset implements FolderDataset {
