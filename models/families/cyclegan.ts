@@ -17,7 +17,8 @@ import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { ImagePool } from './image-pool.js';
-import { l1, mseTo } from './losses.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { netOptions, resolveTranslatorNets, SIZE_OPTION, TRANSLATOR_PRESETS, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
@@ -44,11 +45,6 @@ export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
 
 const BETA1 = 0.5;
 
-/** The first `n` images of a batch and the rest. */
-function splitBatch(t: tf.Tensor4D, n: number): [tf.Tensor4D, tf.Tensor4D] {
-  return tf.split(t, [n, t.shape[0] - n], 0) as [tf.Tensor4D, tf.Tensor4D];
-}
-
 export class CycleGanModel implements FamilyModel {
   readonly family = 'cyclegan' as const;
   readonly nets: { G_AB: Net; G_BA: Net; D_A: Net; D_B: Net };
@@ -62,6 +58,7 @@ export class CycleGanModel implements FamilyModel {
   constructor(
     readonly config: CycleGanConfig,
     rng: Rng,
+    private readonly engine: TrainingEngine = tfEngine,
   ) {
     const { ngf, ndf, blocks } = config;
     this.nets = {
@@ -88,62 +85,75 @@ export class CycleGanModel implements FamilyModel {
     return applyNet(this.nets.G_BA, b) as tf.Tensor4D;
   }
 
+  /**
+   * The generators' objective. Three generator passes instead of four, each over one batch (instance norm is per
+   * image, so this is the same math in fewer kernels): G_AB over A (translation) and B (identity); G_BA over B
+   * (translation), A (identity) and G_AB's translations (the A → B → A cycle); G_AB over G_BA's translations.
+   * The discriminators are evaluated but not trained here.
+   */
+  private get generatorPhase(): Phase {
+    return {
+      name: 'generators',
+      trains: [this.nets.G_AB, this.nets.G_BA],
+      objective: <T>(o: Ops<T>, { a, b }: Record<string, T>): PhaseResult<T> => {
+        const { lambdaCycle, lambdaIdentity } = this.config;
+        const { G_AB, G_BA, D_A, D_B } = this.nets;
+        const n = o.batchSize(a);
+        const m = o.batchSize(b);
+        const identity = lambdaIdentity > 0;
+        const [fakeB, idtB] = identity ? o.split(o.net(G_AB, o.concat([a, b])), [n, m]) : [o.net(G_AB, a), null];
+        const second = o.split(o.net(G_BA, o.concat(identity ? [b, a, fakeB] : [b, fakeB])), identity ? [m, n, n] : [m, n]);
+        const [fakeA, idtA, recA] = identity ? second : [second[0], null, second[1]];
+        const terms: Record<string, T> = {
+          G_AB: o.mseTo(o.net(D_B, fakeB), 1),
+          G_BA: o.mseTo(o.net(D_A, fakeA), 1),
+          cycle_A: o.scale(o.l1(recA, a), lambdaCycle),
+          cycle_B: o.scale(o.l1(o.net(G_AB, fakeA), b), lambdaCycle),
+        };
+        if (idtA !== null && idtB !== null) {
+          terms.idt_A = o.scale(o.l1(idtA, a), lambdaCycle * lambdaIdentity);
+          terms.idt_B = o.scale(o.l1(idtB, b), lambdaCycle * lambdaIdentity);
+        }
+        return { terms, outputs: { fakeA, fakeB } };
+      },
+    };
+  }
+
+  /** The discriminators' objective, on real images and pooled fakes, each pair through its net as one batch. */
+  private get discriminatorPhase(): Phase {
+    return {
+      name: 'discriminators',
+      trains: [this.nets.D_A, this.nets.D_B],
+      objective: <T>(o: Ops<T>, { a, b, poolA, poolB }: Record<string, T>): PhaseResult<T> => {
+        const half = (net: Net, real: T, fake: T) => {
+          const [onReal, onFake] = o.split(o.net(net, o.concat([real, fake])), [o.batchSize(real), o.batchSize(fake)]);
+          return o.scale(o.add(o.mseTo(onReal, 1), o.mseTo(onFake, 0)), 0.5);
+        };
+        return { terms: { D_A: half(this.nets.D_A, a, poolA), D_B: half(this.nets.D_B, b, poolB) }, outputs: {} };
+      },
+    };
+  }
+
   async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
-    const kept: Record<string, tf.Tensor> = {};
+    const held: tf.Tensor[] = [batch.a, batch.b!];
     const losses: Record<string, tf.Scalar> = {};
     try {
       const a = checkImages(batch.a, 'domain A images', this.config.size, this.family);
       const b = checkImages(batch.b, 'domain B images', this.config.size, this.family);
-      const { lambdaCycle, lambdaIdentity } = this.config;
-
-      const identity = lambdaIdentity > 0;
-      // Only the named terms are read back; the optimizers' totals are not needed.
-      const totalG = this.adamG.minimize(() => {
-        // Three generator passes instead of four, each over one batch (instance norm is per image, so this is the
-        // same math in fewer kernels): G_AB over A (translation) and B (identity); G_BA over B (translation), A
-        // (identity) and G_AB's translations (the A → B → A cycle); G_AB over G_BA's translations (B → A → B).
-        const [fakeB, idtB] = identity ? splitBatch(this.toB(tf.concat([a, b])), a.shape[0]) : [this.toB(a), null];
-        const second = tf.split(this.toA(tf.concat(identity ? [b, a, fakeB] : [b, fakeB])), identity ? [b.shape[0], a.shape[0], a.shape[0]] : [b.shape[0], a.shape[0]]);
-        const [fakeA, idtA, recA] = (identity ? second : [second[0], null, second[1]]) as [tf.Tensor4D, tf.Tensor4D | null, tf.Tensor4D];
-        kept.fakeB = tf.keep(fakeB);
-        kept.fakeA = tf.keep(fakeA);
-        // D weights are not in this optimizer's variables, so they receive no update here.
-        const terms: Record<string, tf.Scalar> = {
-          G_AB: mseTo(applyNet(this.nets.D_B, fakeB), 1),
-          G_BA: mseTo(applyNet(this.nets.D_A, fakeA), 1),
-          cycle_A: tf.mul(l1(recA, a), lambdaCycle),
-          cycle_B: tf.mul(l1(this.toB(fakeA), b), lambdaCycle),
-        };
-        if (idtA !== null && idtB !== null) {
-          terms.idt_A = tf.mul(l1(idtA, a), lambdaCycle * lambdaIdentity);
-          terms.idt_B = tf.mul(l1(idtB, b), lambdaCycle * lambdaIdentity);
-        }
-        for (const [name, t] of Object.entries(terms)) losses[name] = tf.keep(t);
-        return tf.addN(Object.values(terms));
-      }, lrScale);
-      totalG.dispose();
-
-      kept.poolA = this.poolA.query(kept.fakeA as tf.Tensor4D, this.rng);
-      kept.poolB = this.poolB.query(kept.fakeB as tf.Tensor4D, this.rng);
-      const totalD = this.adamD.minimize(() => {
-        // Real and pooled images through each discriminator as one batch (its instance norm is per image too).
-        const half = (net: Net, real: tf.Tensor4D, fake: tf.Tensor) => {
-          const [onReal, onFake] = splitBatch(applyNet(net, tf.concat([real, fake])) as tf.Tensor4D, real.shape[0]);
-          return tf.mul(tf.add(mseTo(onReal, 1), mseTo(onFake, 0)), 0.5) as tf.Scalar;
-        };
-        const dA = half(this.nets.D_A, a, kept.poolA);
-        const dB = half(this.nets.D_B, b, kept.poolB);
-        losses.D_A = tf.keep(dA);
-        losses.D_B = tf.keep(dB);
-        return tf.add(dA, dB) as tf.Scalar;
-      }, lrScale);
-      totalD.dispose();
+      const g = await this.engine.step(this.generatorPhase, this.adamG, { a, b }, lrScale);
+      Object.assign(losses, g.losses);
+      held.push(...Object.values(g.outputs));
+      const poolA = this.poolA.query(g.outputs.fakeA as tf.Tensor4D, this.rng);
+      const poolB = this.poolB.query(g.outputs.fakeB as tf.Tensor4D, this.rng);
+      held.push(poolA, poolB);
+      const d = await this.engine.step(this.discriminatorPhase, this.adamD, { a, b, poolA, poolB }, lrScale);
+      Object.assign(losses, d.losses);
     } catch (error) {
       tf.dispose(Object.values(losses));
       throw error;
     } finally {
-      tf.dispose([batch.a, batch.b, ...Object.values(kept)]);
+      tf.dispose(held);
     }
     const values = await readScalars(losses);
     const order = ['D_A', 'G_AB', 'cycle_A', 'idt_A', 'D_B', 'G_BA', 'cycle_B', 'idt_B'];
@@ -195,6 +205,7 @@ export class CycleGanModel implements FamilyModel {
   }
 
   dispose(): void {
+    void this.engine.dispose();
     this.adamG.dispose();
     this.adamD.dispose();
     this.poolA.dispose();
@@ -218,5 +229,5 @@ export const cyclegan: ModelFamily<CycleGanConfig> = {
       lr: numberOption('cyclegan', given, 'lr', 2e-4, { above: 0, max: 1 }),
     };
   },
-  create: (config, rng) => new CycleGanModel(config, rng),
+  create: (config, rng, engine) => new CycleGanModel(config, rng, engine),
 };

@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import type { Net } from '../nets/net.js';
+import type { TrainingEngine } from '../diff/engine.js';
 
 export const FAMILY_IDS = ['ae', 'vae', 'gan', 'cyclegan', 'cut'] as const;
 export type FamilyId = (typeof FAMILY_IDS)[number];
@@ -95,6 +96,9 @@ export interface ModelFamily<C extends object = Record<string, unknown>> {
   readonly datasets: 1 | 2;
   /** Checks and completes user options (unknown or bad values throw UsageError naming the option). */
   resolveConfig(options: Record<string, unknown>): C;
-  /** Builds fresh networks and optimizers; all randomness comes from rng. */
-  create(config: C, rng: Rng): FamilyModel;
+  /**
+   * Builds fresh networks and optimizers; all randomness comes from rng. `engine` trains them (TensorFlow.js when
+   * not given); a family that `engines` does not list for ONNX Runtime ignores it.
+   */
+  create(config: C, rng: Rng, engine?: TrainingEngine): FamilyModel;
 }

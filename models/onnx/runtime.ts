@@ -323,3 +323,39 @@ function checkInput(source: string, expected: TensorInfo | undefined, input: Flo
   const fits = declared.length === 0 || (declared.length === dims.length && declared.every((d, i) => typeof d === 'string' || d === dims[i]));
   if (!fits) throw new OnnxModelError(`model ${source} takes input '${expected.name}' of shape [${declared.join(', ')}]; got [${dims.join(', ')}]`);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Training graphs (diff/onnx-engine.ts): many named inputs and outputs, one session per graph, never cached.
+
+export interface TrainingSession {
+  /** Where it runs; a graph its device rejected runs on the CPU, with the reason in `fallback`. */
+  readonly device: DeviceUse;
+  run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<Record<string, RunResult>>;
+  release(): Promise<void>;
+}
+
+/** Places a training graph on `device` (the same rules as openModel) and opens its session. */
+export async function openTrainingSession(bytes: Uint8Array, options: { device?: DeviceChoice; threads?: number; label: string }): Promise<TrainingSession> {
+  const threads = options.threads ?? availableParallelism();
+  let device = await placeModel(options.device ?? 'auto', threads);
+  let session: ort.InferenceSession;
+  try {
+    session = await createOrtSession(bytes, device.name, threads);
+  } catch (error) {
+    if (device.name === 'cpu') throw new Error(`ONNX Runtime cannot load the training graph ${options.label}: ${(error as Error).message}`, { cause: error });
+    session = await createOrtSession(bytes, 'cpu', threads);
+    device = cpuUse(device.requested, threads, `${DEVICE_LABELS[device.name]} could not load the training graph ${options.label}: ${(error as Error).message}`);
+  }
+  return {
+    device,
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
+      const result = await session.run(ortFeeds, { logSeverityLevel: 4 });
+      const out: Record<string, RunResult> = {};
+      for (const [name, t] of Object.entries(result)) out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
+      return out;
+    },
+    release: () => session.release(),
+  };
+}

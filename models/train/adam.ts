@@ -58,6 +58,20 @@ export class Adam {
     });
   }
 
+  /** Each trained variable with its moments, for an engine that computes the update itself (diff/onnx-engine.ts). */
+  slots(): { param: tf.Variable; m: tf.Variable; v: tf.Variable }[] {
+    return this.vars.map((param, i) => ({ param, m: this.m[i], v: this.v[i] }));
+  }
+
+  /**
+   * Counts one step taken elsewhere and gives its factors: the update is m·lrOverC1 / (√(v / c2) + ε), as in
+   * minimize.
+   */
+  nextStep(lrScale = 1): { lrOverC1: number; c2: number } {
+    this.step += 1;
+    return { lrOverC1: (this.options.learningRate * lrScale) / (1 - this.beta1 ** this.step), c2: 1 - this.beta2 ** this.step };
+  }
+
   /** Moments (owned by the optimizer) under `${prefix}.m.i` / `${prefix}.v.i`, and the step counter. */
   getState(prefix: string): { tensors: Record<string, tf.Tensor>; step: number } {
     const tensors: Record<string, tf.Tensor> = {};

@@ -1,0 +1,128 @@
+// The ONNX Runtime training engine: each phase of a family becomes one ONNX graph per input shape — forward,
+// losses, backward (vjp.ts) and the Adam update — run by onnxruntime-node on the chosen device. Weights and
+// moments stay in the family's tf.Variables (on tfjs's cpu backend, whose data is plain memory): they are fed in
+// and the updated values taken back every step.
+import * as tf from '@tensorflow/tfjs';
+import type { Adam } from '../train/adam.js';
+import { openTrainingSession, type DeviceChoice, type DeviceUse, type TrainingSession } from '../onnx/runtime.js';
+import { Graph, type Sym } from './graph.js';
+import { GraphOps } from './graph-ops.js';
+import type { Phase } from './objective.js';
+import type { PhaseStep, TrainingEngine } from './engine.js';
+import { toOnnx } from './to-onnx.js';
+import { gradients } from './vjp.js';
+
+interface CompiledPhase {
+  session: TrainingSession;
+  /** Weight feeds: graph input name → variable. */
+  weights: { name: string; variable: tf.Variable }[];
+  /** Trained weights: the slot's variables and the graph names of their moments and updated values. */
+  updates: { key: string; slot: ReturnType<Adam['slots']>[number] }[];
+  terms: string[];
+  outputs: string[];
+  /** The graph's input names (a phase that trains nothing has no Adam factors to feed). */
+  fed: Set<string>;
+}
+
+export interface OnnxEngineOptions {
+  device: DeviceChoice;
+  threads: number;
+  /** Told once per compiled graph, e.g. that a provider left it to the CPU. */
+  onWarning?: (message: string) => void;
+}
+
+export class OnnxEngine implements TrainingEngine {
+  readonly name = 'onnx' as const;
+  private readonly compiled = new Map<string, Promise<CompiledPhase>>();
+  /** Where the last compiled graph runs. */
+  device: DeviceUse | null = null;
+
+  constructor(private readonly options: OnnxEngineOptions) {}
+
+  async step(phase: Phase, adam: Adam, inputs: Record<string, tf.Tensor>, lrScale: number): Promise<PhaseStep> {
+    const key = `${phase.name}:${Object.entries(inputs).map(([k, t]) => `${k}=${t.shape.join('x')}`).join(',')}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      compiled = this.compile(phase, adam, inputs, key);
+      this.compiled.set(key, compiled);
+      compiled.catch(() => this.compiled.delete(key));
+    }
+    const c = await compiled;
+    const { lrOverC1, c2 } = adam.nextStep(lrScale);
+    const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {
+      'adam/lr_c1': { data: Float32Array.of(lrOverC1), dims: [] },
+      'adam/c2': { data: Float32Array.of(c2), dims: [] },
+    };
+    const feed = (name: string, t: tf.Tensor) => (feeds[name] = { data: t.dataSync() as Float32Array, dims: t.shape });
+    for (const [name, t] of Object.entries(inputs)) feed(`image/${name}`, t);
+    for (const { name, variable } of c.weights) feed(name, variable);
+    for (const { key: k, slot } of c.updates) {
+      feed(`m/${k}`, slot.m);
+      feed(`v/${k}`, slot.v);
+    }
+    for (const name of Object.keys(feeds)) if (!c.fed.has(name)) delete feeds[name];
+    const result = await c.session.run(feeds);
+    const take = (name: string) => {
+      const r = result[name];
+      return tf.tensor(r.data, r.dims);
+    };
+    for (const { key: k, slot } of c.updates) {
+      for (const [variable, name] of [[slot.param, `new/${k}`], [slot.m, `newm/${k}`], [slot.v, `newv/${k}`]] as const) {
+        const t = take(name);
+        variable.assign(t);
+        t.dispose();
+      }
+    }
+    const losses = Object.fromEntries(c.terms.map((t) => [t, tf.scalar(result[`loss/${t}`].data[0])]));
+    const outputs = Object.fromEntries(c.outputs.map((o) => [o, take(`out/${o}`)]));
+    return { losses, outputs };
+  }
+
+  private async compile(phase: Phase, adam: Adam, inputs: Record<string, tf.Tensor>, key: string): Promise<CompiledPhase> {
+    const g = new Graph();
+    const ops = new GraphOps(g);
+    // Images arrive NHWC (the data feed's layout) and leave NHWC; the graph works in NCHW.
+    const images: Record<string, Sym> = {};
+    for (const [name, t] of Object.entries(inputs)) images[name] = g.transpose(g.input(`image/${name}`, t.shape), [0, 3, 1, 2]);
+    const r = phase.objective(ops, images);
+    const termNames = Object.keys(r.terms);
+    const total = termNames.map((t) => r.terms[t]).reduce((a, b) => g.addT(a, b));
+    const slots = new Map(adam.slots().map((s) => [s.param, s]));
+    const trained = [...ops.params.entries()].filter(([, p]) => phase.trains.includes(p.net));
+    const grads = gradients(g, total, trained.map(([, p]) => p.sym));
+
+    const outputs: Record<string, Sym> = {};
+    termNames.forEach((t) => (outputs[`loss/${t}`] = r.terms[t]));
+    for (const [name, s] of Object.entries(r.outputs)) outputs[`out/${name}`] = s.shape.length === 4 ? g.transpose(s, [0, 2, 3, 1]) : s;
+    const lrOverC1 = g.input('adam/lr_c1', []);
+    const c2 = g.input('adam/c2', []);
+    const updates: CompiledPhase['updates'] = [];
+    trained.forEach(([name, p], i) => {
+      const grad = grads[i];
+      // No gradient (a bias an instance norm cancels): Adam leaves the weight and its moments alone, as tfjs's does.
+      if (grad === null) return;
+      const slot = slots.get(p.net.params.get(p.param)!);
+      if (!slot) throw new Error(`phase ${phase.name}: ${name} is trained but not in its optimizer`);
+      const m = g.addT(g.scale(g.input(`m/${name}`, p.sym.shape), adam.beta1), g.scale(grad, 1 - adam.beta1));
+      const v = g.addT(g.scale(g.input(`v/${name}`, p.sym.shape), adam.beta2), g.scale(g.mul(grad, grad), 1 - adam.beta2));
+      const step = g.div(g.mul(m, lrOverC1), g.addT(g.unary('sqrt', g.div(v, c2)), g.scalar(adam.epsilon)));
+      outputs[`new/${name}`] = g.sub(p.sym, step);
+      outputs[`newm/${name}`] = m;
+      outputs[`newv/${name}`] = v;
+      updates.push({ key: name, slot });
+    });
+    const lowered = toOnnx(g, outputs, `train_${phase.name}`);
+    const fed = new Set(lowered.inputs.map((i) => i.name));
+    const weights = [...ops.params.entries()].filter(([name]) => fed.has(name)).map(([name, p]) => ({ name, variable: p.net.params.get(p.param)! }));
+    const session = await openTrainingSession(lowered.bytes, { device: this.options.device, threads: this.options.threads, label: key });
+    if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
+    this.device = session.device;
+    return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed };
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.compiled.values()];
+    this.compiled.clear();
+    for (const c of all) await (await c.catch(() => null))?.session.release();
+  }
+}

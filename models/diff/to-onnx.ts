@@ -1,0 +1,130 @@
+// Lowers a Graph to an ONNX model (opset 17, standard operators only, so every execution provider can take it).
+import { IR_VERSION, OPSET, floatTensor, floatValueInfo, int64Tensor, makeNode, onnx, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import type { Graph, GraphNode, Sym } from './graph.js';
+
+const ONNX_OP: Record<string, string> = {
+  add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', neg: 'Neg', relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid', abs: 'Abs',
+  sign: 'Sign', exp: 'Exp', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softplus: 'Softplus', identity: 'Identity', matmul: 'MatMul',
+};
+
+export interface LoweredModel {
+  bytes: Uint8Array;
+  /** Graph input names in feed order, with shapes. */
+  inputs: { name: string; shape: number[] }[];
+  outputs: { name: string; shape: number[] }[];
+}
+
+/** The model computing `outputs` (by name) of `g` from its inputs; nodes nothing needs are left out. */
+export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string): LoweredModel {
+  const live = liveNodes(g, Object.values(outputs));
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  const intConsts = new Map<string, string>();
+  const ints = (values: readonly number[]) => {
+    const key = values.join(',');
+    let name = intConsts.get(key);
+    if (!name) {
+      name = `i64.${intConsts.size}`;
+      intConsts.set(key, name);
+      initializers.push(int64Tensor(name, [...values]));
+    }
+    return name;
+  };
+  const inputs: LoweredModel['inputs'] = [];
+  const name = (s: Sym) => valueName.get(s.id)!;
+  const valueName = new Map<number, string>();
+  for (const node of live) {
+    const out = node.op === 'input' ? node.name! : `v${node.output.id}`;
+    valueName.set(node.output.id, out);
+    if (node.op === 'input') {
+      inputs.push({ name: out, shape: [...node.output.shape] });
+      continue;
+    }
+    if (node.op === 'const') {
+      initializers.push(floatTensor(out, [...node.output.shape], node.values!));
+      continue;
+    }
+    nodes.push(lowerNode(node, node.inputs.map(name), out, ints));
+  }
+  const outputList = Object.entries(outputs).map(([outName, s]) => {
+    nodes.push(makeNode('Identity', [name(s)], [outName]));
+    return { name: outName, shape: [...s.shape] };
+  });
+  const model = onnx.ModelProto.encode({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'darkroom-train',
+    graph: {
+      name: graphName,
+      node: nodes,
+      initializer: initializers,
+      input: inputs.map((i) => floatValueInfo(i.name, i.shape)),
+      output: outputList.map((o) => floatValueInfo(o.name, o.shape)),
+    },
+  }).finish();
+  return { bytes: model, inputs, outputs: outputList };
+}
+
+function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
+  const byId = new Map(g.nodes.map((n) => [n.output.id, n]));
+  const live = new Set<number>();
+  const stack = roots.map((r) => r.id);
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
+    live.add(id);
+    for (const x of byId.get(id)!.inputs) stack.push(x.id);
+  }
+  return g.nodes.filter((n) => live.has(n.output.id));
+}
+
+function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: readonly number[]) => string): NodeProto {
+  const a = node.attrs;
+  switch (node.op) {
+    case 'leakyRelu':
+      return makeNode('LeakyRelu', inputs, [out], { alpha: { float: a.alpha as number } });
+    case 'reduceMean':
+      return makeNode('ReduceMean', inputs, [out], { axes: a.axes as number[], keepdims: a.keepdims as number });
+    case 'reduceSum': // axes became an input in opset 13
+      return makeNode('ReduceSum', [inputs[0], ints(a.axes as number[])], [out], { keepdims: a.keepdims as number });
+    case 'transpose':
+      return makeNode('Transpose', inputs, [out], { perm: a.perm as number[] });
+    case 'reshape':
+      return makeNode('Reshape', [inputs[0], ints(a.shape as number[])], [out]);
+    case 'expand':
+      return makeNode('Expand', [inputs[0], ints(a.shape as number[])], [out]);
+    case 'concat':
+      return makeNode('Concat', inputs, [out], { axis: a.axis as number });
+    case 'slice': {
+      // An end of −1 with step −1 means "through index 0": ONNX clamps a very negative end there.
+      const end = a.step === -1 && a.end === -1 ? -(2 ** 31) : (a.end as number);
+      return makeNode('Slice', [inputs[0], ints([a.start as number]), ints([end]), ints([a.axis as number]), ints([a.step as number])], [out]);
+    }
+    case 'window': {
+      const starts = a.starts as number[];
+      const steps = a.steps as number[];
+      const ends = (a.sizes as number[]).map((n, i) => starts[i] + steps[i] * (n - 1) + 1);
+      return makeNode('Slice', [inputs[0], ints(starts), ints(ends), ints(a.axes as number[]), ints(steps)], [out]);
+    }
+    case 'gemmTransB':
+      return makeNode('Gemm', inputs, [out], { transB: 1 });
+    case 'pad':
+      return makeNode('Pad', [inputs[0], ints(a.pads as number[])], [out], { mode: a.mode as string });
+    case 'conv': {
+      const [, , kh, kw] = node.inputs[1].shape;
+      return makeNode('Conv', inputs, [out], { kernel_shape: [kh, kw], strides: a.strides as number[], pads: a.pads as number[], dilations: a.dilations as number[] });
+    }
+    case 'convTranspose': {
+      const [, , kh, kw] = node.inputs[1].shape;
+      return makeNode('ConvTranspose', inputs, [out], {
+        kernel_shape: [kh, kw],
+        strides: a.strides as number[],
+        pads: a.pads as number[],
+        output_padding: a.outputPadding as number[],
+      });
+    }
+  }
+  const op = ONNX_OP[node.op];
+  if (!op) throw new Error(`no ONNX lowering for ${node.op}`);
+  return makeNode(op, inputs, [out]);
+}
