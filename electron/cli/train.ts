@@ -1,5 +1,6 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
+import { DEVICE_CHOICES } from '../../models/onnx/devices.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
 import type { RunHandle, RunOutcome, RunRequest } from '../services/training.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
@@ -28,6 +29,7 @@ const LOOP_OPTIONS: OptionSpecs = {
   'log-every': { kind: 'int', min: 1 },
   backend: { kind: 'string', choices: BACKEND_PREFERENCES },
   threads: { kind: 'int', min: 1 },
+  device: { kind: 'string', choices: DEVICE_CHOICES },
   'no-flip': { kind: 'boolean' },
   'lr-constant': { kind: 'int', min: 0 },
   'lr-decay': { kind: 'int', min: 0 },
@@ -35,7 +37,7 @@ const LOOP_OPTIONS: OptionSpecs = {
 };
 
 /** Options a resumed run may change: where it runs, not what it computes. */
-const RESUME_OPTIONS = new Set(['resume', 'iterations', 'backend', 'threads', 'json']);
+const RESUME_OPTIONS = new Set(['resume', 'iterations', 'backend', 'threads', 'device', 'json']);
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -60,7 +62,7 @@ async function familyFlagSpecs(): Promise<OptionSpecs> {
 export const usage = `Usage:
   darkroom train ae|vae|gan --data DIR --out RUN [options]
   darkroom train cyclegan|cut --a DIR --b DIR --out RUN [options]   (cut: --mode cut|fastcut)
-  darkroom train --resume RUN [--iterations N] [--backend B] [--threads N] [--json]
+  darkroom train --resume RUN [--iterations N] [--backend B] [--device D] [--threads N] [--json]
 
 Trains in a separate process. Progress goes to stderr; --json prints every event as a JSON line on stdout.
 Ctrl+C stops cleanly with a checkpoint (exit ${EXIT_INTERRUPTED}) and prints the command that resumes the run.
@@ -88,9 +90,11 @@ Training:
   --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
   --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10
-  --backend B             auto | tensorflow | webgpu | wasm | cpu (default auto: the fastest that works;
-                          auto never takes a software GPU adapter, webgpu by name does, with a warning)
-  --threads N             compute threads for wasm
+  --backend B             auto | tensorflow | webgpu | onnx | wasm | cpu (default auto: the fastest that works;
+                          auto never takes a software GPU adapter, webgpu by name does, with a warning).
+                          onnx is Darkroom's engine on ONNX Runtime (cyclegan so far)
+  --device D              where onnx runs: auto | cpu | webgpu | cuda | dml | coreml (the rules of convert --device)
+  --threads N             compute threads for wasm and onnx on the CPU
   --json                  events as JSON lines on stdout
 
 Exit codes: 0 done, 1 failed, 2 bad usage or input (nothing trained), ${EXIT_INTERRUPTED} stopped by Ctrl+C.`;
@@ -126,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     handle = resumeRun(String(o.resume), {
       backend: o.backend as string | undefined,
       threads: o.threads as number | undefined,
+      device: o.device as string | undefined,
       iterations: o.iterations as number | undefined,
     });
   } else {
@@ -154,6 +159,7 @@ export async function run(argv: string[]): Promise<number> {
       logEvery: num('log-every'),
       backend: o.backend as string | undefined,
       threads: num('threads'),
+      device: o.device as string | undefined,
       flip: o['no-flip'] === true ? false : undefined,
       lrConstant: num('lr-constant'),
       lrDecay: num('lr-decay'),

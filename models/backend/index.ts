@@ -11,6 +11,7 @@ import { adapterName, gpuFailure, startWebGpu, WebGpuUnavailable, type GpuAdapte
 export { adapterName, gpuFailure, type GpuAdapterReport } from './webgpu.js';
 
 import { BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
+import type { DeviceChoice, DeviceUse } from '../onnx/devices.js';
 
 export { BACKEND_NAMES, BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
 
@@ -27,6 +28,17 @@ export interface BackendReport {
   warning?: string;
   /** Better options that were tried and why they failed, in order. */
   unavailable: { name: string; reason: string }[];
+  /** onnx: the ONNX Runtime device the training graphs are placed on. */
+  device?: DeviceUse;
+}
+
+export interface InitBackendOptions {
+  /** Compute threads (wasm; the CPU provider of onnx). */
+  threads?: number;
+  /** onnx: where ONNX Runtime runs (auto, cpu, webgpu, cuda, dml, coreml; the rules of convert --device). */
+  device?: DeviceChoice;
+  /** The family trains on the onnx engine, so auto may take it. */
+  onnx?: boolean;
 }
 
 const NATIVE_GPU = { spec: '@tensorflow/tfjs-node-gpu', label: 'tfjs-node-gpu, CUDA' } as const;
@@ -84,6 +96,17 @@ async function tryGpu(unavailable: BackendReport['unavailable']): Promise<Backen
   }
 }
 
+/**
+ * The ONNX Runtime engine: its graphs run on the device placed here; tfjs keeps the weights, the data feed and the
+ * sample grids on its cpu backend, whose tensors are plain memory that ONNX Runtime reads without a copy.
+ */
+async function startOnnx(device: DeviceChoice, threads: number, unavailable: BackendReport['unavailable']): Promise<BackendReport> {
+  const { placeOnnxDevice } = await import('../onnx/runtime.js');
+  const placed = await placeOnnxDevice(device, threads);
+  await startCpu([]);
+  return { name: 'onnx', detail: `onnx (${placed.detail})`, threads, device: placed, unavailable };
+}
+
 async function startCpu(unavailable: BackendReport['unavailable']): Promise<BackendReport> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
   // Its first write prints "install tfjs-node" to stderr; this report already says what runs and why.
@@ -98,7 +121,7 @@ async function startCpu(unavailable: BackendReport['unavailable']): Promise<Back
  * Calling again with the same choice is cheap. Changing the wasm thread count re-creates the wasm backend,
  * which drops every tensor that lives on it.
  */
-export async function initBackend(preference: BackendPreference, options: { threads?: number } = {}): Promise<BackendReport> {
+export async function initBackend(preference: BackendPreference, options: InitBackendOptions = {}): Promise<BackendReport> {
   if (!isValidBackendPreference(preference)) {
     throw new Error(`Unknown backend '${String(preference)}': use one of ${BACKEND_PREFERENCES.join(', ')}.`);
   }
@@ -109,7 +132,8 @@ export async function initBackend(preference: BackendPreference, options: { thre
   // the stock gradients in the shared registry.
   installMirrorPadGradient();
   const threads = options.threads ?? availableParallelism();
-  const key = `${preference}/${threads}`;
+  const device = options.device ?? 'auto';
+  const key = `${preference}/${threads}/${device}/${options.onnx === true}`;
   const gpuBroken = last?.report.name === 'webgpu' && gpuFailure() !== null;
   if (last?.key === key && tf.getBackend() === last.report.name && !gpuBroken) return cloneReport(last.report);
 
@@ -145,6 +169,13 @@ export async function initBackend(preference: BackendPreference, options: { thre
         );
       }
       break;
+    case 'onnx':
+      try {
+        report = await startOnnx(device, threads, unavailable);
+      } catch (error) {
+        throw new Error(`The 'onnx' backend cannot start (${reasonOf(error)}). Choose another --device, or --backend wasm.`);
+      }
+      break;
     case 'cpu':
       report = await startCpu(unavailable);
       break;
@@ -152,6 +183,7 @@ export async function initBackend(preference: BackendPreference, options: { thre
       report =
         (await tryNative(unavailable, [NATIVE_GPU])) ??
         (await tryGpu(unavailable)) ??
+        (options.onnx ? await startOnnx(device, threads, unavailable).catch((error: unknown) => (unavailable.push({ name: 'onnx', reason: reasonOf(error) }), null)) : null) ??
         (await tryNative(unavailable, [NATIVE_CPU])) ??
         (await startWasm(threads, unavailable).catch(async (error: unknown) => {
           unavailable.push({ name: 'wasm', reason: reasonOf(error) });
@@ -165,5 +197,5 @@ export async function initBackend(preference: BackendPreference, options: { thre
 }
 
 function cloneReport(report: BackendReport): BackendReport {
-  return { ...report, unavailable: report.unavailable.map((u) => ({ ...u })), ...(report.adapter ? { adapter: { ...report.adapter, features: [...report.adapter.features] } } : {}) };
+  return { ...report, ...(report.device ? { device: { ...report.device } } : {}), unavailable: report.unavailable.map((u) => ({ ...u })), ...(report.adapter ? { adapter: { ...report.adapter, features: [...report.adapter.features] } } : {}) };
 }

@@ -2,8 +2,12 @@
 // Kept free of runtime imports so the renderer and light CLI commands can use it without loading tfjs.
 import type { GpuAdapterInfo } from '../gpu/adapter-info.js';
 
-/** Every training backend, fastest first. */
-export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/**
+ * Every training backend, in auto's order. `onnx` is Darkroom's own engine on ONNX Runtime (diff/onnx-engine.ts):
+ * on this project's 2-core reference machine a light CycleGAN iteration at 128 px takes 0.9 s there against
+ * 2.2–2.7 s on wasm (bench:train), so auto takes it ahead of wasm for the families it trains.
+ */
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendPreference = 'auto' | BackendName;
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BACKEND_NAMES];

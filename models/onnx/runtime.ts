@@ -66,6 +66,9 @@ function runtimeVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common;
 }
 
+/** Where ONNX models asked to run on `requested` go (the training engine's device too). */
+export const placeOnnxDevice = (requested: DeviceChoice, threads: number): Promise<DeviceUse> => placeModel(requested, threads);
+
 /** Where a model asked to run on `requested` goes; UsageError when a device asked for by name cannot work here. */
 async function placeModel(requested: DeviceChoice, threads: number): Promise<DeviceUse> {
   if (!isDeviceChoice(requested)) throw new UsageError(`device must be one of auto, cpu, webgpu, cuda, dml, coreml (got "${String(requested)}")`);

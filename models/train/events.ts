@@ -13,6 +13,8 @@ export interface BackendInfo {
   adapter?: GpuAdapterInfo;
   /** Said when the run starts, e.g. that a software GPU adapter was chosen by name. */
   warning?: string;
+  /** Where ONNX Runtime runs the training graphs (onnx): its device and, when it fell back to the CPU, why. */
+  device?: { name: string; detail: string; fallback: string | null };
 }
 
 const STOP_REASONS = ['done', 'paused', 'stopped'] as const;

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { FAMILY_IDS, FAMILY_TRAITS, type FamilyId } from '../families/family.js';
 import { UsageError } from '../errors.js';
 import { BACKEND_PREFERENCES } from '../backend/names.js';
+import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../onnx/devices.js';
 import type { BackendPreference, TrainSettings } from './run-dir.js';
 import { resolveSchedule } from './schedule.js';
 import { MAX_BATCH } from './limits.js';
@@ -28,6 +29,8 @@ export interface RunRequest {
   logEvery?: number;
   backend?: string;
   threads?: number;
+  /** Where the onnx backend runs (auto, cpu, webgpu, cuda, dml, coreml). */
+  device?: string;
   /** false: no random horizontal flips (`--no-flip`). */
   flip?: boolean;
   lrConstant?: number;
@@ -54,6 +57,14 @@ function batchSize(value: number | undefined, fallback: number): number {
   const batch = positiveInt('batch', value, fallback);
   if (batch > MAX_BATCH) throw new UsageError(`--batch must be at most ${MAX_BATCH} images per step (got ${batch})`);
   return batch;
+}
+
+/** --device: only for the backends that run on ONNX Runtime (onnx, and auto, which may choose it). */
+export function checkDevice(device: string | undefined, backend: BackendPreference): DeviceChoice | undefined {
+  if (device === undefined) return undefined;
+  if (!isDeviceChoice(device)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')} (got "${device}")`);
+  if (backend !== 'onnx' && backend !== 'auto') throw new UsageError(`--device chooses where --backend onnx runs; --backend ${backend} has no devices`);
+  return device;
 }
 
 export function checkBackend(backend: string | undefined): BackendPreference {
@@ -107,6 +118,7 @@ export function resolveSettings(
       logEvery: positiveInt('log-every', request.logEvery, 10),
       backend: checkBackend(request.backend),
       threads: request.threads === undefined ? undefined : positiveInt('threads', request.threads, 1),
+      ...(request.device === undefined ? {} : { device: checkDevice(request.device, checkBackend(request.backend)) }),
     },
   };
 }

@@ -12,6 +12,7 @@ import { createOutputFolder } from '../output-folder.js';
 export type { RunStatus };
 export type { BackendPreference } from '../backend/names.js';
 import type { BackendPreference } from '../backend/names.js';
+import type { DeviceChoice } from '../onnx/devices.js';
 
 /** Loop-level settings, fully resolved (the family's own settings live in RunInfo.config). */
 export interface TrainSettings {
@@ -32,6 +33,8 @@ export interface TrainSettings {
   logEvery: number;
   backend: BackendPreference;
   threads?: number;
+  /** Where ONNX Runtime trains (backend onnx; auto when not given). */
+  device?: DeviceChoice;
   schedule: LrSchedule;
 }
 

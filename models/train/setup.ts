@@ -5,14 +5,16 @@ import { promises as fs } from 'node:fs';
 import { initBackend, type BackendReport } from '../backend/index.js';
 import { checkGpuFit } from './gpu-fit.js';
 import { openFolderDataset, type FolderDataset } from '../data/folder-dataset.js';
-import type { FamilyModel, FamilyState, ModelFamily } from '../families/family.js';
+import { FAMILY_IDS, FAMILY_TRAITS, type FamilyModel, type FamilyState, type ModelFamily } from '../families/family.js';
+import { OnnxEngine } from '../diff/onnx-engine.js';
+import type { DeviceChoice } from '../onnx/devices.js';
 import { getFamily } from '../families/index.js';
 import { UsageError } from '../errors.js';
 import { Rng } from '../rng.js';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, loadLatestCheckpoint } from './checkpoint.js';
 import { DataFeed, type DataFeedState } from './data-feed.js';
-import { checkBackend, finishSettings, resolveSettings, type RunRequest } from './options.js';
+import { checkBackend, checkDevice, finishSettings, resolveSettings, type RunRequest } from './options.js';
 import {
   createRunDir,
   readRunInfo,
@@ -59,7 +61,9 @@ type Warn = (message: string) => void;
 /** The model and data streams every session of a run starts from, all derived from the seed. */
 function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets, backend: BackendReport) {
   const master = new Rng(train.seed);
-  const model = family.create(config, master.fork());
+  const engine =
+    backend.name === 'onnx' ? new OnnxEngine({ device: backend.device?.name ?? 'cpu', threads: backend.threads }) : undefined;
+  const model = family.create(config, master.fork(), engine);
   if (backend.adapter) {
     try {
       checkGpuFit(backend.adapter, Object.values(model.nets), train.size, train.batch);
@@ -98,9 +102,18 @@ async function checkRunOutsideData(runDir: string, train: Pick<TrainSettings, 'd
   }
 }
 
-async function startBackend(preference: BackendPreference, threads: number | undefined): Promise<BackendReport> {
+/** Refuses the onnx engine for a family whose objectives it cannot run yet, before anything starts. */
+function checkEngine(family: ModelFamily, preference: BackendPreference): void {
+  if (preference === 'onnx' && !FAMILY_TRAITS[family.id].onnx) {
+    const which = FAMILY_IDS.filter((id) => FAMILY_TRAITS[id].onnx).join(', ');
+    throw new UsageError(`--backend onnx trains ${which} so far, not ${family.id}: choose --backend wasm (or auto)`);
+  }
+}
+
+async function startBackend(family: ModelFamily, preference: BackendPreference, threads: number | undefined, device: DeviceChoice | undefined): Promise<BackendReport> {
+  checkEngine(family, preference);
   try {
-    return await initBackend(preference, { threads });
+    return await initBackend(preference, { threads, device, onnx: FAMILY_TRAITS[family.id].onnx });
   } catch (error) {
     // Only an explicit choice can fail (auto falls back to cpu): that is the user's option to change.
     throw new UsageError(`--backend ${preference}: ${(error as Error).message}`);
@@ -125,7 +138,7 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
     constant: request.lrConstant,
     decay: request.lrDecay,
   });
-  const backend = await startBackend(train.backend, train.threads);
+  const backend = await startBackend(family, train.backend, train.threads, train.device);
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 'darkroom-run',
@@ -157,6 +170,7 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
 export interface ResumeOverrides {
   backend?: string;
   threads?: number;
+  device?: string;
   /** Train further: the run's new total of iterations (more than it has done); the schedule is extended to it. */
   iterations?: number;
 }
@@ -176,10 +190,11 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
     more === undefined ? previous.train : { ...previous.train, iterations: more, epochs: undefined, schedule: extendSchedule(previous.train.schedule, more) };
   const preference = overrides.backend === undefined ? train.backend : checkBackend(overrides.backend);
   const threads = overrides.threads ?? train.threads;
+  const device = overrides.device === undefined ? (preference === train.backend ? train.device : undefined) : checkDevice(overrides.device, preference);
   await checkRunOutsideData(runDir, train);
 
   const datasets = await openDatasets(train, warn);
-  const backend = await startBackend(preference, threads);
+  const backend = await startBackend(family, preference, threads, device);
   const paths = runPaths(runDir);
   await cleanStaleTemps(paths.checkpoints);
   const { model, feed } = seededStart(family, previous.config, train, datasets, backend);

@@ -29,7 +29,7 @@ export function isToTrainer(value: unknown): value is ToTrainer {
       return typeof value.runDir === 'string' && isObject(value.request) && typeof value.request.family === 'string';
     case 'resume': {
       const o = value.overrides;
-      return typeof value.runDir === 'string' && (o === undefined || (isObject(o) && isOptional(o.backend, 'string') && isOptional(o.threads, 'number') && isOptional(o.iterations, 'number')));
+      return typeof value.runDir === 'string' && (o === undefined || (isObject(o) && isOptional(o.backend, 'string') && isOptional(o.threads, 'number') && isOptional(o.device, 'string') && isOptional(o.iterations, 'number')));
     }
     default:
       return false;
