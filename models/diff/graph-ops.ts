@@ -89,7 +89,7 @@ export class GraphOps implements Ops<Sym> {
         return g.pad(x, [0, 0, p, p, 0, 0, p, p], 'reflect');
       }
       case 'instanceNorm': {
-        let y = this.instanceNorm(x, layer.epsilon);
+        let y = instanceNorm(g, x, layer.epsilon);
         if (layer.affine) {
           const c = x.shape[1];
           y = g.addT(g.mul(y, g.reshape(this.weight(net, `${layer.name}.gamma`), [1, c, 1, 1])), g.reshape(this.weight(net, `${layer.name}.beta`), [1, c, 1, 1]));
@@ -120,19 +120,18 @@ export class GraphOps implements Ops<Sym> {
         return g.transpose(g.reshape(x, [x.shape[0], layer.height, layer.width, layer.channels]), [0, 3, 1, 2]);
     }
   }
+}
 
-  /**
-   * (x − mean) / √(variance + ε) per image and channel, with its gradient written out as nets/net.ts does:
-   * dx = (dy − mean(dy) − y·mean(dy·y)) / √(variance + ε).
-   */
-  private instanceNorm(x: Sym, epsilon: number): Sym {
-    const g = this.g;
-    const centred = g.sub(x, g.mean(x, [2, 3], true));
-    const invStd = g.div(g.scalar(1), g.unary('sqrt', g.addT(g.mean(g.mul(centred, centred), [2, 3], true), g.scalar(epsilon))));
-    const y = g.mul(centred, invStd);
-    return g.custom([x], y, (dy) => {
-      const dyCentred = g.sub(dy, g.mean(dy, [2, 3], true));
-      return [g.mul(g.sub(dyCentred, g.mul(y, g.mean(g.mul(dy, y), [2, 3], true))), invStd)];
-    });
-  }
+/**
+ * (x − mean) / √(variance + ε) per image and channel, with its gradient written out as nets/net.ts does:
+ * dx = (dy − mean(dy) − y·mean(dy·y)) / √(variance + ε).
+ */
+export function instanceNorm(g: Graph, x: Sym, epsilon: number): Sym {
+  const centred = g.sub(x, g.mean(x, [2, 3], true));
+  const invStd = g.div(g.scalar(1), g.unary('sqrt', g.addT(g.mean(g.mul(centred, centred), [2, 3], true), g.scalar(epsilon))));
+  const y = g.mul(centred, invStd);
+  return g.custom([x], y, (dy) => {
+    const dyCentred = g.sub(dy, g.mean(dy, [2, 3], true));
+    return [g.mul(g.sub(dyCentred, g.mul(y, g.mean(g.mul(dy, y), [2, 3], true))), invStd)];
+  });
 }

@@ -91,6 +91,13 @@ export class Graph {
   unary(op: 'neg' | 'relu' | 'tanh' | 'sigmoid' | 'abs' | 'sign' | 'exp' | 'sqrt' | 'reciprocal' | 'softplus', x: Sym): Sym {
     return this.add(op, [x], x.shape);
   }
+  /**
+   * Where cond > 0, a; elsewhere b (ONNX Greater and Where): the masks of relu, leaky relu and abs gradients.
+   * (Sign would do it in floats, but ONNX Runtime's WebGPU provider has no Sign and would run it on the CPU.)
+   */
+  wherePositive(cond: Sym, a: Sym, b: Sym): Sym {
+    return this.add('wherePositive', [cond, a, b], broadcastShape(cond.shape, broadcastShape(a.shape, b.shape)));
+  }
   leakyRelu(x: Sym, alpha: number): Sym {
     return this.add('leakyRelu', [x], x.shape, { alpha });
   }

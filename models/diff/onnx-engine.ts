@@ -2,6 +2,7 @@
 // losses, backward (vjp.ts) and the Adam update — run by onnxruntime-node on the chosen device. Weights and
 // moments stay in the family's tf.Variables (on tfjs's cpu backend, whose data is plain memory): they are fed in
 // and the updated values taken back every step.
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Adam } from '../train/adam.js';
 import { openTrainingSession, type DeviceChoice, type DeviceUse, type TrainingSession } from '../onnx/runtime.js';
@@ -29,6 +30,8 @@ export interface OnnxEngineOptions {
   threads: number;
   /** Told once per compiled graph, e.g. that a provider left it to the CPU. */
   onWarning?: (message: string) => void;
+  /** Profile every graph's runs into this folder (ONNX Runtime's JSON: each node's provider and time). */
+  profileDir?: string;
 }
 
 export class OnnxEngine implements TrainingEngine {
@@ -114,10 +117,21 @@ export class OnnxEngine implements TrainingEngine {
     const lowered = toOnnx(g, outputs, `train_${phase.name}`);
     const fed = new Set(lowered.inputs.map((i) => i.name));
     const weights = [...ops.params.entries()].filter(([name]) => fed.has(name)).map(([name, p]) => ({ name, variable: p.net.params.get(p.param)! }));
-    const session = await openTrainingSession(lowered.bytes, { device: this.options.device, threads: this.options.threads, label: key });
+    const profileTo = this.options.profileDir ? join(this.options.profileDir, phase.name) : undefined;
+    const session = await openTrainingSession(lowered.bytes, { device: this.options.device, threads: this.options.threads, label: key, profileTo });
     if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
     this.device = session.device;
     return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed };
+  }
+
+  /** Ends profiling (profileDir) and gives each graph's profile file by phase name. */
+  async endProfiling(): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const [key, c] of this.compiled) {
+      const file = (await c).session.endProfiling();
+      if (file) files[key.split(':')[0]] = file;
+    }
+    return files;
   }
 
   async dispose(): Promise<void> {

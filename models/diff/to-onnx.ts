@@ -30,6 +30,14 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
     }
     return name;
   };
+  let zeroName: string | null = null;
+  const zero = () => {
+    if (zeroName === null) {
+      zeroName = 'f32.zero';
+      initializers.push(floatTensor(zeroName, [], new Float32Array(1)));
+    }
+    return zeroName;
+  };
   const inputs: LoweredModel['inputs'] = [];
   const name = (s: Sym) => valueName.get(s.id)!;
   const valueName = new Map<number, string>();
@@ -44,7 +52,7 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
       initializers.push(floatTensor(out, [...node.output.shape], node.values!));
       continue;
     }
-    nodes.push(lowerNode(node, node.inputs.map(name), out, ints));
+    nodes.push(...[lowerNode(node, node.inputs.map(name), out, ints, zero)].flat());
   }
   const outputList = Object.entries(outputs).map(([outName, s]) => {
     nodes.push(makeNode('Identity', [name(s)], [outName]));
@@ -78,9 +86,14 @@ function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
   return g.nodes.filter((n) => live.has(n.output.id));
 }
 
-function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: readonly number[]) => string): NodeProto {
+function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: readonly number[]) => string, floats0: () => string): NodeProto | NodeProto[] {
   const a = node.attrs;
   switch (node.op) {
+    case 'wherePositive':
+      return [
+        makeNode('Greater', [inputs[0], floats0()], [`${out}.positive`]),
+        makeNode('Where', [`${out}.positive`, inputs[1], inputs[2]], [out]),
+      ];
     case 'leakyRelu':
       return makeNode('LeakyRelu', inputs, [out], { alpha: { float: a.alpha as number } });
     case 'reduceMean':
@@ -96,9 +109,13 @@ function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: rea
     case 'concat':
       return makeNode('Concat', inputs, [out], { axis: a.axis as number });
     case 'slice': {
-      // An end of −1 with step −1 means "through index 0": ONNX clamps a very negative end there.
-      const end = a.step === -1 && a.end === -1 ? -(2 ** 31) : (a.end as number);
-      return makeNode('Slice', [inputs[0], ints([a.start as number]), ints([end]), ints([a.axis as number]), ints([a.step as number])], [out]);
+      if (a.step === -1) {
+        // Reversed: a Gather of the rows in reverse order. (A Slice with step −1 gave wrong values from the second run
+        // on ONNX Runtime 1.30's WebGPU provider; Gather is right on every provider.)
+        const rows = Array.from({ length: (a.start as number) - (a.end as number) }, (_, i) => (a.start as number) - i);
+        return makeNode('Gather', [inputs[0], ints(rows)], [out], { axis: a.axis as number });
+      }
+      return makeNode('Slice', [inputs[0], ints([a.start as number]), ints([a.end as number]), ints([a.axis as number]), ints([1])], [out]);
     }
     case 'window': {
       const starts = a.starts as number[];

@@ -4,162 +4,17 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
-import { openTrainingSession } from '../onnx/runtime.js';
-import { Rng } from '../rng.js';
-import { Graph, sizeOf, type Sym } from './graph.js';
-import { toOnnx } from './to-onnx.js';
-import { gradients } from './vjp.js';
+import { assertNear, CASES, onnxGradients, referenceGradients } from './vjp-cases.js';
 
 before(async () => {
   await initBackend('cpu');
 });
 
-interface OpCase {
-  name: string;
-  shapes: number[][];
-  graph: (g: Graph, xs: Sym[]) => Sym;
-  tfjs: (xs: tf.Tensor[]) => tf.Tensor;
-  /** Kinked ops (relu, abs): inputs kept at least this far from the kink, so the finite difference does not cross it. */
-  kinkFree?: boolean;
-}
-
-/** Moves every value 0.1 further from zero. */
-const awayFromZero = (v: Float32Array) => v.map((x) => x + (x < 0 ? -0.1 : 0.1));
-
-const nchw = (x: tf.Tensor) => tf.transpose(x, [0, 3, 1, 2]);
-const nhwc = (x: tf.Tensor) => tf.transpose(x, [0, 2, 3, 1]);
-/** A tfjs image op on NCHW values (the graph's layout). */
-const onImages = (f: (x: tf.Tensor4D, ...rest: tf.Tensor[]) => tf.Tensor) => ([x, ...rest]: tf.Tensor[]) => nchw(f(nhwc(x) as tf.Tensor4D, ...rest));
-const convWeight = (g: Graph, w: Sym) => g.transpose(w, [3, 2, 0, 1]);
-
-function convCase(name: string, c: number, m: number, k: number, s: number, p: number, size: number): OpCase {
-  return {
-    name,
-    shapes: [[2, c, size, size], [k, k, c, m]],
-    graph: (g, [x, w]) => g.conv(x, convWeight(g, w), { strides: [s, s], pads: [p, p, p, p] }),
-    tfjs: onImages((x, w) => tf.conv2d(x, w as tf.Tensor4D, s, p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]])),
-  };
-}
-
-function convTransposeCase(name: string, c: number, m: number, k: number, s: number, size: number): OpCase {
-  const extra = k - s;
-  const begin = Math.floor(extra / 2);
-  return {
-    name,
-    shapes: [[2, c, size, size], [k, k, m, c]],
-    graph: (g, [x, w]) => g.convTranspose(x, convWeight(g, w), { strides: [s, s], pads: [begin, begin, extra - begin, extra - begin], outputPadding: [0, 0] }),
-    tfjs: onImages((x, w) => tf.conv2dTranspose(x, w as tf.Tensor4D, [2, size * s, size * s, m], s, 'same')),
-  };
-}
-
-const CASES: OpCase[] = [
-  convCase('conv 3×3, weight gradient from x, input gradient transposed', 4, 6, 3, 1, 0, 9),
-  convCase('conv 3×3 with fewer output channels: weight gradient from dy, input gradient by a flipped conv', 6, 2, 3, 1, 1, 8),
-  convCase('conv 4×4 stride 2 pad 1 (PatchGAN)', 3, 5, 4, 2, 1, 10),
-  convCase('conv 3×3 stride 2 pad 1 on an odd size', 3, 4, 3, 2, 1, 9),
-  convCase('conv 7×7 stem', 3, 4, 7, 1, 0, 12),
-  convTransposeCase('transposed conv 3×3 stride 2 (TensorFlow same)', 5, 3, 3, 2, 5),
-  convTransposeCase('transposed conv 4×4 stride 2', 4, 2, 4, 2, 4),
-  {
-    name: 'reflect pad',
-    shapes: [[2, 3, 7, 6]],
-    graph: (g, [x]) => g.pad(x, [0, 0, 3, 2, 0, 0, 3, 2], 'reflect'),
-    tfjs: ([x]) => tf.mirrorPad(x, [[0, 0], [0, 0], [3, 3], [2, 2]], 'reflect'),
-  },
-  {
-    name: 'constant pad',
-    shapes: [[2, 3, 4, 5]],
-    graph: (g, [x]) => g.pad(x, [0, 0, 1, 2, 0, 0, 2, 0], 'constant'),
-    tfjs: ([x]) => tf.pad(x, [[0, 0], [0, 0], [1, 2], [2, 0]]),
-  },
-  {
-    name: 'instance norm (written-out gradient)',
-    shapes: [[3, 4, 5, 6]],
-    graph: (g, [x]) => {
-      const c = g.sub(x, g.mean(x, [2, 3], true));
-      const inv = g.div(g.scalar(1), g.unary('sqrt', g.addT(g.mean(g.mul(c, c), [2, 3], true), g.scalar(1e-5))));
-      return g.mul(c, inv);
-    },
-    tfjs: ([x]) => {
-      const { mean, variance } = tf.moments(x, [2, 3], true);
-      return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
-    },
-  },
-  { name: 'relu', shapes: [[2, 3, 4, 4]], graph: (g, [x]) => g.unary('relu', x), tfjs: ([x]) => tf.relu(x), kinkFree: true },
-  { name: 'leaky relu', shapes: [[2, 3, 4, 4]], graph: (g, [x]) => g.leakyRelu(x, 0.2), tfjs: ([x]) => tf.leakyRelu(x, 0.2), kinkFree: true },
-  { name: 'tanh', shapes: [[2, 3, 4, 4]], graph: (g, [x]) => g.unary('tanh', x), tfjs: ([x]) => tf.tanh(x) },
-  { name: 'sigmoid', shapes: [[2, 3, 4, 4]], graph: (g, [x]) => g.unary('sigmoid', x), tfjs: ([x]) => tf.sigmoid(x) },
-  { name: 'softplus', shapes: [[2, 7]], graph: (g, [x]) => g.unary('softplus', x), tfjs: ([x]) => tf.softplus(x) },
-  { name: 'exp', shapes: [[2, 7]], graph: (g, [x]) => g.unary('exp', g.scale(x, 0.5)), tfjs: ([x]) => tf.exp(tf.mul(x, 0.5)) },
-  { name: 'abs', shapes: [[2, 3, 4]], graph: (g, [x]) => g.unary('abs', x), tfjs: ([x]) => tf.abs(x), kinkFree: true },
-  {
-    name: 'broadcast add and multiply (a bias, a scale)',
-    shapes: [[2, 3, 4, 4], [3], [1, 3, 1, 1]],
-    graph: (g, [x, b, s]) => g.mul(g.addT(x, g.reshape(b, [1, 3, 1, 1])), s),
-    tfjs: ([x, b, s]) => tf.mul(tf.add(x, tf.reshape(b, [1, 3, 1, 1])), s),
-  },
-  { name: 'division', shapes: [[2, 5], [2, 5]], graph: (g, [a, b]) => g.div(a, g.addT(g.mul(b, b), g.scalar(1))), tfjs: ([a, b]) => tf.div(a, tf.add(tf.square(b), 1)) },
-  { name: 'mean and square (MSE to a target)', shapes: [[2, 1, 3, 3]], graph: (g, [x]) => { const d = g.sub(x, g.scalar(1)); return g.mean(g.mul(d, d)); }, tfjs: ([x]) => tf.mean(tf.square(tf.sub(x, 1))) },
-  { name: 'sum over axes', shapes: [[2, 3, 4]], graph: (g, [x]) => g.sum(x, [1, 2]), tfjs: ([x]) => tf.sum(x, [1, 2]) },
-  { name: 'matmul', shapes: [[3, 5], [5, 4]], graph: (g, [a, b]) => g.matmul(a, b), tfjs: ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) },
-  { name: 'transpose and reshape', shapes: [[2, 3, 4, 5]], graph: (g, [x]) => g.reshape(g.transpose(x, [0, 2, 3, 1]), [2, 60]), tfjs: ([x]) => tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [2, 60]) },
-  {
-    name: 'concat and split of a batch (the pieces joined)',
-    shapes: [[2, 3, 2, 2], [1, 3, 2, 2]],
-    graph: (g, [a, b]) => {
-      const joined = g.unary('tanh', g.concat([a, b], 0));
-      const [p, q, r] = [g.slice(joined, 0, 0, 1), g.slice(joined, 0, 1, 2), g.slice(joined, 0, 2, 3)];
-      return g.concat([g.scale(r, 2), g.mul(p, q), q], 0);
-    },
-    tfjs: ([a, b]) => {
-      const [p, q, r] = tf.split(tf.tanh(tf.concat([a, b], 0)), 3, 0);
-      return tf.concat([tf.mul(r, 2), tf.mul(p, q), q], 0);
-    },
-  },
-];
-
-async function onnxGradients(c: OpCase, values: Float32Array[], weights: Float32Array) {
-  const g = new Graph();
-  const xs = c.shapes.map((s, i) => g.input(`x${i}`, s));
-  const y = c.graph(g, xs);
-  const loss = g.sum(g.mul(y, g.input('r', y.shape)));
-  const grads = gradients(g, loss, xs);
-  const outputs: Record<string, Sym> = { loss };
-  grads.forEach((d, i) => (outputs[`d${i}`] = d!));
-  const lowered = toOnnx(g, outputs, 'vjp_test');
-  const session = await openTrainingSession(lowered.bytes, { device: 'cpu', threads: 1, label: c.name });
-  try {
-    const feeds: Record<string, { data: Float32Array; dims: number[] }> = { r: { data: weights, dims: [...y.shape] } };
-    values.forEach((v, i) => (feeds[`x${i}`] = { data: v, dims: c.shapes[i] }));
-    const out = await session.run(feeds);
-    return { shape: y.shape, grads: c.shapes.map((_, i) => out[`d${i}`].data) };
-  } finally {
-    await session.release();
-  }
-}
-
-function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string) {
-  let worst = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  assert.ok(worst <= rel * scale, `${what}: max difference ${worst} against a scale of ${scale}`);
-}
-
 for (const c of CASES) {
   test(`gradient of ${c.name}: ONNX Runtime equals tfjs and a finite difference`, async () => {
-    const rng = new Rng(c.name.length);
-    const values = c.shapes.map((s) => (c.kinkFree ? awayFromZero(rng.normals(sizeOf(s))) : rng.normals(sizeOf(s))));
-    const tensors = values.map((v, i) => tf.tensor(v, c.shapes[i]));
-    const outShape = tf.tidy(() => c.tfjs(tensors).shape);
-    const weights = rng.normals(sizeOf(outShape));
-    const r = tf.tensor(weights, outShape);
-    const lossOf = (xs: tf.Tensor[]) => tf.sum(tf.mul(c.tfjs(xs), r));
+    const { rng, values, weights, outShape, lossOf, expected, dispose } = referenceGradients(c);
     const { shape, grads } = await onnxGradients(c, values, weights);
     assert.deepEqual([...shape], outShape, 'the graph and tfjs agree on the output shape');
-    const expected = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => lossOf(xs))(tensors).map((t) => t.dataSync() as Float32Array));
     grads.forEach((d, i) => assertNear(d, expected[i], 1e-4, `d/dx${i}`));
     // Along a random direction u: (L(x + εu) − L(x − εu)) / 2ε against ⟨∇L, u⟩, in float32 (hence the tolerance).
     const eps = 1e-2;
@@ -169,6 +24,6 @@ for (const c of CASES) {
     const numeric = (shifted(1) - shifted(-1)) / (2 * eps);
     const analytic = grads.reduce((sum, d, i) => sum + d.reduce((s, x, j) => s + x * dirs[i][j], 0), 0);
     assert.ok(Math.abs(numeric - analytic) <= 2e-2 * Math.max(1, Math.abs(analytic)), `finite difference ${numeric} vs gradient ${analytic}`);
-    tf.dispose([...tensors, r]);
+    dispose();
   });
 }

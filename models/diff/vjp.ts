@@ -109,11 +109,9 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
     case 'neg':
       return [g.unary('neg', gy)];
     case 'relu':
-      return [g.mul(gy, g.unary('sign', y))]; // y ≥ 0, so sign(y) is the 0/1 mask
+      return [g.wherePositive(x, gy, g.scalar(0))];
     case 'leakyRelu': {
-      const alpha = a.alpha as number;
-      const mask = g.unary('sign', g.unary('relu', x));
-      return [g.mul(gy, g.addT(g.scale(mask, 1 - alpha), g.scalar(alpha)))];
+      return [g.wherePositive(x, gy, g.scale(gy, a.alpha as number))];
     }
     case 'tanh':
       return [g.mul(gy, g.sub(g.scalar(1), g.mul(y, y)))];
@@ -122,9 +120,10 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
     case 'softplus':
       return [g.mul(gy, g.unary('sigmoid', x))];
     case 'abs':
-      return [g.mul(gy, g.unary('sign', x))];
+      return [g.wherePositive(x, gy, g.unary('neg', gy))];
     case 'sign':
-      return [null];
+    case 'wherePositive': // of its values only; the condition has no gradient
+      return node.op === 'sign' ? [null] : [null, needsMask(g, node, gy, 0, needs), needsMask(g, node, gy, 1, needs)];
     case 'exp':
       return [g.mul(gy, y)];
     case 'sqrt':
@@ -178,6 +177,15 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
       return convTransposeGrads(g, node, gy, needs);
   }
   throw new Error(`no gradient rule for ${node.op}`);
+}
+
+/** The gradient of one branch of wherePositive: gy where that branch was taken, summed to the branch's shape. */
+function needsMask(g: Graph, node: GraphNode, gy: Sym, branch: 0 | 1, needs: (x: Sym) => boolean): Sym | null {
+  const [cond, a, b] = node.inputs;
+  const value = branch === 0 ? a : b;
+  if (!needs(value)) return null;
+  const zero = g.scalar(0);
+  return unbroadcast(g, branch === 0 ? g.wherePositive(cond, gy, zero) : g.wherePositive(cond, zero, gy), value.shape);
 }
 
 function cropPad(g: Graph, d: Sym, shape: Shape, pads: readonly number[]): Sym {

@@ -6,7 +6,8 @@
 // and says why (OnnxModel.device.fallback): a photo is never lost to a GPU that cannot take the model.
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import { OnnxModelError, readModelFileHeader } from './model-error.js';
@@ -208,8 +209,8 @@ function sessionOptions(device: InferenceDevice, threads: number): ort.Inference
   };
 }
 
-async function createOrtSession(loadFrom: string | Uint8Array, device: InferenceDevice, threads: number): Promise<ort.InferenceSession> {
-  const options = sessionOptions(device, threads);
+async function createOrtSession(loadFrom: string | Uint8Array, device: InferenceDevice, threads: number, profileTo?: string): Promise<ort.InferenceSession> {
+  const options = { ...sessionOptions(device, threads), ...(profileTo ? { enableProfiling: true, profileFilePrefix: profileTo } : {}) };
   // From a path, ONNX Runtime also finds weights stored beside the model (external data).
   return typeof loadFrom === 'string' ? ort.InferenceSession.create(loadFrom, options) : ort.InferenceSession.create(loadFrom, options);
 }
@@ -334,19 +335,24 @@ export interface TrainingSession {
   /** Where it runs; a graph its device rejected runs on the CPU, with the reason in `fallback`. */
   readonly device: DeviceUse;
   run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<Record<string, RunResult>>;
+  /** With `profileTo`: ends ONNX Runtime's profile and gives its file (each node's kernel, time and provider). */
+  endProfiling(): string | null;
   release(): Promise<void>;
 }
 
 /** Places a training graph on `device` (the same rules as openModel) and opens its session. */
-export async function openTrainingSession(bytes: Uint8Array, options: { device?: DeviceChoice; threads?: number; label: string }): Promise<TrainingSession> {
+export async function openTrainingSession(
+  bytes: Uint8Array,
+  options: { device?: DeviceChoice; threads?: number; label: string; profileTo?: string },
+): Promise<TrainingSession> {
   const threads = options.threads ?? availableParallelism();
   let device = await placeModel(options.device ?? 'auto', threads);
   let session: ort.InferenceSession;
   try {
-    session = await createOrtSession(bytes, device.name, threads);
+    session = await createOrtSession(bytes, device.name, threads, options.profileTo);
   } catch (error) {
     if (device.name === 'cpu') throw new Error(`ONNX Runtime cannot load the training graph ${options.label}: ${(error as Error).message}`, { cause: error });
-    session = await createOrtSession(bytes, 'cpu', threads);
+    session = await createOrtSession(bytes, 'cpu', threads, options.profileTo);
     device = cpuUse(device.requested, threads, `${DEVICE_LABELS[device.name]} could not load the training graph ${options.label}: ${(error as Error).message}`);
   }
   return {
@@ -358,6 +364,14 @@ export async function openTrainingSession(bytes: Uint8Array, options: { device?:
       const out: Record<string, RunResult> = {};
       for (const [name, t] of Object.entries(result)) out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
       return out;
+    },
+    endProfiling: () => {
+      if (!options.profileTo) return null;
+      session.endProfiling();
+      // The binding does not say the file's name: ONNX Runtime writes PREFIX_<date>.json.
+      const prefix = basename(options.profileTo);
+      const files = readdirSync(dirname(options.profileTo)).filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.json'));
+      return files.length ? join(dirname(options.profileTo), files.sort().at(-1)!) : null;
     },
     release: () => session.release(),
   };
