@@ -46,8 +46,14 @@ function wasm(): TrainingBackendInfo {
   return { name: 'wasm', available: true, usable: true, reason: null, detail: `WebAssembly SIMD, up to ${threads} thread${threads === 1 ? '' : 's'}, patched for training` };
 }
 
+function onnx(): TrainingBackendInfo {
+  if (!installed('onnxruntime-node')) return { name: 'onnx', available: false, usable: false, reason: 'onnxruntime-node is not installed: run npm install', detail: '' };
+  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device --device names, ${availableParallelism()} CPU threads; auto takes it for the families it trains (cyclegan so far)` };
+}
+
 export async function listTrainingBackends(): Promise<TrainingBackendsReport> {
-  const found = [await tensorflow(), await webgpu(), wasm(), { name: 'cpu' as const, available: true, usable: true, reason: null, detail: 'pure JavaScript, slow' }];
+  const found = [await tensorflow(), await webgpu(), onnx(), wasm(), { name: 'cpu' as const, available: true, usable: true, reason: null, detail: 'pure JavaScript, slow' }];
   const backends = BACKEND_NAMES.map((name) => found.find((b) => b.name === name)!);
-  return { backends, auto: backends.find((b) => b.available)!.name };
+  // auto's pick for every family; for those the onnx engine trains, auto takes onnx ahead of what follows it.
+  return { backends, auto: backends.find((b) => b.available && b.name !== 'onnx')!.name };
 }

@@ -1,10 +1,11 @@
-// npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1) at 64 and 128 px on every
-// training backend available here, measured side by side in one run, with the ratio to `cpu`; CUT and FastCUT with
+// npm run bench:train — seconds per CycleGAN iteration (light preset, batch 1; medians of the timed iterations) at
+// 64 and 128 px on every training backend available here — onnx (Darkroom's ONNX Runtime engine) on the CPU with all
+// cores and with one, and on every GPU provider found — measured side by side in one run, with the ratio to `cpu`; CUT and FastCUT with
 // the same preset, size and backend, with their ratio to CycleGAN's time; and, when Debian's
 // python3-torch is installed (apt-get install python3-torch; a benchmark reference only, never a dependency), the
 // same networks and losses in PyTorch on the CPU (pytorch-cyclegan.py) in the same run, since this machine's speed
 // drifts by a third over minutes and a figure measured at another time compares badly.
-//   options: --sizes 64,128  --backends wasm,wasm-1,cpu,pytorch  --iterations N (timed iterations on fast backends)
+//   options: --sizes 64,128  --backends onnx,onnx-1,onnx-webgpu,onnx-cuda,onnx-dml,onnx-coreml,wasm,wasm-1,cpu,pytorch  --iterations N (timed iterations on fast backends)
 //            --models cyclegan,cut,fastcut (which translation models to time; CUT and FastCUT skip cpu, too slow)
 //            --pytorch-command "PYTHON SCRIPT" (how to run pytorch-cyclegan.py, by default with /usr/bin/python3;
 //            for example another interpreter with a newer PyTorch)
@@ -19,7 +20,11 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { existsSync, realpathSync } from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/index.js';
+import { OnnxEngine } from '../diff/onnx-engine.js';
+import { FAMILY_TRAITS } from '../families/family.js';
+import type { DeviceChoice } from '../onnx/devices.js';
 import { CYCLEGAN_PRESETS } from '../families/cyclegan.js';
 import { getFamily } from '../families/index.js';
 import { Rng } from '../rng.js';
@@ -28,6 +33,7 @@ interface Setup {
   label: string;
   preference: BackendPreference;
   threads?: number;
+  device?: DeviceChoice;
 }
 
 function parseFlag(name: string, fallback: string): string {
@@ -54,9 +60,15 @@ const ALL_SETUPS: Record<string, Setup> = {
   webgpu: { label: 'webgpu', preference: 'webgpu' },
   wasm: { label: `wasm ×${cores}`, preference: 'wasm', threads: cores },
   'wasm-1': { label: 'wasm ×1', preference: 'wasm', threads: 1 },
+  onnx: { label: `onnx cpu ×${cores}`, preference: 'onnx', device: 'cpu', threads: cores },
+  'onnx-1': { label: 'onnx cpu ×1', preference: 'onnx', device: 'cpu', threads: 1 },
+  'onnx-webgpu': { label: 'onnx webgpu', preference: 'onnx', device: 'webgpu' },
+  'onnx-cuda': { label: 'onnx cuda', preference: 'onnx', device: 'cuda' },
+  'onnx-dml': { label: 'onnx dml', preference: 'onnx', device: 'dml' },
+  'onnx-coreml': { label: 'onnx coreml', preference: 'onnx', device: 'coreml' },
   cpu: { label: 'cpu', preference: 'cpu' },
 };
-const requested = parseFlag('backends', 'tensorflow,wasm,wasm-1,pytorch,cpu').split(',');
+const requested = parseFlag('backends', 'tensorflow,onnx,onnx-1,onnx-webgpu,onnx-cuda,onnx-dml,onnx-coreml,wasm,wasm-1,pytorch,cpu').split(',');
 const setups = requested.filter((k) => k !== 'pytorch').map((k) => {
   const setup = ALL_SETUPS[k];
   if (!setup) throw new Error(`unknown backend "${k}"; use ${Object.keys(ALL_SETUPS).join(', ')}, pytorch`);
@@ -101,9 +113,16 @@ function printProfile(label: string, size: number, seconds: number, profile: Map
 }
 
 /** Mean, median and fastest seconds per training iteration, after untimed warm-up iterations on fast backends. */
-async function secondsPerIteration(size: number, iterations: number, warmUp: boolean, label: string, which = 'cyclegan'): Promise<{ mean: number; median: number; best: number }> {
+async function secondsPerIteration(
+  size: number,
+  iterations: number,
+  warmUp: boolean,
+  label: string,
+  which: string,
+  engine: OnnxEngine | undefined,
+): Promise<{ mean: number; median: number; best: number }> {
   const family = getFamily(MODELS[which].family);
-  const model = family.create(family.resolveConfig({ size, preset, ...MODELS[which].options }), new Rng(1));
+  const model = family.create(family.resolveConfig({ size, preset, ...MODELS[which].options }), new Rng(1), engine);
   const a = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const b = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
   // trainStep owns (and disposes) the batches it draws.
@@ -129,6 +148,7 @@ async function secondsPerIteration(size: number, iterations: number, warmUp: boo
     return { mean: total / iterations, median: all[Math.floor(all.length / 2)], best: fastest.seconds };
   } finally {
     model.dispose();
+    await engine?.dispose();
     tf.dispose([a, b]);
   }
 }
@@ -139,7 +159,7 @@ const modelTimes = new Map<string, Map<string, Map<number, number>>>();
 for (const setup of setups) {
   let report;
   try {
-    report = await initBackend(setup.preference, { threads: setup.threads });
+    report = await initBackend(setup.preference, { threads: setup.threads, device: setup.device });
   } catch (error) {
     console.log(`${setup.label.padEnd(12)} unavailable: ${(error as Error).message.split('\n')[0]}`);
     continue;
@@ -152,6 +172,10 @@ for (const setup of setups) {
     console.log(`${setup.label.padEnd(12)} ${report.adapter.description}: a software adapter, so no speed is claimed (--include-software times it anyway)`);
     continue;
   }
+  if (report.device && /software adapter/.test(report.device.detail) && !process.argv.includes('--include-software')) {
+    console.log(`${setup.label.padEnd(12)} ${report.device.detail}: so no speed is claimed (--include-software times it anyway)`);
+    continue;
+  }
   if (PROFILE) wrapKernels(report.name);
   const row = new Map<number, number>();
   results.set(setup.label, row);
@@ -160,11 +184,14 @@ for (const setup of setups) {
     // The models one after the other at each size, so the machine's drift over minutes hits their ratio least.
     for (const which of models) {
       if (slow && which !== 'cyclegan') continue;
-      const { mean: seconds, median, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label, which);
+      if (report.name === 'onnx' && !FAMILY_TRAITS[MODELS[which].family].onnx) continue;
+      const engine = report.name === 'onnx' ? new OnnxEngine({ device: report.device!.name, threads: report.threads }) : undefined;
+      // Medians: one slow first iteration (PyTorch's, say) moves a mean far more than it says about the speed.
+      const { mean, median: seconds, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label, which, engine);
       if (which === 'cyclegan') row.set(size, seconds);
       const perModel = modelTimes.get(setup.label) ?? new Map<string, Map<number, number>>();
       modelTimes.set(setup.label, perModel.set(which, (perModel.get(which) ?? new Map<number, number>()).set(size, seconds)));
-      const spread = slow ? '' : ` (median ${median.toFixed(3)}, fastest ${best.toFixed(3)})`;
+      const spread = slow ? '' : ` median (mean ${mean.toFixed(3)}, fastest ${best.toFixed(3)})`;
       console.log(`${`${setup.label} ${which}`.padEnd(20)} ${String(size).padStart(4)} px  ${seconds.toFixed(3)} s/iteration${spread}   (${report.detail})`);
     }
   }
@@ -178,6 +205,8 @@ function pytorchSecondsPerIteration(): Map<number, number> | null {
   const { ngf, ndf, blocks } = CYCLEGAN_PRESETS[preset];
   const args = [...command, '--sizes', sizes.join(','), '--ngf', String(ngf), '--ndf', String(ndf), '--blocks', String(blocks)];
   args.push('--iterations', String(timedIterations), '--warmup', String(warmUpIterations), '--threads', String(cores));
+  const blas = referenceBlasWarning();
+  if (blas) console.log(`${label.padEnd(12)} warning: ${blas}`);
   const child = spawnSync(python, args, { encoding: 'utf8' });
   if (child.status !== 0) {
     const why = /No module named 'torch'/.test(child.stderr) ? `${python} has no torch (apt-get install python3-torch)` : (child.stderr || String(child.error)).trim().split('\n').at(-1);
@@ -188,15 +217,24 @@ function pytorchSecondsPerIteration(): Map<number, number> | null {
   const row = new Map<number, number>();
   for (const size of sizes) {
     const r = out.sizes[String(size)];
-    row.set(size, r.mean);
-    console.log(`${label.padEnd(12)} ${String(size).padStart(4)} px  ${r.mean.toFixed(3)} s/iteration (median ${r.median.toFixed(3)}, fastest ${r.fastest.toFixed(3)})   (PyTorch ${out.torch}, ${out.threads} threads)`);
+    row.set(size, r.median);
+    console.log(`${label.padEnd(12)} ${String(size).padStart(4)} px  ${r.median.toFixed(3)} s/iteration median (mean ${r.mean.toFixed(3)}, fastest ${r.fastest.toFixed(3)})   (PyTorch ${out.torch}, ${out.threads} threads)`);
   }
   return row;
 }
 
+/** Debian's torch uses the system's libblas.so.3: the reference BLAS unless OpenBLAS is installed (about 3× slower). */
+function referenceBlasWarning(): string | null {
+  const lib = ['/usr/lib/x86_64-linux-gnu/libblas.so.3', '/usr/lib/aarch64-linux-gnu/libblas.so.3'].find((p) => existsSync(p));
+  if (!lib) return null;
+  const target = realpathSync(lib);
+  if (/openblas|blis|mkl/i.test(target)) return null;
+  return `PyTorch runs on the reference BLAS (${target}), about 3× slower than it can: apt-get install libopenblas0-pthread`;
+}
+
 const pytorch = requested.includes('pytorch') ? pytorchSecondsPerIteration() : null;
 
-console.log(`\nCycleGAN ${preset}, batch 1: seconds per iteration (×N = speed-up over ${baseline})`);
+console.log(`\nCycleGAN ${preset}, batch 1: median seconds per iteration (×N = speed-up over ${baseline})`);
 console.log(['backend'.padEnd(12), ...sizes.map((s) => `${s} px`.padStart(20))].join(''));
 const reference = results.get(ALL_SETUPS[baseline]?.label ?? baseline);
 for (const [label, row] of results) {
@@ -214,6 +252,22 @@ for (const size of pytorch ? sizes : []) {
   const torch = pytorch!.get(size);
   if (times.length === 0 || torch === undefined) continue;
   console.log(`At ${size} px the fastest Darkroom backend takes ${(Math.min(...times) / torch).toFixed(2)}× PyTorch's time in this run (${torch.toFixed(3)} s).`);
+}
+// The engine against the best of tfjs, side by side.
+const onnxRow = results.get(ALL_SETUPS.onnx.label);
+const wasmRow = results.get(ALL_SETUPS.wasm.label);
+for (const size of onnxRow && wasmRow ? sizes : []) {
+  const o = onnxRow!.get(size);
+  const w = wasmRow!.get(size);
+  if (o === undefined || w === undefined) continue;
+  const torch = pytorch?.get(size);
+  console.log(`At ${size} px onnx on the CPU takes ${(o / w).toFixed(2)}× wasm's time${torch === undefined ? '' : ` and ${(o / torch).toFixed(2)}× PyTorch's`} (medians, this run).`);
+}
+const oneThread = results.get(ALL_SETUPS['onnx-1'].label);
+for (const size of onnxRow && oneThread ? sizes : []) {
+  const all = onnxRow!.get(size);
+  const one = oneThread!.get(size);
+  if (all !== undefined && one !== undefined) console.log(`At ${size} px onnx on ${cores} threads is ×${(one / all).toFixed(2)} faster than on 1.`);
 }
 
 const oneSided = models.filter((m) => m !== 'cyclegan');

@@ -82,7 +82,7 @@ async function placeModel(requested: DeviceChoice, threads: number): Promise<Dev
 }
 
 function cpuUse(requested: DeviceChoice, threads: number, fallback: string | null): DeviceUse {
-  return { requested, name: 'cpu', detail: `ONNX Runtime ${runtimeVersion()} on CPU, ${threads} threads`, fallback, maxBufferBytes: null };
+  return { requested, name: 'cpu', detail: `ONNX Runtime ${runtimeVersion()} on CPU, ${threads} thread${threads === 1 ? '' : 's'}`, fallback, maxBufferBytes: null };
 }
 
 function executionProviders(device: InferenceDevice): ort.InferenceSession.SessionOptions['executionProviders'] {
