@@ -135,7 +135,7 @@ test('a model that does not say its pixel range is imported with the range the u
 
 test('devices.list names every training backend and inference device, with what auto takes and why others are missing', async () => {
   const { training, inference } = await call('devices.list', {});
-  assert.deepEqual(training.backends.map((b: { name: string }) => b.name), ['tensorflow', 'webgpu', 'wasm', 'cpu']);
+  assert.deepEqual(training.backends.map((b: { name: string }) => b.name), ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu']);
   assert.ok(training.backends.find((b: { name: string }) => b.name === training.auto).available);
   for (const b of training.backends) assert.ok(b.available || typeof b.reason === 'string', `${b.name} says why it is not available`);
   assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);

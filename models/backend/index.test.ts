@@ -57,9 +57,9 @@ function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
 }
 
 test('backend preferences are validated', async () => {
-  for (const ok of ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']) assert.ok(isValidBackendPreference(ok), ok);
+  for (const ok of ['auto', 'tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu']) assert.ok(isValidBackendPreference(ok), ok);
   for (const bad of ['', 'gpu', 'webgl', 'WASM', 'tfjs-node']) assert.ok(!isValidBackendPreference(bad), bad);
-  await assert.rejects(initBackend('gpu' as never), /Unknown backend 'gpu': use one of auto, tensorflow, webgpu, wasm, cpu\./);
+  await assert.rejects(initBackend('gpu' as never), /Unknown backend 'gpu': use one of auto, tensorflow, webgpu, onnx, wasm, cpu\./);
   await assert.rejects(initBackend('wasm', { threads: 0 }), /threads must be a whole number/);
   await assert.rejects(initBackend('wasm', { threads: 1.5 }), /threads must be a whole number/);
 });
