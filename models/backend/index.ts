@@ -107,6 +107,16 @@ async function startOnnx(device: DeviceChoice, threads: number, unavailable: Bac
   return { name: 'onnx', detail: `onnx (${placed.detail})`, threads, device: placed, unavailable };
 }
 
+/** auto's onnx step: null, with the reason recorded, where it cannot start. */
+async function tryOnnx(device: DeviceChoice, threads: number, unavailable: BackendReport['unavailable']): Promise<BackendReport | null> {
+  try {
+    return await startOnnx(device, threads, unavailable);
+  } catch (error) {
+    unavailable.push({ name: 'onnx', reason: reasonOf(error) });
+    return null;
+  }
+}
+
 async function startCpu(unavailable: BackendReport['unavailable']): Promise<BackendReport> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
   // Its first write prints "install tfjs-node" to stderr; this report already says what runs and why.
@@ -183,7 +193,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
       report =
         (await tryNative(unavailable, [NATIVE_GPU])) ??
         (await tryGpu(unavailable)) ??
-        (options.onnx ? await startOnnx(device, threads, unavailable).catch((error: unknown) => (unavailable.push({ name: 'onnx', reason: reasonOf(error) }), null)) : null) ??
+        (options.onnx ? await tryOnnx(device, threads, unavailable) : null) ??
         (await tryNative(unavailable, [NATIVE_CPU])) ??
         (await startWasm(threads, unavailable).catch(async (error: unknown) => {
           unavailable.push({ name: 'wasm', reason: reasonOf(error) });

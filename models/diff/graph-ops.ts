@@ -2,12 +2,10 @@
 // operations, exactly as nets/net.ts runs it in TensorFlow.js (the third reader of the spec, beside the exporter).
 // Weights enter in TensorFlow.js layout, named "<net>/<param>", and are transposed inside the graph, so the
 // gradients come out in the layout the checkpoints keep.
-import type { LayerSpec } from '../nets/spec.js';
+import { convTransposeSamePadding, DEFAULT_LEAKY_ALPHA, type LayerSpec } from '../nets/spec.js';
 import type { Net } from '../nets/net.js';
 import { Graph, type Sym } from './graph.js';
 import type { Ops } from './objective.js';
-
-const DEFAULT_LEAKY_ALPHA = 0.2;
 
 export class GraphOps implements Ops<Sym> {
   /** Weight inputs created so far, by "<net>/<param>", with the Net and parameter they feed. */
@@ -76,12 +74,7 @@ export class GraphOps implements Ops<Sym> {
       case 'convTranspose': {
         const { kernel: k, stride: s } = layer;
         const w = g.transpose(this.weight(net, `${layer.name}.w`), [3, 2, 0, 1]); // [kh,kw,out,in] → [in,out,kh,kw]
-        // TensorFlow 'same' (as the exporter): of the k − s extra border, floor((k − s)/2) cropped at the start.
-        const extra = k - s;
-        const begin = Math.max(0, Math.floor(extra / 2));
-        const end = Math.max(0, extra - begin);
-        const pad = Math.max(0, -extra);
-        const y = g.convTranspose(x, w, { strides: [s, s], pads: [begin, begin, end, end], outputPadding: [pad, pad] });
+        const y = g.convTranspose(x, w, { strides: [s, s], ...convTransposeSamePadding(k, s) });
         return layer.bias && !normalizedNext ? bias(y, `${layer.name}.b`) : y;
       }
       case 'reflectPad': {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { openTrainingSession } from '../onnx/runtime.js';
 import { Rng } from '../rng.js';
 import { Graph, sizeOf, type Sym } from './graph.js';
+import { convTransposeSamePadding } from '../nets/spec.js';
 import { instanceNorm } from './graph-ops.js';
 import { toOnnx } from './to-onnx.js';
 import { gradients } from './vjp.js';
@@ -37,12 +38,10 @@ function convCase(name: string, c: number, m: number, k: number, s: number, p: n
 }
 
 function convTransposeCase(name: string, c: number, m: number, k: number, s: number, size: number): OpCase {
-  const extra = k - s;
-  const begin = Math.floor(extra / 2);
   return {
     name,
     shapes: [[2, c, size, size], [k, k, m, c]],
-    graph: (g, [x, w]) => g.convTranspose(x, convWeight(g, w), { strides: [s, s], pads: [begin, begin, extra - begin, extra - begin], outputPadding: [0, 0] }),
+    graph: (g, [x, w]) => g.convTranspose(x, convWeight(g, w), { strides: [s, s], ...convTransposeSamePadding(k, s) }),
     tfjs: onImages((x, w) => tf.conv2dTranspose(x, w as tf.Tensor4D, [2, size * s, size * s, m], s, 'same')),
   };
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import { createNet, type Net } from './net.js';
-import type { LayerSpec, NetSpec } from './spec.js';
+import { DEFAULT_LEAKY_ALPHA, type LayerSpec, type NetSpec } from './spec.js';
 
 /** How each weight-bearing layer is scaled: its fan-in and the gain of the activation that follows it. */
 function weightScales(spec: NetSpec): Map<string, { fanIn: (shape: number[]) => number; gain: number }> {
@@ -18,7 +18,7 @@ function weightScales(spec: NetSpec): Map<string, { fanIn: (shape: number[]) => 
       const next = layers.slice(i + 1).find((l) => l.op === 'act' || l.op === 'conv' || l.op === 'convTranspose' || l.op === 'dense');
       let gain = 1;
       if (next?.op === 'act' && next.fn === 'relu') gain = Math.SQRT2;
-      if (next?.op === 'act' && next.fn === 'leakyRelu') gain = Math.sqrt(2 / (1 + (next.alpha ?? 0.2) ** 2));
+      if (next?.op === 'act' && next.fn === 'leakyRelu') gain = Math.sqrt(2 / (1 + (next.alpha ?? DEFAULT_LEAKY_ALPHA) ** 2));
       // conv [kh, kw, in, out]; dense [in, out]; convTranspose [kh, kw, out, in], each output seeing in·kh·kw/stride² inputs.
       const fanIn =
         layer.op === 'dense'

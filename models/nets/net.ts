@@ -2,7 +2,7 @@
 // interpreter of the spec (onnx/export.ts is the other one).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
-import { netParams, type LayerSpec, type NetSpec } from './spec.js';
+import { DEFAULT_LEAKY_ALPHA, netParams, type LayerSpec, type NetSpec } from './spec.js';
 
 export interface Net {
   spec: NetSpec;
@@ -137,7 +137,7 @@ function applyLayer(net: Net, layer: LayerSpec, x: tf.Tensor, normalizedNext = f
         case 'relu':
           return tf.relu(x);
         case 'leakyRelu':
-          return tf.leakyRelu(x, layer.alpha ?? 0.2);
+          return tf.leakyRelu(x, layer.alpha ?? DEFAULT_LEAKY_ALPHA);
         case 'tanh':
           return tf.tanh(x);
         case 'sigmoid':

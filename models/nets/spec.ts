@@ -26,6 +26,22 @@ export type LayerSpec =
   /** [N, H·W·C] → NHWC [N, H, W, C]. */
   | { op: 'reshape'; height: number; width: number; channels: number };
 
+/** The slope of a leakyRelu layer that names no alpha. */
+export const DEFAULT_LEAKY_ALPHA = 0.2;
+
+/**
+ * A convTranspose layer in ONNX terms: TensorFlow 'same' makes the output input × stride; the full transposed conv
+ * is (in − 1)·s + k long, so k − s is cropped, floor((k − s)/2) at the start; when k < s the output is instead
+ * extended at the end (output_padding).
+ */
+export function convTransposeSamePadding(kernel: number, stride: number): { pads: [number, number, number, number]; outputPadding: [number, number] } {
+  const extra = kernel - stride;
+  const begin = Math.max(0, Math.floor(extra / 2));
+  const end = Math.max(0, extra - begin);
+  const grow = Math.max(0, -extra);
+  return { pads: [begin, begin, end, end], outputPadding: [grow, grow] };
+}
+
 export type NetInput =
   | { kind: 'image'; channels: number; height?: number; width?: number } // no height/width: any size
   | { kind: 'vector'; size: number };

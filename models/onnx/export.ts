@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { writeFailureReason, writeFileAtomic } from '../atomic-fs.js';
 import { createOutputFolder } from '../output-folder.js';
 import { readParams, type Net } from '../nets/net.js';
-import { isFullyConvolutional, netOutputShape, netStride, type FeatureShape, type LayerSpec, type NetInput } from '../nets/spec.js';
+import { convTransposeSamePadding, DEFAULT_LEAKY_ALPHA, isFullyConvolutional, netOutputShape, netStride, type FeatureShape, type LayerSpec, type NetInput } from '../nets/spec.js';
 import type { ExportPart, FamilyId } from '../families/family.js';
 import { IR_VERSION, OPSET, floatTensor, floatValueInfo, int64Tensor, makeNode, onnx, type AttributeValue, type Dim, type NodeProto, type TensorProto } from './proto.js';
 
@@ -12,8 +12,6 @@ const INPUT_NAME = 'input';
 const OUTPUT_NAME = 'output';
 const PRODUCER_NAME = 'darkroom';
 
-/** Same default as applyNet in nets/net.ts when a leakyRelu layer names no alpha. */
-const DEFAULT_LEAKY_ALPHA = 0.2;
 
 export interface ExportNetOptions {
   /** Written as the model's metadata_props, e.g. darkroom.family, darkroom.range. */
@@ -190,13 +188,9 @@ class GraphBuilder {
         const { kernel: k, stride: s } = layer;
         const inputs = [x, this.weight(`${layer.name}.w`, [3, 2, 0, 1])]; // [kh,kw,out,in] → [in,out,kh,kw]
         if (layer.bias) inputs.push(this.weight(`${layer.name}.b`));
-        // TensorFlow 'same': output = input × stride. The full transposed conv is (in−1)·s + k long, so k − s
-        // is cropped, floor((k − s)/2) at the start; when k < s the output is instead extended at the end.
-        const extra = k - s;
-        const begin = Math.max(0, Math.floor(extra / 2));
-        const end = Math.max(0, extra - begin);
-        const attrs: Record<string, AttributeValue> = { kernel_shape: [k, k], strides: [s, s], pads: [begin, begin, end, end] };
-        if (extra < 0) attrs.output_padding = [-extra, -extra];
+        const { pads, outputPadding } = convTransposeSamePadding(k, s);
+        const attrs: Record<string, AttributeValue> = { kernel_shape: [k, k], strides: [s, s], pads };
+        if (outputPadding[0] > 0) attrs.output_padding = outputPadding;
         return this.node('ConvTranspose', inputs, layer.name, attrs);
       }
       case 'reflectPad': {
