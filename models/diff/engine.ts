@@ -26,17 +26,20 @@ export const tfEngine: TrainingEngine = {
   async step(phase, adam, inputs, lrScale) {
     const losses: Record<string, tf.Scalar> = {};
     const outputs: Record<string, tf.Tensor> = {};
+    const fixed = phase.fixed ? tf.tidy(() => phase.fixed!(tfOps, inputs)) : {};
     try {
       const total = adam.minimize(() => {
-        const r = phase.objective(tfOps, inputs);
+        const r = phase.objective(tfOps, { ...inputs, ...fixed });
         for (const [name, t] of Object.entries(r.outputs)) outputs[name] = tf.keep(t);
         for (const [name, t] of Object.entries(r.terms)) losses[name] = tf.keep(t as tf.Scalar);
-        return tf.addN(Object.values(r.terms)) as tf.Scalar;
+        return tf.addN(Object.entries(r.terms).map(([name, t]) => tfOps.scale(t, r.weights?.[name] ?? 1))) as tf.Scalar;
       }, lrScale);
       total.dispose();
     } catch (error) {
       tf.dispose([...Object.values(losses), ...Object.values(outputs)]);
       throw error;
+    } finally {
+      tf.dispose(Object.values(fixed));
     }
     return { losses, outputs };
   },

@@ -5,7 +5,7 @@
 import { convTransposeSamePadding, DEFAULT_LEAKY_ALPHA, type LayerSpec } from '../nets/spec.js';
 import type { Net } from '../nets/net.js';
 import { Graph, type Sym } from './graph.js';
-import type { Ops } from './objective.js';
+import type { Ops, UnaryFn } from './objective.js';
 
 export class GraphOps implements Ops<Sym> {
   /** Weight inputs created so far, by "<net>/<param>", with the Net and parameter they feed. */
@@ -17,8 +17,8 @@ export class GraphOps implements Ops<Sym> {
     return this.layers(net, net.spec.layers, x);
   }
 
-  /** The net's output of each top-level layer up to the last of `taps` (−1: its input), as nets/net.ts tapNet. */
-  tap(net: Net, x: Sym, taps: readonly number[]): Sym[] {
+  /** The net's output of each top-level layer at `taps` (−1: its input), as nets/net.ts tapNet. */
+  taps(net: Net, x: Sym, taps: readonly number[]): Sym[] {
     const outputs = new Map<number, Sym>([[-1, x]]);
     const layers = net.spec.layers;
     const last = Math.max(...taps);
@@ -35,13 +35,36 @@ export class GraphOps implements Ops<Sym> {
     return sizes.map((n) => this.g.slice(x, 0, at, (at += n)));
   }
   batchSize = (x: Sym) => x.shape[0];
-  l1 = (a: Sym, b: Sym) => this.g.mean(this.g.unary('abs', this.g.sub(a, b)));
-  mseTo = (x: Sym, target: number) => {
-    const d = this.g.sub(x, this.g.scalar(target));
-    return this.g.mean(this.g.mul(d, d));
-  };
-  scale = (x: Sym, k: number) => this.g.scale(x, k);
+  flipWidth = (x: Sym) => this.g.slice(x, 3, x.shape[3] - 1, -1, -1);
+
+  atLocations(maps: Sym, locations: Sym): Sym {
+    const g = this.g;
+    const [b, c, h, w] = maps.shape;
+    // Locations first, so one row gather serves the whole batch: [H·W, B·C].
+    const byLocation = g.reshape(g.transpose(g.reshape(maps, [b, c, h * w]), [2, 0, 1]), [h * w, b * c]);
+    const picked = g.gatherRows(byLocation, locations);
+    return g.transpose(g.reshape(picked, [locations.shape[0], b, c]), [1, 0, 2]);
+  }
+
   add = (a: Sym, b: Sym) => this.g.addT(a, b);
+  sub = (a: Sym, b: Sym) => this.g.sub(a, b);
+  mul = (a: Sym, b: Sym) => this.g.mul(a, b);
+  div = (a: Sym, b: Sym) => this.g.div(a, b);
+  scale = (x: Sym, k: number) => this.g.scale(x, k);
+  scalar = (k: number) => this.g.scalar(k);
+  unary = (fn: UnaryFn, x: Sym) => this.g.unary(fn, x);
+  mean = (x: Sym) => this.g.mean(x);
+  sumPerItem = (x: Sym) => this.g.sum(x, x.shape.slice(1).map((_, i) => i + 1));
+  sumLast = (x: Sym, keepDims = false) => this.g.sum(x, [x.shape.length - 1], keepDims);
+  splitLast(x: Sym, sizes: readonly number[]): Sym[] {
+    const axis = x.shape.length - 1;
+    let at = 0;
+    return sizes.map((n) => this.g.slice(x, axis, at, (at += n)));
+  }
+  reshape = (x: Sym, shape: readonly number[]) => this.g.reshape(x, shape);
+  matmul(a: Sym, b: Sym, transposeB = false): Sym {
+    return this.g.matmul(a, transposeB ? this.g.transpose(b, b.shape.length === 2 ? [1, 0] : [0, 2, 1]) : b);
+  }
 
   private weight(net: Net, param: string): Sym {
     const key = `${net.spec.name}/${param}`;

@@ -1,6 +1,7 @@
 // A small graph of tensor operations with static shapes: what the ONNX training engine builds from a family's
 // objective (diff/graph-ops.ts), differentiates (diff/vjp.ts) and lowers to ONNX (diff/to-onnx.ts).
-// Images are NCHW here, as in ONNX. Every value is float32: masks are 0/1 floats, so no op needs another type.
+// Images are NCHW here, as in ONNX. Every value is float32 (masks are 0/1 floats) but for index inputs, which only
+// Gather and its gradient's ScatterND read.
 
 export type Shape = readonly number[];
 
@@ -62,10 +63,17 @@ export class Graph {
     return node;
   }
 
-  input(name: string, shape: Shape): Sym {
+  input(name: string, shape: Shape, dtype: 'float32' | 'int64' = 'float32'): Sym {
     if (this.inputNames.has(name)) throw new Error(`graph input ${name} declared twice`);
     this.inputNames.add(name);
-    return this.add('input', [], shape, {}, { name });
+    return this.add('input', [], shape, dtype === 'int64' ? { dtype } : {}, { name });
+  }
+
+  /** An int64 input of indices: only gatherRows (and its gradient) reads it. */
+  indexInput = (name: string, shape: Shape) => this.input(name, shape, 'int64');
+
+  isIndex(s: Sym): boolean {
+    return this.producer(s).attrs.dtype === 'int64';
   }
 
   constant(values: Float32Array | number[], shape: Shape = []): Sym {
@@ -88,8 +96,12 @@ export class Graph {
   div = (a: Sym, b: Sym) => this.binary('div', a, b);
   scale = (a: Sym, k: number) => (k === 1 ? a : this.mul(a, this.scalar(k)));
 
-  unary(op: 'neg' | 'relu' | 'tanh' | 'sigmoid' | 'abs' | 'sign' | 'exp' | 'sqrt' | 'reciprocal' | 'softplus', x: Sym): Sym {
+  unary(op: 'neg' | 'relu' | 'tanh' | 'sigmoid' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'softplus', x: Sym): Sym {
     return this.add(op, [x], x.shape);
+  }
+  /** x, through which no gradient flows. */
+  detach(x: Sym): Sym {
+    return this.add('detach', [x], x.shape);
   }
   /**
    * Where cond > 0, a; elsewhere b (ONNX Greater and Where): the masks of relu, leaky relu and abs gradients.
@@ -156,9 +168,24 @@ export class Graph {
     if (pads.every((p) => p === 0)) return x;
     return this.add('pad', [x], x.shape.map((d, i) => d + pads[i] + pads[i + r]), { pads: [...pads], mode });
   }
+  /** a · b for matrices [M, K] × [K, N], or equal batches of them ([B, M, K] × [B, K, N]). */
   matmul(a: Sym, b: Sym): Sym {
-    if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) throw new Error(`matmul [${a.shape}] × [${b.shape}]`);
-    return this.add('matmul', [a, b], [a.shape[0], b.shape[1]]);
+    const r = a.shape.length;
+    const batch = a.shape.slice(0, -2);
+    if (r < 2 || r > 3 || b.shape.length !== r || b.shape.slice(0, -2).join() !== batch.join() || a.shape[r - 1] !== b.shape[r - 2])
+      throw new Error(`matmul [${a.shape}] × [${b.shape}]`);
+    return this.add('matmul', [a, b], [...batch, a.shape[r - 2], b.shape[r - 1]]);
+  }
+
+  /** Rows of a matrix [R, C] at `rows` (an index input [S], distinct values): [S, C]. */
+  gatherRows(x: Sym, rows: Sym): Sym {
+    if (x.shape.length !== 2 || rows.shape.length !== 1 || !this.isIndex(rows)) throw new Error(`gatherRows [${x.shape}] at [${rows.shape}]`);
+    return this.add('gatherRows', [x, rows], [rows.shape[0], x.shape[1]]);
+  }
+
+  /** A zero matrix of `shape` [R, C] with `updates` [S, C] at `rows` (distinct): gatherRows' gradient. No gradient. */
+  scatterRows(updates: Sym, rows: Sym, shape: Shape): Sym {
+    return this.add('scatterRows', [updates, rows], shape);
   }
 
   /** ONNX Conv, NCHW, weight [M, C, kh, kw]; pads [top, left, bottom, right]. */

@@ -34,6 +34,9 @@ export interface OnnxEngineOptions {
   profileDir?: string;
 }
 
+/** The graph input an objective's input is fed to: images (NHWC, transposed inside), index lists, other values. */
+const inputName = (name: string, t: tf.Tensor) => `${t.rank === 4 ? 'image' : t.dtype === 'int32' ? 'index' : 'value'}/${name}`;
+
 export class OnnxEngine implements TrainingEngine {
   readonly name = 'onnx' as const;
   private readonly compiled = new Map<string, Promise<CompiledPhase>>();
@@ -52,12 +55,15 @@ export class OnnxEngine implements TrainingEngine {
     }
     const c = await compiled;
     const { lrOverC1, c2 } = adam.nextStep(lrScale);
-    const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {
+    const feeds: Record<string, { data: Float32Array | BigInt64Array; dims: readonly number[] }> = {
       'adam/lr_c1': { data: Float32Array.of(lrOverC1), dims: [] },
       'adam/c2': { data: Float32Array.of(c2), dims: [] },
     };
     const feed = (name: string, t: tf.Tensor) => (feeds[name] = { data: t.dataSync() as Float32Array, dims: t.shape });
-    for (const [name, t] of Object.entries(inputs)) feed(`image/${name}`, t);
+    for (const [name, t] of Object.entries(inputs)) {
+      if (t.dtype === 'int32') feeds[inputName(name, t)] = { data: BigInt64Array.from(t.dataSync() as Int32Array, (i) => BigInt(i)), dims: t.shape };
+      else feed(inputName(name, t), t);
+    }
     for (const { name, variable } of c.weights) feed(name, variable);
     for (const { key: k, slot } of c.updates) {
       feed(`m/${k}`, slot.m);
@@ -85,11 +91,17 @@ export class OnnxEngine implements TrainingEngine {
     const g = new Graph();
     const ops = new GraphOps(g);
     // Images arrive NHWC (the data feed's layout) and leave NHWC; the graph works in NCHW.
-    const images: Record<string, Sym> = {};
-    for (const [name, t] of Object.entries(inputs)) images[name] = g.transpose(g.input(`image/${name}`, t.shape), [0, 3, 1, 2]);
-    const r = phase.objective(ops, images);
+    const given: Record<string, Sym> = {};
+    for (const [name, t] of Object.entries(inputs)) {
+      const feedName = inputName(name, t);
+      if (t.dtype === 'int32') given[name] = g.indexInput(feedName, t.shape);
+      else given[name] = t.rank === 4 ? g.transpose(g.input(feedName, t.shape), [0, 3, 1, 2]) : g.input(feedName, t.shape);
+    }
+    const fixed = phase.fixed?.(ops, given) ?? {};
+    for (const [name, s] of Object.entries(fixed)) given[name] = g.detach(s);
+    const r = phase.objective(ops, given);
     const termNames = Object.keys(r.terms);
-    const total = termNames.map((t) => r.terms[t]).reduce((a, b) => g.addT(a, b));
+    const total = termNames.map((t) => g.scale(r.terms[t], r.weights?.[t] ?? 1)).reduce((a, b) => g.addT(a, b));
     const slots = new Map(adam.slots().map((s) => [s.param, s]));
     const trained = [...ops.params.entries()].filter(([, p]) => phase.trains.includes(p.net));
     const grads = gradients(g, total, trained.map(([, p]) => p.sym));
@@ -122,6 +134,11 @@ export class OnnxEngine implements TrainingEngine {
     if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
     this.device = session.device;
     return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed };
+  }
+
+  /** The phases compiled so far, by name (one graph each per input shape). */
+  get compiledPhases(): string[] {
+    return [...new Set([...this.compiled.keys()].map((key) => key.split(':')[0]))];
   }
 
   /** Ends profiling (profileDir) and gives each graph's profile file by phase name. */

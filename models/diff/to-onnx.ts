@@ -4,13 +4,13 @@ import type { Graph, GraphNode, Sym } from './graph.js';
 
 const ONNX_OP: Record<string, string> = {
   add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', neg: 'Neg', relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid', abs: 'Abs',
-  sign: 'Sign', exp: 'Exp', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softplus: 'Softplus', identity: 'Identity', matmul: 'MatMul',
+  sign: 'Sign', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', reciprocal: 'Reciprocal', softplus: 'Softplus', identity: 'Identity', detach: 'Identity', matmul: 'MatMul',
 };
 
 export interface LoweredModel {
   bytes: Uint8Array;
-  /** Graph input names in feed order, with shapes. */
-  inputs: { name: string; shape: number[] }[];
+  /** Graph input names in feed order, with shapes (and int64 for index inputs). */
+  inputs: { name: string; shape: number[]; dtype: 'float32' | 'int64' }[];
   outputs: { name: string; shape: number[] }[];
 }
 
@@ -45,7 +45,7 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
     const out = node.op === 'input' ? node.name! : `v${node.output.id}`;
     valueName.set(node.output.id, out);
     if (node.op === 'input') {
-      inputs.push({ name: out, shape: [...node.output.shape] });
+      inputs.push({ name: out, shape: [...node.output.shape], dtype: node.attrs.dtype === 'int64' ? 'int64' : 'float32' });
       continue;
     }
     if (node.op === 'const') {
@@ -66,7 +66,7 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
       name: graphName,
       node: nodes,
       initializer: initializers,
-      input: inputs.map((i) => floatValueInfo(i.name, i.shape)),
+      input: inputs.map((i) => floatValueInfo(i.name, i.shape, i.dtype)),
       output: outputList.map((o) => floatValueInfo(o.name, o.shape)),
     },
   }).finish();
@@ -123,6 +123,14 @@ function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: rea
       const ends = (a.sizes as number[]).map((n, i) => starts[i] + steps[i] * (n - 1) + 1);
       return makeNode('Slice', [inputs[0], ints(starts), ints(ends), ints(a.axes as number[]), ints(steps)], [out]);
     }
+    case 'gatherRows':
+      return makeNode('Gather', inputs, [out], { axis: 0 });
+    case 'scatterRows': // into zeros: ScatterND with each row index as a 1-vector
+      return [
+        makeNode('Expand', [floats0(), ints(node.output.shape)], [`${out}.zeros`]),
+        makeNode('Unsqueeze', [inputs[1], ints([1])], [`${out}.rows`]),
+        makeNode('ScatterND', [`${out}.zeros`, `${out}.rows`, inputs[0]], [out]),
+      ];
     case 'gemmTransB':
       return makeNode('Gemm', inputs, [out], { transB: 1 });
     case 'pad':

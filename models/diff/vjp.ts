@@ -74,6 +74,7 @@ function joinPieces(g: Graph, shape: Shape, list: { axis: number; start: number;
 function dependsOn(nodes: readonly GraphNode[], sources: readonly Sym[]): Set<number> {
   const out = new Set(sources.map((s) => s.id));
   for (const n of nodes) {
+    if (n.op === 'detach') continue;
     const from = n.custom ? n.custom.of : n.inputs;
     if (from.some((x) => out.has(x.id)) || n.inputs.some((x) => out.has(x.id))) out.add(n.output.id);
   }
@@ -126,6 +127,12 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
       return node.op === 'sign' ? [null] : [null, needsMask(g, node, gy, 0, needs), needsMask(g, node, gy, 1, needs)];
     case 'exp':
       return [g.mul(gy, y)];
+    case 'log':
+      return [g.div(gy, x)];
+    case 'detach':
+      return [null];
+    case 'gatherRows':
+      return [g.scatterRows(gy, w, x.shape), null];
     case 'sqrt':
       return [g.div(g.scale(gy, 0.5), y)];
     case 'reciprocal':
@@ -157,20 +164,22 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
       });
     }
     case 'slice': {
-      if (a.step !== 1) throw new Error('slice: only forward slices of step 1 have a gradient');
+      // x[start:end] (or x[start], x[start − 1] … x[end + 1] reversed): gy in place (reversed back), zeros around.
       const axis = a.axis as number;
+      const reversed = a.step === -1;
+      const first = reversed ? (a.end as number) + 1 : (a.start as number);
+      const size = y.shape[axis];
       const pads = new Array(2 * x.shape.length).fill(0);
-      pads[axis] = a.start as number;
-      pads[axis + x.shape.length] = x.shape[axis] - (a.end as number);
-      return [g.pad(gy, pads, 'constant')];
+      pads[axis] = first;
+      pads[axis + x.shape.length] = x.shape[axis] - first - size;
+      return [g.pad(reversed ? g.slice(gy, axis, size - 1, -1, -1) : gy, pads, 'constant')];
     }
     case 'pad':
       return [a.mode === 'reflect' ? reflectPadGrad(g, gy, x.shape, a.pads as number[]) : cropPad(g, gy, x.shape, a.pads as number[])];
-    case 'matmul':
-      return [
-        needs(x) ? g.matmul(gy, g.transpose(w, [1, 0])) : null,
-        needs(w) ? g.matmul(g.transpose(x, [1, 0]), gy) : null,
-      ];
+    case 'matmul': {
+      const swapLast = (t: Sym) => g.transpose(t, t.shape.length === 2 ? [1, 0] : [0, 2, 1]);
+      return [needs(x) ? g.matmul(gy, swapLast(w)) : null, needs(w) ? g.matmul(swapLast(x), gy) : null];
+    }
     case 'conv':
       return convGrads(g, node, gy, needs);
     case 'convTranspose':

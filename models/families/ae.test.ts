@@ -6,6 +6,7 @@ import { netOutputShape } from '../nets/spec.js';
 import { Rng } from '../rng.js';
 import { ae } from './ae.js';
 import { reconMean } from './losses.js';
+import { tfOps } from '../diff/objective.js';
 import { assertExactResume, assertNoLeaks, batchSource, syntheticImages, toBatch, train } from './test-support.js';
 
 const SIZE = 16;
@@ -18,7 +19,7 @@ before(async () => {
 test('ae: reconstruction error on the training images falls', async () => {
   const model = ae.create(ae.resolveConfig({ size: SIZE, latent: 16, nf: 8, lr: 3e-3 }), new Rng(3));
   const all = toBatch(data, SIZE);
-  const error = () => tf.tidy(() => reconMean('l1', applyBoth(model, all), all).dataSync()[0]);
+  const error = () => tf.tidy(() => reconMean(tfOps, 'l1', applyBoth(model, all), all).dataSync()[0]);
   const before = error();
   const history = await train(model, batchSource(data, SIZE, 8, 1).next, 200);
   const after = error();

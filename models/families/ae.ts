@@ -8,6 +8,8 @@ import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { reconMean, type ReconLoss } from './losses.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
@@ -45,6 +47,7 @@ class AeModel implements FamilyModel {
   constructor(
     readonly config: AeConfig,
     rng: Rng,
+    private readonly engine: TrainingEngine = tfEngine,
   ) {
     const { size, nf, latent } = config;
     this.nets = {
@@ -59,16 +62,27 @@ class AeModel implements FamilyModel {
     return applyNet(this.nets.decoder, applyNet(this.nets.encoder, images)) as tf.Tensor4D;
   }
 
+  private get phase(): Phase {
+    const { encoder, decoder } = this.nets;
+    return {
+      name: 'autoencoder',
+      trains: [encoder, decoder],
+      objective: <T>(o: Ops<T>, { x }: Record<string, T>): PhaseResult<T> => ({
+        terms: { recon: reconMean(o, this.config.loss, o.net(decoder, o.net(encoder, x)), x) },
+        outputs: {},
+      }),
+    };
+  }
+
   async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
-    let recon: tf.Scalar;
     try {
       const x = checkImages(batch.a, 'training images', this.config.size, this.family);
-      recon = this.adam.minimize(() => reconMean(this.config.loss, this.reconstruct(x), x), lrScale);
+      const { losses } = await this.engine.step(this.phase, this.adam, { x }, lrScale);
+      return await readScalars(losses);
     } finally {
       tf.dispose([batch.a, batch.b]);
     }
-    return readScalars({ recon });
   }
 
   sampleGrid(fixed: Batches): SampleGrid {
@@ -96,6 +110,7 @@ class AeModel implements FamilyModel {
   }
 
   dispose(): void {
+    void this.engine.dispose();
     this.adam.dispose();
     disposeNet(this.nets.encoder);
     disposeNet(this.nets.decoder);
@@ -115,5 +130,5 @@ export const ae: ModelFamily<AeConfig> = {
       lr: numberOption('ae', given, 'lr', 1e-3, { above: 0, max: 1 }),
     };
   },
-  create: (config, rng) => new AeModel(config, rng),
+  create: (config, rng, engine) => new AeModel(config, rng, engine),
 };

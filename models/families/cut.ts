@@ -9,12 +9,12 @@
 // PatchNCE's features: the input, the outputs of the stem conv, of both downsampling convs, and of the middle
 // residual block, each through its own head (patch-nce.ts); 256 random locations per layer and step, the same ones
 // for the input and the output. The input's features are the fixed side of the comparison (the reference detaches
-// them), so they are computed outside the gradient tape.
+// them): the phase's `fixed` values, through which no gradient flows.
 // Order: G then D on the same generated images (as the official CycleGAN; the CUT reference updates D first, so its
 // G step sees the updated D). Adam 2e-4, β (0.5, 0.999); the loop owns the constant-then-linear-decay schedule.
 import * as tf from '@tensorflow/tfjs';
 import { buildPatchDiscriminator } from '../nets/patchgan.js';
-import { applyNet, createNet, disposeNet, tapNet, trainableVariables, type Net } from '../nets/net.js';
+import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
 import { buildResnetGenerator } from '../nets/resnet-generator.js';
 import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
@@ -23,7 +23,9 @@ import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, Sample
 import { mseTo } from './losses.js';
 import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { netOptions, resolveTranslatorNets, SIZE_OPTION, translatorPart, type TranslatorNets } from './translator-nets.js';
-import { buildNceHead, patchNceLoss, projectPatches, sampleFeatures, samplePositions } from './patch-nce.js';
+import { buildNceHead, patchNceLoss, projectPatches, samplePositions } from './patch-nce.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type CutMode = 'cut' | 'fastcut';
@@ -86,6 +88,7 @@ export class CutModel implements FamilyModel {
   constructor(
     readonly config: CutConfig,
     rng: Rng,
+    private readonly engine: TrainingEngine = tfEngine,
   ) {
     const { ngf, ndf, blocks } = config;
     this.generator = createNet(buildResnetGenerator({ name: 'G', ngf, blocks }), rng);
@@ -105,72 +108,95 @@ export class CutModel implements FamilyModel {
     return applyNet(this.generator, a) as tf.Tensor4D;
   }
 
-  /** Projected features of each tapped layer at the sampled locations (mirrored back first if `unflip`). */
-  private patches(images: tf.Tensor4D, positions: tf.Tensor1D[], unflip: boolean): tf.Tensor3D[] {
-    const maps = tapNet(this.generator, images, this.taps.map((t) => t.index));
-    return maps.map((map, i) => projectPatches(this.heads[i], sampleFeatures((unflip ? tf.reverse(map, 2) : map) as tf.Tensor4D, positions[i])));
+  /** Projected features of each tapped layer at its sampled locations `at<i>` (mirrored back first if `unflip`). */
+  private patches<T>(o: Ops<T>, images: T, inputs: Record<string, T>, unflip: boolean): T[] {
+    const maps = o.taps(this.generator, images, this.taps.map((t) => t.index));
+    return maps.map((map, i) => {
+      const sampled = o.atLocations(unflip ? o.flipWidth(map) : map, inputs[`at${i}`]);
+      return projectPatches(o, this.heads[i], sampled, [o.batchSize(images), this.locationCount(i), this.taps[i].channels]);
+    });
+  }
+
+  private locationCount(tap: number): number {
+    const side = this.config.size / this.taps[tap].stride;
+    return Math.min(this.config.patches, side * side);
   }
 
   /** λ_NCE × the mean over layers of PatchNCE between an input's patches (fixed keys) and its translation's. */
-  private nce(keys: tf.Tensor3D[], translated: tf.Tensor4D, positions: tf.Tensor1D[], unflip: boolean): tf.Scalar {
-    const queries = this.patches(translated, positions, unflip);
-    const perLayer = queries.map((q, i) => patchNceLoss(q, keys[i]));
-    return tf.mul(tf.div(tf.addN(perLayer), perLayer.length), this.config.lambdaNce);
+  private nce<T>(o: Ops<T>, keys: T[], translated: T, inputs: Record<string, T>, unflip: boolean): T {
+    const queries = this.patches(o, translated, inputs, unflip);
+    const perLayer = queries.map((q, i) => patchNceLoss(o, q, keys[i]));
+    return o.scale(perLayer.reduce((x, y) => o.add(x, y)), this.config.lambdaNce / perLayer.length);
+  }
+
+  /**
+   * G's objective (with the heads'). Inputs: a, b and the sampled locations at<i>; `flipped` mirrors a first (FastCUT),
+   * and is part of the phase's name because it changes the graph. The keys — the real images' patches — are fixed.
+   */
+  private generatorPhase(flipped: boolean): Phase {
+    const { identity, lambdaGan } = this.config;
+    const keyNames = (side: string) => this.taps.map((_, i) => `key${side}${i}`);
+    return {
+      name: flipped ? 'generator-flipped' : 'generator',
+      trains: [this.generator, ...this.heads],
+      fixed: <T>(o: Ops<T>, inputs: Record<string, T>) => {
+        const keys: Record<string, T> = {};
+        this.patches(o, inputs.a, inputs, false).forEach((k, i) => (keys[keyNames('A')[i]] = k));
+        if (identity) this.patches(o, inputs.b, inputs, false).forEach((k, i) => (keys[keyNames('B')[i]] = k));
+        return keys;
+      },
+      objective: <T>(o: Ops<T>, inputs: Record<string, T>): PhaseResult<T> => {
+        const { a, b } = inputs;
+        const source = flipped ? o.flipWidth(a) : a;
+        // A and B through G as one batch (instance norm is per image): translations, and identities for CUT.
+        const out = o.net(this.generator, identity ? o.concat([source, b]) : source);
+        const [fakeB, idtB] = identity ? o.split(out, [o.batchSize(a), o.batchSize(b)]) : [out, null];
+        const terms: Record<string, T> = {
+          G: o.scale(mseTo(o, o.net(this.discriminator, fakeB), 1), lambdaGan),
+          nce_A: this.nce(o, keyNames('A').map((k) => inputs[k]), fakeB, inputs, flipped),
+        };
+        if (idtB === null) return { terms, outputs: { fakeB } };
+        terms.nce_B = this.nce(o, keyNames('B').map((k) => inputs[k]), idtB, inputs, false);
+        return { terms, weights: { nce_A: 0.5, nce_B: 0.5 }, outputs: { fakeB } };
+      },
+    };
+  }
+
+  /** D's objective: ½·[(D(b) − 1)² + D(fake)²], real and generated images through D as one batch. */
+  private get discriminatorPhase(): Phase {
+    return {
+      name: 'discriminator',
+      trains: [this.discriminator],
+      objective: <T>(o: Ops<T>, { b, fake }: Record<string, T>): PhaseResult<T> => {
+        const [onReal, onFake] = o.split(o.net(this.discriminator, o.concat([b, fake])), [o.batchSize(b), o.batchSize(fake)]);
+        return { terms: { D: o.scale(o.add(mseTo(o, onReal, 1), mseTo(o, onFake, 0)), 0.5) }, outputs: {} };
+      },
+    };
   }
 
   async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
-    const kept: tf.Tensor[] = [];
+    const held: tf.Tensor[] = [batch.a, batch.b!];
     const losses: Record<string, tf.Scalar> = {};
     try {
       const a = checkImages(batch.a, 'domain A images', this.config.size, this.family);
       const b = checkImages(batch.b, 'domain B images', this.config.size, this.family);
-      const { identity, lambdaGan } = this.config;
       const flipped = this.config.flipEquivariance && this.rng.uniform() < 0.5;
-      const positions = this.taps.map((tap) => {
+      const inputs: Record<string, tf.Tensor> = { a, b };
+      this.taps.forEach((tap, i) => {
         const side = this.config.size / tap.stride;
-        const p = tf.tensor1d(samplePositions(side, side, this.config.patches, this.rng), 'int32');
-        kept.push(p);
-        return p;
+        held.push((inputs[`at${i}`] = tf.tensor1d(samplePositions(side, side, this.config.patches, this.rng), 'int32')));
       });
-      // The fixed side: the real images' patches, computed off the gradient tape.
-      const keysA = tf.tidy(() => this.patches(a, positions, false));
-      kept.push(...keysA);
-      const keysB = identity ? tf.tidy(() => this.patches(b, positions, false)) : [];
-      kept.push(...keysB);
-      const source = flipped ? tf.reverse(a, 2) : a;
-      if (flipped) kept.push(source);
-
-      const totalG = this.adamG.minimize(() => {
-        // A and B through G as one batch (instance norm is per image): translations, and identities for CUT.
-        const out = this.translate(identity ? tf.concat([source, b]) : source);
-        const [fakeB, idtB] = identity ? tf.split(out, [a.shape[0], b.shape[0]]) : [out, null];
-        kept.push(tf.keep(fakeB));
-        const gan: tf.Scalar = tf.mul(mseTo(applyNet(this.discriminator, fakeB), 1), lambdaGan);
-        let nce: tf.Scalar = this.nce(keysA, fakeB as tf.Tensor4D, positions, flipped);
-        losses.nce_A = tf.keep(nce);
-        if (idtB !== null) {
-          const nceB = this.nce(keysB, idtB as tf.Tensor4D, positions, false);
-          losses.nce_B = tf.keep(nceB);
-          nce = tf.mul(tf.add(nce, nceB), 0.5);
-        }
-        losses.G = tf.keep(gan);
-        return tf.add(gan, nce) as tf.Scalar;
-      }, lrScale);
-      totalG.dispose();
-
-      const fake = kept[kept.length - 1];
-      losses.D = this.adamD.minimize((): tf.Scalar => {
-        // Real and generated images through D as one batch (its instance norm is per image too).
-        const scores = applyNet(this.discriminator, tf.concat([b, fake])) as tf.Tensor4D;
-        const [onReal, onFake] = tf.split(scores, [b.shape[0], fake.shape[0]]);
-        return tf.mul(tf.add(mseTo(onReal, 1), mseTo(onFake, 0)), 0.5) as tf.Scalar;
-      }, lrScale);
+      const g = await this.engine.step(this.generatorPhase(flipped), this.adamG, inputs, lrScale);
+      Object.assign(losses, g.losses);
+      held.push(...Object.values(g.outputs));
+      const d = await this.engine.step(this.discriminatorPhase, this.adamD, { b, fake: g.outputs.fakeB }, lrScale);
+      Object.assign(losses, d.losses);
     } catch (error) {
       tf.dispose(Object.values(losses));
       throw error;
     } finally {
-      tf.dispose([batch.a, batch.b, ...kept]);
+      tf.dispose(held);
     }
     const values = await readScalars(losses);
     const order = this.config.identity ? ['D', 'G', 'nce_A', 'nce_B'] : ['D', 'G', 'nce_A'];
@@ -211,6 +237,7 @@ export class CutModel implements FamilyModel {
   }
 
   dispose(): void {
+    void this.engine.dispose();
     this.adamG.dispose();
     this.adamD.dispose();
     for (const net of Object.values(this.nets)) disposeNet(net);
@@ -237,5 +264,5 @@ export const cut: ModelFamily<CutConfig> = {
       lr: numberOption('cut', given, 'lr', 2e-4, { above: 0, max: 1 }),
     };
   },
-  create: (config, rng) => new CutModel(config, rng),
+  create: (config, rng, engine) => new CutModel(config, rng, engine),
 };

@@ -7,6 +7,7 @@ import { isFullyConvolutional } from '../nets/spec.js';
 import { Rng } from '../rng.js';
 import { cyclegan, type CycleGanModel } from './cyclegan.js';
 import { l1 } from './losses.js';
+import { tfOps } from '../diff/objective.js';
 import { assertExactResume, assertNoLeaks, batchSource, syntheticImages, toBatch, train } from './test-support.js';
 
 const SIZE = 32;
@@ -54,7 +55,7 @@ test('cyclegan: the cycle error on all images falls; identity weight 0 turns the
   const model = cyclegan.create(cyclegan.resolveConfig({ ...TINY, lambdaIdentity: 0, lr: 1e-3 }), new Rng(4)) as CycleGanModel;
   const [a, b] = [toBatch(domainA, SIZE), toBatch(domainB, SIZE)];
   // Measured on every image without noise or pools: |G_BA(G_AB(a)) − a| + |G_AB(G_BA(b)) − b|.
-  const cycleError = () => tf.tidy(() => value(tf.add(l1(model.toA(model.toB(a)), a), l1(model.toB(model.toA(b)), b))));
+  const cycleError = () => tf.tidy(() => value(tf.add(l1(tfOps, model.toA(model.toB(a)), a), l1(tfOps, model.toB(model.toA(b)), b))));
   const before = cycleError();
   const history = await train(model, batchSource(domainA, SIZE, 2, 1, domainB).next, 20);
   const after = cycleError();

@@ -19,6 +19,7 @@ import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, Sample
 import { ImagePool } from './image-pool.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
+import { l1, mseTo } from './losses.js';
 import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { netOptions, resolveTranslatorNets, SIZE_OPTION, TRANSLATOR_PRESETS, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
@@ -105,14 +106,14 @@ export class CycleGanModel implements FamilyModel {
         const second = o.split(o.net(G_BA, o.concat(identity ? [b, a, fakeB] : [b, fakeB])), identity ? [m, n, n] : [m, n]);
         const [fakeA, idtA, recA] = identity ? second : [second[0], null, second[1]];
         const terms: Record<string, T> = {
-          G_AB: o.mseTo(o.net(D_B, fakeB), 1),
-          G_BA: o.mseTo(o.net(D_A, fakeA), 1),
-          cycle_A: o.scale(o.l1(recA, a), lambdaCycle),
-          cycle_B: o.scale(o.l1(o.net(G_AB, fakeA), b), lambdaCycle),
+          G_AB: mseTo(o, o.net(D_B, fakeB), 1),
+          G_BA: mseTo(o, o.net(D_A, fakeA), 1),
+          cycle_A: o.scale(l1(o, recA, a), lambdaCycle),
+          cycle_B: o.scale(l1(o, o.net(G_AB, fakeA), b), lambdaCycle),
         };
         if (idtA !== null && idtB !== null) {
-          terms.idt_A = o.scale(o.l1(idtA, a), lambdaCycle * lambdaIdentity);
-          terms.idt_B = o.scale(o.l1(idtB, b), lambdaCycle * lambdaIdentity);
+          terms.idt_A = o.scale(l1(o, idtA, a), lambdaCycle * lambdaIdentity);
+          terms.idt_B = o.scale(l1(o, idtB, b), lambdaCycle * lambdaIdentity);
         }
         return { terms, outputs: { fakeA, fakeB } };
       },
@@ -127,7 +128,7 @@ export class CycleGanModel implements FamilyModel {
       objective: <T>(o: Ops<T>, { a, b, poolA, poolB }: Record<string, T>): PhaseResult<T> => {
         const half = (net: Net, real: T, fake: T) => {
           const [onReal, onFake] = o.split(o.net(net, o.concat([real, fake])), [o.batchSize(real), o.batchSize(fake)]);
-          return o.scale(o.add(o.mseTo(onReal, 1), o.mseTo(onFake, 0)), 0.5);
+          return o.scale(o.add(mseTo(o, onReal, 1), mseTo(o, onFake, 0)), 0.5);
         };
         return { terms: { D_A: half(this.nets.D_A, a, poolA), D_B: half(this.nets.D_B, b, poolB) }, outputs: {} };
       },

@@ -23,11 +23,11 @@ export interface FamilyTraits {
 
 // Defaults small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
 export const FAMILY_TRAITS: Record<FamilyId, FamilyTraits> = {
-  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: false },
-  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: false },
-  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: false },
+  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
+  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
+  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
   cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 }, onnx: true },
-  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 }, onnx: false },
+  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 }, onnx: true },
 };
 
 /** NHWC float32 images in [-1, 1]. `b` only for two-domain families (CycleGAN: a = domain A, b = domain B). */

@@ -14,6 +14,8 @@ import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { bceFake, bceReal } from './losses.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
@@ -55,6 +57,7 @@ export class GanModel implements FamilyModel {
   constructor(
     readonly config: GanConfig,
     rng: Rng,
+    private readonly engine: TrainingEngine = tfEngine,
   ) {
     const { size, latent, ngf, ndf } = config;
     this.nets = {
@@ -77,21 +80,53 @@ export class GanModel implements FamilyModel {
     return applyNet(this.nets.generator, z) as tf.Tensor4D;
   }
 
+  /** The discriminator's step on real images and G(z), the fakes fixed: −log D(real) − log(1 − D(G(z))). */
+  private get discriminatorPhase(): Phase {
+    const { generator, discriminator } = this.nets;
+    return {
+      name: 'discriminator',
+      trains: [discriminator],
+      fixed: <T>(o: Ops<T>, { z }: Record<string, T>) => ({ fake: o.net(generator, z) }),
+      objective: <T>(o: Ops<T>, { real, fake }: Record<string, T>): PhaseResult<T> => ({
+        terms: { dReal: bceReal(o, o.net(discriminator, real)), dFake: bceFake(o, o.net(discriminator, fake)) },
+        outputs: {},
+      }),
+    };
+  }
+
+  /** The generator's step, non-saturating: −log D(G(z)). */
+  private get generatorPhase(): Phase {
+    const { generator, discriminator } = this.nets;
+    return {
+      name: 'generator',
+      trains: [generator],
+      objective: <T>(o: Ops<T>, { z }: Record<string, T>): PhaseResult<T> => ({ terms: { g: bceReal(o, o.net(discriminator, o.net(generator, z))) }, outputs: {} }),
+    };
+  }
+
   async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     // Every step's losses stay on the device until one read at the end (a read per step would stall a GPU k+1 times).
     const losses: Record<string, tf.Scalar> = {};
     try {
       let batchSize = 0;
       for (let step = 0; step < this.config.k; step++) {
-        const d = this.discriminatorStep(nextBatches(), lrScale);
-        losses[`d.${step}`] = d.d;
-        losses[`dReal.${step}`] = d.dReal;
-        losses[`dFake.${step}`] = d.dFake;
-        batchSize = d.batchSize;
+        const batch = nextBatches();
+        const held: tf.Tensor[] = [batch.a, batch.b!];
+        try {
+          const real = checkImages(batch.a, 'training images', this.config.size, this.family);
+          batchSize = real.shape[0];
+          const z = this.noise(batchSize);
+          held.push(z);
+          const d = await this.engine.step(this.discriminatorPhase, this.adamD, { real, z }, lrScale);
+          losses[`dReal.${step}`] = d.losses.dReal;
+          losses[`dFake.${step}`] = d.losses.dFake;
+        } finally {
+          tf.dispose(held);
+        }
       }
       const z = this.noise(batchSize);
       try {
-        losses.g = this.adamG.minimize(() => bceReal(applyNet(this.nets.discriminator, this.generate(z))), lrScale);
+        losses.g = (await this.engine.step(this.generatorPhase, this.adamG, { z }, lrScale)).losses.g;
       } finally {
         z.dispose();
       }
@@ -102,31 +137,7 @@ export class GanModel implements FamilyModel {
     const values = await readScalars(losses);
     const k = this.config.k;
     const mean = (name: string) => Array.from({ length: k }, (_, step) => values[`${name}.${step}`]).reduce((s, x) => s + x, 0) / k;
-    return { d: mean('d'), dReal: mean('dReal'), dFake: mean('dFake'), g: values.g };
-  }
-
-  /** One discriminator update; its three losses stay tensors (the caller reads and disposes them). */
-  private discriminatorStep(batch: Batches, lrScale: number): { d: tf.Scalar; dReal: tf.Scalar; dFake: tf.Scalar; batchSize: number } {
-    const parts: Partial<Record<'dReal' | 'dFake', tf.Scalar>> = {};
-    let fake: tf.Tensor | null = null;
-    try {
-      const real = checkImages(batch.a, 'training images', this.config.size, this.family);
-      const z = this.noise(real.shape[0]);
-      fake = tf.tidy(() => this.generate(z));
-      z.dispose();
-      const generated = fake;
-      const d = this.adamD.minimize(() => {
-        parts.dReal = tf.keep(bceReal(applyNet(this.nets.discriminator, real)));
-        parts.dFake = tf.keep(bceFake(applyNet(this.nets.discriminator, generated)));
-        return tf.add(parts.dReal, parts.dFake);
-      }, lrScale);
-      return { d, dReal: parts.dReal!, dFake: parts.dFake!, batchSize: real.shape[0] };
-    } catch (error) {
-      tf.dispose(Object.values(parts));
-      throw error;
-    } finally {
-      tf.dispose([batch.a, batch.b, ...(fake ? [fake] : [])]);
-    }
+    return { d: mean('dReal') + mean('dFake'), dReal: mean('dReal'), dFake: mean('dFake'), g: values.g };
   }
 
   /** count images from z ~ N(0, I) drawn from rng. Caller disposes. */
@@ -168,6 +179,7 @@ export class GanModel implements FamilyModel {
   }
 
   dispose(): void {
+    void this.engine.dispose();
     this.adamG.dispose();
     this.adamD.dispose();
     this.fixedNoise.dispose();
@@ -198,5 +210,5 @@ export const gan: ModelFamily<GanConfig> = {
       lr: numberOption('gan', given, 'lr', 2e-4, { above: 0, max: 1 }),
     };
   },
-  create: (config, rng) => new GanModel(config, rng),
+  create: (config, rng, engine) => new GanModel(config, rng, engine),
 };

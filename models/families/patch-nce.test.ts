@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng.js';
 import { patchNceLoss, sampleFeatures, samplePositions } from './patch-nce.js';
+import { tfOps } from '../diff/objective.js';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -48,10 +49,10 @@ test('patchNceLoss equals the reference computation, and so does its gradient wi
   const k = unitVectors(rng);
   const expected = directLoss(q, k);
   const keys = tf.tensor3d(k);
-  const [value] = tf.tidy(() => patchNceLoss(tf.tensor3d(q), keys).dataSync());
+  const [value] = tf.tidy(() => patchNceLoss(tfOps, tf.tensor3d(q), keys).dataSync());
   assert.ok(Math.abs(value - expected) <= 1e-4 * Math.abs(expected), `loss ${value} vs ${expected}`);
   // d loss / d q by central differences of the direct computation (float64) against tfjs's gradient.
-  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => patchNceLoss(x as tf.Tensor3D, keys))(tf.tensor3d(q)).arraySync()) as number[][][];
+  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => patchNceLoss(tfOps, x as tf.Tensor3D, keys))(tf.tensor3d(q)).arraySync()) as number[][][];
   const eps = 1e-6;
   for (let trial = 0; trial < 12; trial++) {
     const [b, i, d] = [rng.int(B), rng.int(S), rng.int(D)];
@@ -66,7 +67,7 @@ test('a near-perfect match (each query nearest its own key) gives a loss near ze
   const rng = new Rng(4);
   const k = unitVectors(rng);
   const shuffled = k.map((kb) => kb.map((_, i) => kb[(i + 1) % S]));
-  const loss = (q: number[][][]) => tf.tidy(() => patchNceLoss(tf.tensor3d(q), tf.tensor3d(k)).dataSync()[0]);
+  const loss = (q: number[][][]) => tf.tidy(() => patchNceLoss(tfOps, tf.tensor3d(q), tf.tensor3d(k)).dataSync()[0]);
   assert.ok(loss(k) < directLoss(shuffled, k) / 10, `matched ${loss(k)}, shuffled ${directLoss(shuffled, k)}`);
   assert.ok(Math.abs(loss(shuffled) - directLoss(shuffled, k)) < 1e-3 * directLoss(shuffled, k));
 });

@@ -7,7 +7,8 @@
 // The reference masks the self-pair among the negatives with a score of −10 (weight e^(−10/τ) ≈ 10⁻⁶² against the
 // others): here the positive simply sits on the diagonal of the S × S score matrix, the same loss.
 import * as tf from '@tensorflow/tfjs';
-import { applyNet, type Net } from '../nets/net.js';
+import type { Net } from '../nets/net.js';
+import type { Ops } from '../diff/objective.js';
 import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
 
@@ -53,16 +54,21 @@ export function sampleFeatures(features: tf.Tensor4D, positions: tf.Tensor1D): t
   return tf.transpose(tf.reshape(picked, [positions.shape[0], b, c]), [1, 0, 2]);
 }
 
-/** Sampled features through a layer's head, L2-normalised: [B, S, C] → [B, S, 256]. */
-export function projectPatches(head: Net, sampled: tf.Tensor3D): tf.Tensor3D {
-  const [b, s, c] = sampled.shape;
-  const projected = tf.reshape(applyNet(head, tf.reshape(sampled, [b * s, c])), [b, s, -1]);
-  return tf.div(projected, tf.add(tf.norm(projected, 'euclidean', 2, true), 1e-7)) as tf.Tensor3D;
+/** Sampled features [B, S, C] through a layer's head, L2-normalised: [B, S, 256]. */
+export function projectPatches<T>(o: Ops<T>, head: Net, sampled: T, shape: readonly [number, number, number]): T {
+  const [b, s, c] = shape;
+  const projected = o.reshape(o.net(head, o.reshape(sampled, [b * s, c])), [b, s, NCE_HEAD_UNITS]);
+  const norm = o.unary('sqrt', o.sumLast(o.mul(projected, projected), true));
+  return o.div(projected, o.add(norm, o.scalar(1e-7)));
 }
 
-/** Mean over images and locations of −log softmax_j(q_i·k_j / τ)[i]: queries q, keys k, both [B, S, D]. */
-export function patchNceLoss(queries: tf.Tensor3D, keys: tf.Tensor3D, temperature = NCE_TEMPERATURE): tf.Scalar {
-  const scores = tf.div(tf.matMul(queries, keys, false, true), temperature);
-  const positives = tf.div(tf.sum(tf.mul(queries, keys), 2), temperature);
-  return tf.mean(tf.sub(tf.logSumExp(scores, 2), positives));
+/**
+ * Mean over images and locations of −log softmax_j(q_i·k_j / τ)[i]: queries q, keys k, both [B, S, D] and
+ * L2-normalised. The log-sum-exp needs no shift by its maximum: unit vectors keep every score within ±1/τ (±14.3),
+ * whose exponentials a float32 sum of thousands holds exactly enough.
+ */
+export function patchNceLoss<T>(o: Ops<T>, queries: T, keys: T, temperature = NCE_TEMPERATURE): T {
+  const scores = o.scale(o.matmul(queries, keys, true), 1 / temperature);
+  const positives = o.scale(o.sumLast(o.mul(queries, keys)), 1 / temperature);
+  return o.mean(o.sub(o.unary('log', o.sumLast(o.unary('exp', scores))), positives));
 }

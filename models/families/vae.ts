@@ -19,6 +19,8 @@ import { Adam } from '../train/adam.js';
 import { resolveSizeLatentNf } from './ae.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { klToStandardNormal, reconPerImage, type ReconLoss } from './losses.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { choiceOption, givenOptions, LR_OPTION, numberOption, type OptionInfo } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
@@ -70,6 +72,7 @@ export class VaeModel implements FamilyModel {
   constructor(
     readonly config: VaeConfig,
     rng: Rng,
+    private readonly engine: TrainingEngine = tfEngine,
   ) {
     const { size, nf, latent } = config;
     this.nets = {
@@ -95,32 +98,39 @@ export class VaeModel implements FamilyModel {
     return applyNet(this.nets.decoder, z) as tf.Tensor4D;
   }
 
+  /**
+   * The negative ELBO over images x, with the reparameterisation z = μ + σ·ε (ε drawn in JS, an input): recon and
+   * kl logged, recon + β·kl minimised.
+   */
+  private get phase(): Phase {
+    const { encoder, decoder } = this.nets;
+    const { latent, loss, beta } = this.config;
+    return {
+      name: 'vae',
+      trains: [encoder, decoder],
+      objective: <T>(o: Ops<T>, { x, eps }: Record<string, T>): PhaseResult<T> => {
+        const [mu, logVar] = o.splitLast(o.net(encoder, x), [latent, latent]);
+        const z = o.add(mu, o.mul(o.unary('exp', o.scale(logVar, 0.5)), eps));
+        const terms = { recon: reconPerImage(o, loss, o.net(decoder, z), x), kl: klToStandardNormal(o, mu, logVar) };
+        return { terms, weights: { kl: beta }, outputs: {} };
+      },
+    };
+  }
+
   async trainStep(nextBatches: () => Batches, lrScale: number): Promise<Record<string, number>> {
     const batch = nextBatches();
-    const parts: Record<string, tf.Scalar> = {};
-    let eps: tf.Tensor2D | null = null;
+    const held: tf.Tensor[] = [batch.a, batch.b!];
     try {
       const x = checkImages(batch.a, 'training images', this.config.size, this.family);
       const n = x.shape[0];
-      eps = tf.tensor2d(this.rng.normals(n * this.config.latent), [n, this.config.latent]);
-      const noise = eps;
-      parts.loss = this.adam.minimize(() => {
-        const { mu, logVar } = this.encode(x);
-        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), noise)) as tf.Tensor2D;
-        const recon = reconPerImage(this.config.loss, this.decode(z), x);
-        const kl = klToStandardNormal(mu, logVar);
-        parts.recon = tf.keep(recon);
-        parts.kl = tf.keep(kl);
-        return tf.add(recon, tf.mul(kl, this.config.beta));
-      }, lrScale);
-    } catch (error) {
-      tf.dispose(Object.values(parts));
-      throw error;
+      const eps = tf.tensor2d(this.rng.normals(n * this.config.latent), [n, this.config.latent]);
+      held.push(eps);
+      const { losses } = await this.engine.step(this.phase, this.adam, { x, eps }, lrScale);
+      const { recon, kl } = await readScalars(losses);
+      return { loss: recon + this.config.beta * kl, recon, kl };
     } finally {
-      tf.dispose([batch.a, batch.b, ...(eps ? [eps] : [])]);
+      tf.dispose(held);
     }
-    const { loss, recon, kl } = await readScalars(parts);
-    return { loss, recon, kl };
   }
 
   /** count images decoded from z ~ N(0, I) drawn from rng. Caller disposes. */
@@ -180,6 +190,7 @@ export class VaeModel implements FamilyModel {
   }
 
   dispose(): void {
+    void this.engine.dispose();
     this.adam.dispose();
     this.fixedNoise.dispose();
     disposeNet(this.nets.encoder);
@@ -213,5 +224,5 @@ export const vae: ModelFamily<VaeConfig> = {
       lr: numberOption('vae', given, 'lr', 1e-3, { above: 0, max: 1 }),
     };
   },
-  create: (config, rng) => new VaeModel(config, rng),
+  create: (config, rng, engine) => new VaeModel(config, rng, engine),
 };

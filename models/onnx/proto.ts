@@ -48,12 +48,12 @@ export function int64Tensor(name: string, values: number[]): TensorProto {
   return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values };
 }
 
-export function floatValueInfo(name: string, dims: Dim[]): ValueInfoProto {
+export function floatValueInfo(name: string, dims: Dim[], elemType: 'float32' | 'int64' = 'float32'): ValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: elemType === 'int64' ? onnx.TensorProto.DataType.INT64 : onnx.TensorProto.DataType.FLOAT,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },

@@ -334,7 +334,8 @@ function checkInput(source: string, expected: TensorInfo | undefined, input: Flo
 export interface TrainingSession {
   /** Where it runs; a graph its device rejected runs on the CPU, with the reason in `fallback`. */
   readonly device: DeviceUse;
-  run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<Record<string, RunResult>>;
+  /** Feeds are float32, or int64 (index inputs) given as a BigInt64Array. */
+  run(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: readonly number[] }>): Promise<Record<string, RunResult>>;
   /** With `profileTo`: ends ONNX Runtime's profile and gives its file (each node's kernel, time and provider). */
   endProfiling(): string | null;
   release(): Promise<void>;
@@ -359,7 +360,8 @@ export async function openTrainingSession(
     device,
     async run(feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
+      for (const [name, t] of Object.entries(feeds))
+        ortFeeds[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, t.dims) : new ort.Tensor('float32', t.data, t.dims);
       const result = await session.run(ortFeeds, { logSeverityLevel: 4 });
       const out: Record<string, RunResult> = {};
       for (const [name, t] of Object.entries(result)) out[name] = { data: t.data as Float32Array, dims: [...t.dims] };
