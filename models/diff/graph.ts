@@ -177,9 +177,12 @@ export class Graph {
     return this.add('matmul', [a, b], [...batch, a.shape[r - 2], b.shape[r - 1]]);
   }
 
-  /** Rows of a matrix [R, C] at `rows` (an index input [S], distinct values): [S, C]. */
+  /**
+   * Rows of a matrix [R, C] at `rows` (an index input [S, 1] of distinct values): [S, C]. The indices come as a
+   * column because ScatterND (the gradient) reads them so: an Unsqueeze of them would run on the CPU under WebGPU.
+   */
   gatherRows(x: Sym, rows: Sym): Sym {
-    if (x.shape.length !== 2 || rows.shape.length !== 1 || !this.isIndex(rows)) throw new Error(`gatherRows [${x.shape}] at [${rows.shape}]`);
+    if (x.shape.length !== 2 || rows.shape.length !== 2 || rows.shape[1] !== 1 || !this.isIndex(rows)) throw new Error(`gatherRows [${x.shape}] at [${rows.shape}]`);
     return this.add('gatherRows', [x, rows], [rows.shape[0], x.shape[1]]);
   }
 

@@ -61,7 +61,7 @@ export class OnnxEngine implements TrainingEngine {
     };
     const feed = (name: string, t: tf.Tensor) => (feeds[name] = { data: t.dataSync() as Float32Array, dims: t.shape });
     for (const [name, t] of Object.entries(inputs)) {
-      if (t.dtype === 'int32') feeds[inputName(name, t)] = { data: BigInt64Array.from(t.dataSync() as Int32Array, (i) => BigInt(i)), dims: t.shape };
+      if (t.dtype === 'int32') feeds[inputName(name, t)] = { data: BigInt64Array.from(t.dataSync() as Int32Array, (i) => BigInt(i)), dims: [t.size, 1] };
       else feed(inputName(name, t), t);
     }
     for (const { name, variable } of c.weights) feed(name, variable);
@@ -94,7 +94,7 @@ export class OnnxEngine implements TrainingEngine {
     const given: Record<string, Sym> = {};
     for (const [name, t] of Object.entries(inputs)) {
       const feedName = inputName(name, t);
-      if (t.dtype === 'int32') given[name] = g.indexInput(feedName, t.shape);
+      if (t.dtype === 'int32') given[name] = g.indexInput(feedName, [t.size, 1]); // a column (graph.ts gatherRows)
       else given[name] = t.rank === 4 ? g.transpose(g.input(feedName, t.shape), [0, 3, 1, 2]) : g.input(feedName, t.shape);
     }
     const fixed = phase.fixed?.(ops, given) ?? {};

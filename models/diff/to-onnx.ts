@@ -123,14 +123,10 @@ function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: rea
       const ends = (a.sizes as number[]).map((n, i) => starts[i] + steps[i] * (n - 1) + 1);
       return makeNode('Slice', [inputs[0], ints(starts), ints(ends), ints(a.axes as number[]), ints(steps)], [out]);
     }
-    case 'gatherRows':
-      return makeNode('Gather', inputs, [out], { axis: 0 });
-    case 'scatterRows': // into zeros: ScatterND with each row index as a 1-vector
-      return [
-        makeNode('Expand', [floats0(), ints(node.output.shape)], [`${out}.zeros`]),
-        makeNode('Unsqueeze', [inputs[1], ints([1])], [`${out}.rows`]),
-        makeNode('ScatterND', [`${out}.zeros`, `${out}.rows`, inputs[0]], [out]),
-      ];
+    case 'gatherRows': // rows [S, 1] gather [S, 1, C]
+      return [makeNode('Gather', inputs, [`${out}.column`], { axis: 0 }), makeNode('Reshape', [`${out}.column`, ints(node.output.shape)], [out])];
+    case 'scatterRows': // into zeros
+      return [makeNode('Expand', [floats0(), ints(node.output.shape)], [`${out}.zeros`]), makeNode('ScatterND', [`${out}.zeros`, inputs[1], inputs[0]], [out])];
     case 'gemmTransB':
       return makeNode('Gemm', inputs, [out], { transB: 1 });
     case 'pad':

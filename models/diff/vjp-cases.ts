@@ -13,8 +13,12 @@ import { gradients } from './vjp.js';
 export interface OpCase {
   name: string;
   shapes: number[][];
-  graph: (g: Graph, xs: Sym[]) => Sym;
-  tfjs: (xs: tf.Tensor[]) => tf.Tensor;
+  graph: (g: Graph, xs: Sym[], rows?: Sym) => Sym;
+  tfjs: (xs: tf.Tensor[], rows?: tf.Tensor) => tf.Tensor;
+  /** The gradient treats part of the function as a constant, which a finite difference cannot see. */
+  detached?: boolean;
+  /** Distinct row indices, fed as the graph's index input `rows` (an int32 tensor in tfjs). */
+  rows?: number[];
   /** Kinked ops (relu, abs): inputs kept at least this far from the kink, so the finite difference does not cross it. */
   kinkFree?: boolean;
 }
@@ -111,6 +115,33 @@ export const CASES: OpCase[] = [
   { name: 'mean and square (MSE to a target)', shapes: [[2, 1, 3, 3]], graph: (g, [x]) => { const d = g.sub(x, g.scalar(1)); return g.mean(g.mul(d, d)); }, tfjs: ([x]) => tf.mean(tf.square(tf.sub(x, 1))) },
   { name: 'sum over axes', shapes: [[2, 3, 4]], graph: (g, [x]) => g.sum(x, [1, 2]), tfjs: ([x]) => tf.sum(x, [1, 2]) },
   { name: 'matmul', shapes: [[3, 5], [5, 4]], graph: (g, [a, b]) => g.matmul(a, b), tfjs: ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) },
+  {
+    name: 'batched matmul with the second transposed (PatchNCE scores)',
+    shapes: [[2, 3, 4], [2, 5, 4]],
+    graph: (g, [a, b]) => g.matmul(a, g.transpose(b, [0, 2, 1])),
+    tfjs: ([a, b]) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true),
+  },
+  { name: 'log', shapes: [[2, 7]], graph: (g, [x]) => g.unary('log', g.addT(g.mul(x, x), g.scalar(0.5))), tfjs: ([x]) => tf.log(tf.add(tf.square(x), 0.5)) },
+  {
+    name: 'gather of rows by an index input (its gradient a ScatterND)',
+    shapes: [[6, 4]],
+    rows: [4, 0, 5],
+    graph: (g, [x], rows) => g.gatherRows(g.unary('tanh', x), rows!),
+    tfjs: ([x], rows) => tf.gather(tf.tanh(x), rows!),
+  },
+  {
+    name: 'mirrored width (FastCUT), reversed slice with a gradient',
+    shapes: [[2, 3, 4, 5]],
+    graph: (g, [x]) => g.mul(g.slice(x, 3, 4, -1, -1), x),
+    tfjs: ([x]) => tf.mul(tf.reverse(x, 3), x),
+  },
+  {
+    name: 'detach: no gradient through the detached factor',
+    shapes: [[2, 5]],
+    graph: (g, [x]) => g.mul(g.detach(g.unary('tanh', x)), x),
+    tfjs: ([x]) => tf.mul(tf.tensor(tf.tanh(x).dataSync(), x.shape), x),
+    detached: true,
+  },
   { name: 'transpose and reshape', shapes: [[2, 3, 4, 5]], graph: (g, [x]) => g.reshape(g.transpose(x, [0, 2, 3, 1]), [2, 60]), tfjs: ([x]) => tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [2, 60]) },
   {
     name: 'concat and split of a batch (the pieces joined)',
@@ -131,7 +162,7 @@ export const CASES: OpCase[] = [
 export async function onnxGradients(c: OpCase, values: Float32Array[], weights: Float32Array, device: 'cpu' | 'webgpu' = 'cpu', runs = 1) {
   const g = new Graph();
   const xs = c.shapes.map((s, i) => g.input(`x${i}`, s));
-  const y = c.graph(g, xs);
+  const y = c.graph(g, xs, c.rows ? g.indexInput('rows', [c.rows.length, 1]) : undefined);
   const loss = g.sum(g.mul(y, g.input('r', y.shape)));
   const grads = gradients(g, loss, xs);
   const outputs: Record<string, Sym> = { loss };
@@ -139,7 +170,8 @@ export async function onnxGradients(c: OpCase, values: Float32Array[], weights: 
   const lowered = toOnnx(g, outputs, 'vjp_test');
   const session = await openTrainingSession(lowered.bytes, { device, threads: 1, label: c.name });
   try {
-    const feeds: Record<string, { data: Float32Array; dims: number[] }> = { r: { data: weights, dims: [...y.shape] } };
+    const feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }> = { r: { data: weights, dims: [...y.shape] } };
+    if (c.rows) feeds.rows = { data: BigInt64Array.from(c.rows, (i) => BigInt(i)), dims: [c.rows.length, 1] };
     values.forEach((v, i) => (feeds[`x${i}`] = { data: v, dims: c.shapes[i] }));
     for (let i = 1; i < runs; i++) await session.run(feeds);
     const out = await session.run(feeds);
@@ -164,11 +196,12 @@ export function referenceGradients(c: OpCase) {
   const rng = new Rng(c.name.length);
   const values = c.shapes.map((s) => (c.kinkFree ? awayFromZero(rng.normals(sizeOf(s))) : rng.normals(sizeOf(s))));
   const tensors = values.map((v, i) => tf.tensor(v, c.shapes[i]));
-  const outShape = tf.tidy(() => c.tfjs(tensors).shape);
+  const rows = c.rows ? tf.tensor1d(c.rows, 'int32') : undefined;
+  const outShape = tf.tidy(() => c.tfjs(tensors, rows).shape);
   const weights = rng.normals(sizeOf(outShape));
   const r = tf.tensor(weights, outShape);
-  const lossOf = (xs: tf.Tensor[]) => tf.sum(tf.mul(c.tfjs(xs), r));
+  const lossOf = (xs: tf.Tensor[]) => tf.sum(tf.mul(c.tfjs(xs, rows), r));
   const expected = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => lossOf(xs))(tensors).map((t) => t.dataSync() as Float32Array));
   tf.dispose(tensors);
-  return { rng, values, weights, outShape, lossOf, expected, dispose: () => r.dispose() };
+  return { rng, values, weights, outShape, lossOf, expected, dispose: () => tf.dispose([r, ...(rows ? [rows] : [])]) };
 }
