@@ -74,7 +74,7 @@ function outputDims(shape: FeatureShape): Dim[] {
 }
 
 /** Reorders a 4-D row-major array: result dimension i is source dimension perm[i]. */
-function permute4(values: Float32Array, shape: number[], perm: number[]): { shape: number[]; values: Float32Array } {
+export function permute4(values: Float32Array, shape: number[], perm: number[]): { shape: number[]; values: Float32Array } {
   const outShape = perm.map((p) => shape[p]);
   const srcStrides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
   const step = perm.map((p) => srcStrides[p]);
