@@ -23,6 +23,10 @@ export interface ImportOptions {
   version: string;
   /** A nested state dict to take, by its key (default: found, state-dict.ts). */
   key?: string;
+  /** What the model is called (darkroom.name; the Models view shows it). */
+  name?: string;
+  /** Names the file in messages (default: its file name); the path the user gave, where there is one. */
+  label?: string;
 }
 
 export interface ImportedGenerator {
@@ -47,8 +51,9 @@ const FORMAT_NAMES: Record<CheckpointFormat, string> = { 'torch-zip': 'PyTorch (
 
 /** Converts a checkpoint's bytes; `fileName` names it in messages and metadata. Throws CheckpointError for bad input. */
 export function importGenerator(bytes: Uint8Array, fileName: string, options: ImportOptions): ImportedGenerator {
-  const checkpoint = readCheckpoint(bytes, fileName, options.key);
-  const generator = recogniseGenerator(checkpoint.tensors, fileName);
+  const label = options.label ?? fileName;
+  const checkpoint = readCheckpoint(bytes, label, options.key);
+  const generator = recogniseGenerator(checkpoint.tensors, label);
   const direction = directionOf(generator.family, checkpoint.nestedKey, fileName);
   const metadata = darkroomMetadata(generator.spec, {
     family: generator.family,
@@ -65,6 +70,7 @@ export function importGenerator(bytes: Uint8Array, fileName: string, options: Im
       'darkroom.sourceFormat': FORMAT_NAMES[checkpoint.format],
       'darkroom.architecture': generator.architecture,
       ...(checkpoint.nestedKey ? { 'darkroom.sourceKey': checkpoint.nestedKey } : {}),
+      ...(options.name ? { 'darkroom.name': options.name } : {}),
     },
   });
   const graphName = [generator.family, 'generator', direction].filter(Boolean).join('_');
@@ -77,7 +83,7 @@ export async function importGeneratorFile(source: string, out: string, options: 
   const stat = await fs.stat(source).catch(() => null);
   if (!stat) throw new CheckpointError(`${source} does not exist: check the path`);
   if (!stat.isFile()) throw new CheckpointError(`${source} is not a file: give the checkpoint file (.pth, .pt or .safetensors)`);
-  const imported = importGenerator(await fs.readFile(source), basename(source), options);
+  const imported = importGenerator(await fs.readFile(source), basename(source), { label: source, ...options });
   await writeModelFile(out, imported.onnx);
   return imported;
 }
