@@ -10,13 +10,7 @@ import { readCheckpoint, type CheckpointFormat } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { recogniseGenerator, type RecognisedGenerator } from './recognise.js';
 
-/** File name endings Darkroom imports as checkpoints (anything else is taken as an ONNX model). */
-export const CHECKPOINT_EXTENSIONS = ['.pth', '.pt', '.ckpt', '.bin', '.safetensors'];
-
-export function isCheckpointPath(path: string): boolean {
-  const lower = path.toLowerCase();
-  return CHECKPOINT_EXTENSIONS.some((ext) => lower.endsWith(ext));
-}
+export { CHECKPOINT_EXTENSIONS, isCheckpointPath } from './checkpoint-files.js';
 
 export interface ImportOptions {
   /** Darkroom's version, recorded in the model. */
