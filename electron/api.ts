@@ -210,10 +210,18 @@ export interface ModelInfo {
   input: 'image' | 'latent';
   latentSize: number | null;
   sourceRun: string | null;
+  /** Where it came from: trained in a run here, imported from a PyTorch/safetensors checkpoint, or an ONNX file. */
+  origin: ModelOrigin;
   createdAt: string;
   bytes: number;
   metadata: Record<string, string>;
 }
+
+export type ModelOrigin =
+  | { kind: 'trained'; runId: string }
+  /** `file`: the checkpoint's file name; `architecture`: what was recognised in it. */
+  | { kind: 'imported'; file: string; architecture: string }
+  | { kind: 'onnx' };
 
 export interface ImageInput {
   /** A file on this machine (Electron open dialog; in browser mode, inside a folder chosen in the studio)… */

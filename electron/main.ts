@@ -107,7 +107,7 @@ function registerIpc(studio: StudioBackend): void {
     const filters =
       kind === 'image'
         ? [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'avif', 'gif', 'heic', 'heif'] }]
-        : [{ name: 'ONNX models', extensions: ['onnx'] }];
+        : [{ name: 'Models (ONNX, PyTorch checkpoints, safetensors)', extensions: ['onnx', 'pth', 'pt', 'safetensors'] }];
     const result = await dialog.showOpenDialog(window(event), { properties: ['openFile'], filters });
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });

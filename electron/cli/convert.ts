@@ -17,7 +17,9 @@ mirroring the folders and keeping the file names. Outputs that already exist are
 same command again after an interruption or a crash finishes the job. Files that cannot be converted are
 listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
 
-  --model FILE.onnx   an image-to-image model (a Darkroom export, or NCHW float32 from elsewhere)
+  --model FILE.onnx   an image-to-image model (a Darkroom export, or NCHW float32 from elsewhere); or a
+                      PyTorch CycleGAN/CUT generator (.pth, .pt, .safetensors), imported once into the
+                      workspace's cache as \`darkroom import\` does
   --out DIR           output folder (created if needed; must not be inside an input folder)
   --recursive         also convert the images in subfolders
   --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
@@ -67,6 +69,14 @@ export async function run(argv: string[]): Promise<number> {
 
   const { runBatch } = await import('../services/batch.js');
   const printer = new ProgressPrinter(json);
+  const { cachedImport, isCheckpointPath } = await import('../services/checkpoint-cache.js');
+  let modelFile = model;
+  if (isCheckpointPath(model)) {
+    // A PyTorch or safetensors generator: imported once into the workspace's cache (refused files: exit 2).
+    const cached = await cachedImport(model);
+    printer.note(`${cached.imported ? 'Imported' : 'Using the model imported before from'} ${model}: ${cached.architecture}${cached.imported ? ` (cached as ${cached.model})` : ''}`);
+    modelFile = cached.model;
+  }
   const controller = new AbortController();
   const onInterrupt = () => {
     if (controller.signal.aborted) {
@@ -79,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onInterrupt);
   try {
     const { report } = await runBatch({
-      model,
+      model: modelFile,
       inputs: args.positionals,
       out,
       recursive: args.options.recursive === true,

@@ -7,6 +7,7 @@ export const COMMAND_MODULES: (() => Promise<CliCommand>)[] = [
   () => import('./train.js'),
   () => import('./sample.js'),
   () => import('./export.js'),
+  () => import('./import.js'),
   () => import('./serve.js'),
   () => import('./convert.js'),
   () => import('./info.js'),

@@ -61,7 +61,13 @@ test('browser mode opens regular image files where it may read, judged by where 
   await assert.rejects(access.openFile(join(dirs.photos, 'y.png'), 'image'), /outside/);
   await assert.rejects(access.openFile(join(dirs.photos, 'z.png'), 'image'), /is not an image file \(it leads to notes\.txt\)/);
   await assert.rejects(access.openFile(join(dirs.outside, 'elsewhere.png'), 'image'), /outside/);
-  await assert.rejects(access.openFile(join(dirs.photos, 'real.png'), 'model'), /not an ONNX model/);
+  await assert.rejects(access.openFile(join(dirs.photos, 'real.png'), 'model'), /is not a model \(\.onnx\) or checkpoint \(\.pth, \.pt, \.safetensors\) file/);
+  // A checkpoint to import is a model file, read where it may be read and nowhere else.
+  await writeFile(join(dirs.photos, 'latest_net_G.pth'), 'weights');
+  await writeFile(join(dirs.outside, 'other.pth'), 'weights');
+  const checkpoint = await access.openFile(join(dirs.photos, 'latest_net_G.pth'), 'model');
+  await checkpoint.close();
+  await assert.rejects(access.openFile(join(dirs.outside, 'other.pth'), 'model'), /outside/);
 });
 
 test('a FIFO named like a photo is refused at once, in both modes, instead of blocking the open', { skip: process.platform === 'win32' && 'no mkfifo' }, async (t) => {

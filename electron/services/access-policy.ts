@@ -8,6 +8,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { isImagePath } from '../../models/data/image-io.js';
+import { isCheckpointPath } from '../../models/import/checkpoint-files.js';
 import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { isInside } from '../../models/output-folder.js';
 import { ApiError, type FolderUse } from '../api.js';
@@ -67,7 +68,8 @@ async function openedPath(handle: FileHandle, real: string): Promise<string> {
   return real;
 }
 
-const kindMatches = (kind: ReadableKind, name: string) => (kind === 'image' ? isImagePath(name) : extname(name).toLowerCase() === '.onnx');
+/** A model is an ONNX file or a checkpoint to import (models/import); judged by the real path's name. */
+const kindMatches = (kind: ReadableKind, name: string) => (kind === 'image' ? isImagePath(name) : extname(name).toLowerCase() === '.onnx' || isCheckpointPath(name));
 
 async function openRegularFile(path: string, kind: ReadableKind, allowed: ((real: string) => boolean) | null): Promise<FileHandle> {
   const cannotRead = () => new ApiError('bad-request', `${path} cannot be read; check that the file exists`);
@@ -75,7 +77,7 @@ async function openRegularFile(path: string, kind: ReadableKind, allowed: ((real
     throw cannotRead();
   });
   const outside = () => new ApiError('bad-request', `${path} ${READ_REFUSED}`);
-  const wrongKind = () => new ApiError('bad-request', `${path} is not ${kind === 'image' ? 'an image' : 'an ONNX model'} file (it leads to ${basename(real)})`);
+  const wrongKind = () => new ApiError('bad-request', `${path} is not ${kind === 'image' ? 'an image' : 'a model (.onnx) or checkpoint (.pth, .pt, .safetensors)'} file (it leads to ${basename(real)})`);
   if (allowed && !allowed(real)) throw outside();
   if (allowed && !kindMatches(kind, real)) throw wrongKind();
   // O_NOFOLLOW: a link swapped in after realpath fails to open; O_NONBLOCK: a FIFO cannot hang the open.

@@ -9,14 +9,24 @@ import { describeImageModel, openModel, parseRange, type OnnxModel } from '../..
 import { valueRangeOf } from '../../models/onnx/image-model.js';
 import { Rng } from '../../models/rng.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../models/atomic-fs.js';
-import { ApiError, DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, type Direction, type ExportPartName, type FamilyId, type ModelInfo } from '../api.js';
+import { importGenerator, isCheckpointPath } from '../../models/import/import-generator.js';
+import { ApiError, DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, type Direction, type ExportPartName, type FamilyId, type ModelInfo, type ModelOrigin } from '../api.js';
+import { DARKROOM_VERSION } from './version.js';
 import { claimFile, mediaRef, reserveId, type Workspace } from './workspace.js';
 
 const FAMILIES = new Set<string>(FAMILY_IDS);
 const PARTS = new Set<string>(EXPORT_PART_NAMES);
 const KNOWN_DIRECTIONS = new Set<string>(DIRECTIONS);
 
-type StoredModel = Omit<ModelInfo, 'media'>;
+type StoredModel = Omit<ModelInfo, 'media' | 'origin'>;
+
+/** Where a stored model came from, read from what it records (so models stored before this was shown have one too). */
+function originOf(stored: StoredModel): ModelOrigin {
+  if (stored.sourceRun) return { kind: 'trained', runId: stored.sourceRun };
+  const m = stored.metadata ?? {};
+  if (m['darkroom.source'] === 'imported') return { kind: 'imported', file: m['darkroom.sourceFile'] ?? '?', architecture: m['darkroom.architecture'] ?? '?' };
+  return { kind: 'onnx' };
+}
 
 /** What a model file says about itself, checked: an image-to-image model or a latent → image generator. */
 async function describeModelFile(source: string | Uint8Array, label: string): Promise<Omit<StoredModel, 'id' | 'name' | 'sourceRun' | 'createdAt' | 'bytes'>> {
@@ -80,7 +90,7 @@ export class ModelStore {
     const paths = this.#paths(id);
     const stored = await readJson<StoredModel>(paths.json).catch(() => null);
     if (!stored || !(await fs.stat(paths.onnx).catch(() => null))) throw new ApiError('not-found', `There is no model "${id}"; it may have been deleted.`);
-    return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
+    return { ...stored, origin: originOf(stored), media: mediaRef(this.#workspace, paths.onnx) };
   }
 
   /** The .onnx file of a model, for conversion. */
@@ -89,7 +99,10 @@ export class ModelStore {
     return this.#paths(id).onnx;
   }
 
-  /** Checks and copies a model file (or uploaded bytes) into the workspace. */
+  /**
+   * Checks and copies a model file (or uploaded bytes) into the workspace. A PyTorch or safetensors checkpoint (by its
+   * name's extension) is imported first (models/import: refused files are bad requests, nothing is stored).
+   */
   /** `range`: the pixel range chosen by the user, for a model whose metadata does not say (it wins over the metadata). */
   /** `replaces`: the id of a model this one takes the place of (a run exported again), kept with its name. */
   async import(
@@ -100,13 +113,14 @@ export class ModelStore {
     let fileName: string;
     if ('path' in source) {
       const stat = await fs.stat(source.path).catch(() => null);
-      if (!stat?.isFile()) throw new ApiError('bad-request', `${source.path} does not exist or is not a file; choose an .onnx file`);
+      if (!stat?.isFile()) throw new ApiError('bad-request', `${source.path} does not exist or is not a file; choose an .onnx, .pth or .safetensors file`);
       bytes = await fs.readFile(source.path);
       fileName = basename(source.path);
     } else {
       bytes = source.bytes;
       fileName = source.name;
     }
+    if (isCheckpointPath(fileName)) bytes = importGenerator(bytes, fileName, { version: DARKROOM_VERSION, ...(options.name ? { name: options.name } : {}) }).onnx;
     const described = await describeModelFile(bytes, fileName);
     const replaced = options.replaces ? await this.get(options.replaces).catch(() => null) : null;
     const name = replaced?.name ?? options.name ?? basename(fileName, extname(fileName));
@@ -125,11 +139,11 @@ export class ModelStore {
       if (!replaced) await fs.rm(paths.onnx, { force: true });
       throw error;
     }
-    return { ...stored, media: mediaRef(this.#workspace, paths.onnx) };
+    return { ...stored, origin: originOf(stored), media: mediaRef(this.#workspace, paths.onnx) };
   }
 
   async rename(id: string, name: string): Promise<ModelInfo> {
-    const { media: _media, ...stored } = await this.get(id);
+    const { media: _media, origin: _origin, ...stored } = await this.get(id);
     const renamed: StoredModel = { ...stored, name };
     await writeJsonAtomic(this.#paths(id).json, renamed);
     return this.get(id);

@@ -26,6 +26,33 @@ export type LayerSpec =
   /** [N, H·W·C] → NHWC [N, H, W, C]. */
   | { op: 'reshape'; height: number; width: number; channels: number };
 
+/**
+ * Layers only imported nets use: PyTorch's transposed-conv cropping and CUT's anti-aliased resampling (Zhang 2019,
+ * "Making convolutional networks shift-invariant again"). Only the ONNX exporter runs them; training's interpreters
+ * (nets/net.ts, diff/graph-ops.ts) take NetSpec, whose layers are LayerSpec, so the types keep these out of training.
+ */
+export type ImportedLayerSpec =
+  /** Pads by repeating the border pixels (ONNX Pad mode edge; PyTorch ReplicationPad2d). */
+  | { op: 'replicatePad'; pad: number }
+  /**
+   * Transposed convolution that keeps (in − 1)·stride + kernel − crop[0] − crop[1] of its full output, cropping
+   * crop[0] at the start (PyTorch's padding p and output_padding q: crop [p, p − q]).
+   */
+  | { op: 'convTransposeCropped'; name: string; filters: number; kernel: number; stride: number; bias: boolean; crop: [number, number] }
+  /** The same size×size filter (row-major `kernel`) on every channel, unpadded, at `stride`: a blur before subsampling. */
+  | { op: 'blurDown'; size: number; kernel: number[]; stride: number }
+  /** The same filter on every channel as a transposed convolution at `stride`, cropped as convTransposeCropped. */
+  | { op: 'blurUp'; size: number; kernel: number[]; stride: number; crop: [number, number] };
+
+export type InferenceLayerSpec = LayerSpec | ImportedLayerSpec;
+
+/** A net for inference only: a NetSpec whose layers may include ImportedLayerSpec. Every NetSpec is one. */
+export interface InferenceNetSpec {
+  name: string;
+  input: NetInput;
+  layers: InferenceLayerSpec[];
+}
+
 /** The slope of a leakyRelu layer that names no alpha. */
 export const DEFAULT_LEAKY_ALPHA = 0.2;
 
@@ -62,23 +89,23 @@ export interface ParamInfo {
 }
 
 /** The parameters a net owns, in a stable order, with shapes inferred from the input. */
-export function netParams(spec: NetSpec): ParamInfo[] {
+export function netParams(spec: InferenceNetSpec): ParamInfo[] {
   const params: ParamInfo[] = [];
   walk(spec.layers, inputShape(spec.input), params, spec.name);
   return params;
 }
 
 /** The output shape of a net (null height/width when they follow the input's). */
-export function netOutputShape(spec: NetSpec): FeatureShape {
+export function netOutputShape(spec: InferenceNetSpec): FeatureShape {
   return walk(spec.layers, inputShape(spec.input), [], spec.name);
 }
 
 /** Total spatial downsampling of a fully convolutional net: inputs should be multiples of it. */
-export function netStride(spec: NetSpec): number {
+export function netStride(spec: InferenceNetSpec): number {
   let stride = 1;
-  const visit = (layers: LayerSpec[]) => {
+  const visit = (layers: InferenceLayerSpec[]) => {
     for (const layer of layers) {
-      if (layer.op === 'conv') stride *= layer.stride;
+      if (layer.op === 'conv' || layer.op === 'blurDown') stride *= layer.stride;
       else if (layer.op === 'residual') visit(layer.body);
     }
   };
@@ -86,8 +113,8 @@ export function netStride(spec: NetSpec): number {
   return stride;
 }
 
-export function isFullyConvolutional(spec: NetSpec): boolean {
-  const hasDense = (layers: LayerSpec[]): boolean =>
+export function isFullyConvolutional(spec: InferenceNetSpec): boolean {
+  const hasDense = (layers: InferenceLayerSpec[]): boolean =>
     layers.some((l) => l.op === 'dense' || l.op === 'flatten' || l.op === 'reshape' || (l.op === 'residual' && hasDense(l.body)));
   return spec.input.kind === 'image' && spec.input.height === undefined && !hasDense(spec.layers);
 }
@@ -98,7 +125,7 @@ function inputShape(input: NetInput): FeatureShape {
     : { kind: 'image', height: input.height ?? null, width: input.width ?? null, channels: input.channels };
 }
 
-function needImage(shape: FeatureShape, layer: LayerSpec, net: string) {
+function needImage(shape: FeatureShape, layer: InferenceLayerSpec, net: string) {
   if (shape.kind !== 'image') throw new Error(`${net}: layer ${layer.op} needs an image input, got a vector`);
   return shape;
 }
@@ -109,7 +136,7 @@ const scaled = (n: number | null, f: (v: number) => number) => (n === null ? nul
  * The most values one image's feature map holds anywhere in the net (input included) at a square input of
  * `size` pixels (ignored by nets of a fixed size). On a GPU each such map is one buffer.
  */
-export function largestFeatureMap(spec: NetSpec, size: number): number {
+export function largestFeatureMap(spec: InferenceNetSpec, size: number): number {
   const given = inputShape(spec.input);
   const start: FeatureShape = given.kind === 'image' && given.height === null ? { ...given, height: size, width: size } : given;
   const values = (s: FeatureShape) => (s.kind === 'vector' ? s.size : (s.height ?? size) * (s.width ?? size) * s.channels);
@@ -118,7 +145,7 @@ export function largestFeatureMap(spec: NetSpec, size: number): number {
   return most;
 }
 
-function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string, onShape?: (s: FeatureShape) => void): FeatureShape {
+function walk(layers: InferenceLayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string, onShape?: (s: FeatureShape) => void): FeatureShape {
   for (const layer of layers) {
     switch (layer.op) {
       case 'conv': {
@@ -137,6 +164,27 @@ function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net
         shape = { kind: 'image', height: scaled(s.height, out), width: scaled(s.width, out), channels: layer.filters };
         break;
       }
+      case 'convTransposeCropped': {
+        const s = needImage(shape, layer, net);
+        params.push({ name: `${layer.name}.w`, shape: [layer.kernel, layer.kernel, layer.filters, s.channels], init: 'normal' });
+        if (layer.bias) params.push({ name: `${layer.name}.b`, shape: [layer.filters], init: 'zeros' });
+        const out = (v: number) => (v - 1) * layer.stride + layer.kernel - layer.crop[0] - layer.crop[1];
+        shape = { kind: 'image', height: scaled(s.height, out), width: scaled(s.width, out), channels: layer.filters };
+        break;
+      }
+      case 'blurDown': {
+        const s = needImage(shape, layer, net);
+        const out = (v: number) => Math.floor((v - layer.size) / layer.stride) + 1;
+        shape = { ...s, height: scaled(s.height, out), width: scaled(s.width, out) };
+        break;
+      }
+      case 'blurUp': {
+        const s = needImage(shape, layer, net);
+        const out = (v: number) => (v - 1) * layer.stride + layer.size - layer.crop[0] - layer.crop[1];
+        shape = { ...s, height: scaled(s.height, out), width: scaled(s.width, out) };
+        break;
+      }
+      case 'replicatePad':
       case 'reflectPad': {
         const s = needImage(shape, layer, net);
         const out = (v: number) => v + 2 * layer.pad;
