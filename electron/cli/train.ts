@@ -92,7 +92,7 @@ Training:
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10
   --backend B             auto | tensorflow | webgpu | onnx | wasm | cpu (default auto: the fastest that works;
                           auto never takes a software GPU adapter, webgpu by name does, with a warning).
-                          onnx is Darkroom's engine on ONNX Runtime (cyclegan so far)
+                          onnx is Darkroom's engine on ONNX Runtime, for every family
   --device D              where onnx runs: auto | cpu | webgpu | cuda | dml | coreml (the rules of convert --device)
   --threads N             compute threads for wasm and onnx on the CPU
   --json                  events as JSON lines on stdout

@@ -48,7 +48,7 @@ function wasm(): TrainingBackendInfo {
 
 function onnx(): TrainingBackendInfo {
   if (!installed('onnxruntime-node')) return { name: 'onnx', available: false, usable: false, reason: 'onnxruntime-node is not installed: run npm install', detail: '' };
-  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device --device names, ${availableParallelism()} CPU threads; auto takes it for the families it trains (cyclegan so far)` };
+  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device --device names, ${availableParallelism()} CPU threads; auto takes it after the GPU backends` };
 }
 
 export async function listTrainingBackends(): Promise<TrainingBackendsReport> {

@@ -37,8 +37,6 @@ export interface InitBackendOptions {
   threads?: number;
   /** onnx: where ONNX Runtime runs (auto, cpu, webgpu, cuda, dml, coreml; the rules of convert --device). */
   device?: DeviceChoice;
-  /** The family trains on the onnx engine, so auto may take it. */
-  onnx?: boolean;
 }
 
 const NATIVE_GPU = { spec: '@tensorflow/tfjs-node-gpu', label: 'tfjs-node-gpu, CUDA' } as const;
@@ -143,7 +141,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
   installMirrorPadGradient();
   const threads = options.threads ?? availableParallelism();
   const device = options.device ?? 'auto';
-  const key = `${preference}/${threads}/${device}/${options.onnx === true}`;
+  const key = `${preference}/${threads}/${device}`;
   const gpuBroken = last?.report.name === 'webgpu' && gpuFailure() !== null;
   if (last?.key === key && tf.getBackend() === last.report.name && !gpuBroken) return cloneReport(last.report);
 
@@ -193,7 +191,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
       report =
         (await tryNative(unavailable, [NATIVE_GPU])) ??
         (await tryGpu(unavailable)) ??
-        (options.onnx ? await tryOnnx(device, threads, unavailable) : null) ??
+        (await tryOnnx(device, threads, unavailable)) ??
         (await tryNative(unavailable, [NATIVE_CPU])) ??
         (await startWasm(threads, unavailable).catch(async (error: unknown) => {
           unavailable.push({ name: 'wasm', reason: reasonOf(error) });

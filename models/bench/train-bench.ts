@@ -23,7 +23,6 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, realpathSync } from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/index.js';
 import { OnnxEngine } from '../diff/onnx-engine.js';
-import { FAMILY_TRAITS } from '../families/family.js';
 import type { DeviceChoice } from '../onnx/devices.js';
 import { CYCLEGAN_PRESETS } from '../families/cyclegan.js';
 import { getFamily } from '../families/index.js';
@@ -184,7 +183,6 @@ for (const setup of setups) {
     // The models one after the other at each size, so the machine's drift over minutes hits their ratio least.
     for (const which of models) {
       if (slow && which !== 'cyclegan') continue;
-      if (report.name === 'onnx' && !FAMILY_TRAITS[MODELS[which].family].onnx) continue;
       const engine = report.name === 'onnx' ? new OnnxEngine({ device: report.device!.name, threads: report.threads }) : undefined;
       // Medians: one slow first iteration (PyTorch's, say) moves a mean far more than it says about the speed.
       const { mean, median: seconds, best } = await secondsPerIteration(size, slow ? 1 : timedIterations, !slow, setup.label, which, engine);

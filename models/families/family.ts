@@ -17,17 +17,15 @@ export interface FamilyTraits {
   /** Directions its export can translate: ['AtoB', 'BtoA'] for CycleGAN, ['AtoB'] for CUT, none for the others. */
   directions: readonly Direction[];
   defaults: { batch: number; iterations: number; checkpointEvery: number; sampleEvery: number };
-  /** Its objectives are stated in diff/objective.ts's language, so the ONNX Runtime engine (`--backend onnx`) trains it. */
-  onnx: boolean;
 }
 
 // Defaults small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
 export const FAMILY_TRAITS: Record<FamilyId, FamilyTraits> = {
-  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
-  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
-  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 }, onnx: true },
-  cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 }, onnx: true },
-  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 }, onnx: true },
+  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 } },
+  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 } },
+  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 } },
+  cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
+  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
 };
 
 /** NHWC float32 images in [-1, 1]. `b` only for two-domain families (CycleGAN: a = domain A, b = domain B). */

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { initBackend, type BackendReport } from '../backend/index.js';
 import { checkGpuFit } from './gpu-fit.js';
 import { openFolderDataset, type FolderDataset } from '../data/folder-dataset.js';
-import { FAMILY_IDS, FAMILY_TRAITS, type FamilyModel, type FamilyState, type ModelFamily } from '../families/family.js';
+import { type FamilyModel, type FamilyState, type ModelFamily } from '../families/family.js';
 import { OnnxEngine } from '../diff/onnx-engine.js';
 import type { DeviceChoice } from '../onnx/devices.js';
 import { getFamily } from '../families/index.js';
@@ -102,18 +102,9 @@ async function checkRunOutsideData(runDir: string, train: Pick<TrainSettings, 'd
   }
 }
 
-/** Refuses the onnx engine for a family whose objectives it cannot run yet, before anything starts. */
-function checkEngine(family: ModelFamily, preference: BackendPreference): void {
-  if (preference === 'onnx' && !FAMILY_TRAITS[family.id].onnx) {
-    const which = FAMILY_IDS.filter((id) => FAMILY_TRAITS[id].onnx).join(', ');
-    throw new UsageError(`--backend onnx trains ${which} so far, not ${family.id}: choose --backend wasm (or auto)`);
-  }
-}
-
 async function startBackend(family: ModelFamily, preference: BackendPreference, threads: number | undefined, device: DeviceChoice | undefined): Promise<BackendReport> {
-  checkEngine(family, preference);
   try {
-    return await initBackend(preference, { threads, device, onnx: FAMILY_TRAITS[family.id].onnx });
+    return await initBackend(preference, { threads, device });
   } catch (error) {
     // Only an explicit choice can fail (auto falls back to cpu): that is the user's option to change.
     throw new UsageError(`--backend ${preference}: ${(error as Error).message}`);
