@@ -259,19 +259,21 @@ test('killed with SIGKILL mid-batch, a rerun converts every image exactly once a
   await checkOutputsComplete(out);
 });
 
-test('Ctrl-C stops after the current image, exits 130 and says how to resume', async () => {
-  const out = join(dir, 'interrupted');
-  const running = start(['--model', model, photos, '--out', out, '--json']);
-  await running.waitForEvent((e) => e.type === 'item' && e.status === 'done');
-  running.kill('SIGINT');
-  const code = await running.exit;
-  assert.equal(code, 130, running.stderr());
-  assert.match(running.stderr(), /Stopping after the current image/);
-  assert.match(running.stderr(), /Run the same command again to convert the rest/);
-  const report = await readReport(out);
-  assert.equal(report.status, 'cancelled');
-  assert.ok(report.counts.pending > 0 && report.counts.done >= 1, JSON.stringify(report.counts));
-  const finished = running.events.at(-1);
-  assert.ok(finished?.type === 'finished' && finished.cancelled);
-  await checkOutputsComplete(out);
-});
+for (const [signal, how] of [['SIGINT', 'Ctrl-C'], ['SIGTERM', 'SIGTERM']] as const) {
+  test(`${how} stops after the current image, exits 130, says how to resume and leaves the report "cancelled"`, async () => {
+    const out = join(dir, `interrupted-${signal}`);
+    const running = start(['--model', model, photos, '--out', out, '--json']);
+    await running.waitForEvent((e) => e.type === 'item' && e.status === 'done');
+    running.kill(signal);
+    const code = await running.exit;
+    assert.equal(code, 130, running.stderr());
+    assert.match(running.stderr(), /Stopping after the current image/);
+    assert.match(running.stderr(), /Run the same command again to convert the rest/);
+    const report = await readReport(out);
+    assert.equal(report.status, 'cancelled');
+    assert.ok(report.counts.pending > 0 && report.counts.done >= 1, JSON.stringify(report.counts));
+    const finished = running.events.at(-1);
+    assert.ok(finished?.type === 'finished' && finished.cancelled);
+    await checkOutputsComplete(out);
+  });
+}

@@ -76,7 +76,10 @@ export async function run(argv: string[]): Promise<number> {
     controller.abort();
     printer.note('Stopping after the current image… (Ctrl-C again to quit at once)');
   };
+  // SIGTERM (a service manager, `kill`) stops the same way as Ctrl-C, so the report says the batch was cancelled
+  // rather than still running.
   process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   try {
     const { report } = await runBatch({
       model,
@@ -96,6 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     return report.counts.failed > 0 ? 3 : 0;
   } finally {
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
   }
 }
 
