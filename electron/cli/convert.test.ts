@@ -110,6 +110,10 @@ test('usage errors exit 2 before any work, saying what to do', async () => {
   const inside = await runToEnd(['--model', model, photos, '--out', join(photos, 'converted')]);
   assert.equal(inside.code, 2);
   assert.match(inside.stderr, /is inside the input folder/);
+  const insidePhotoFolder = await runToEnd(['--model', model, join(photos, 'photo-0.jpg'), '--out', join(photos, 'converted')]);
+  assert.equal(insidePhotoFolder.code, 2, 'a photo given by itself follows the same rule as its folder');
+  assert.match(insidePhotoFolder.stderr, /is inside the folder of the input/);
+  await assert.rejects(fs.stat(join(photos, 'converted')), 'nothing was written into the photos folder');
   // A model from elsewhere that does not state its range: --range is asked for, and accepted as `--range 0,1`.
   const foreign = join(dir, 'negative.onnx');
   await fs.writeFile(foreign, negativeModelBytes());
