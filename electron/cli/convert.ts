@@ -18,7 +18,7 @@ same command again after an interruption or a crash finishes the job. Files that
 listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
 
   --model FILE.onnx   an image-to-image model (a Darkroom export, or NCHW float32 from elsewhere)
-  --out DIR           output folder (created if needed; must not be inside an input folder)
+  --out DIR           output folder (created if needed; not inside an input folder nor a photo's folder)
   --recursive         also convert the images in subfolders
   --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
   --quality Q         1–100 for jpg, webp and avif
