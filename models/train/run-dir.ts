@@ -8,6 +8,7 @@ import type { BackendInfo, RunStatus } from './events.js';
 import type { LrSchedule } from './schedule.js';
 import { exists, readJson, writeFailureReason, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
 import { createOutputFolder } from '../output-folder.js';
+import { checkRunInfo } from './run-info-check.js';
 
 export type { RunStatus };
 export type { BackendPreference } from '../backend/names.js';
@@ -131,8 +132,8 @@ export async function readRunInfo(runDir: string): Promise<RunInfo> {
   } catch (error) {
     throw new UsageError(`${runJson} cannot be read: ${(error as Error).message}`);
   }
-  if (info.format !== 'darkroom-run') throw new UsageError(`${runJson} is not a Darkroom run.json`);
-  return info;
+  if (info?.format !== 'darkroom-run') throw new UsageError(`${runJson} is not a Darkroom run.json`);
+  return checkRunInfo(info, runJson);
 }
 
 async function writeRunInfo(runDir: string, info: RunInfo): Promise<void> {
