@@ -314,10 +314,19 @@ export type StudioEvent =
   /** The list of runs, datasets or models changed (another window, a finished export…): refetch. */
   | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
 
-/** Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1). */
+/**
+ * Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1). The first event
+ * comes before any tile (done 0), as soon as the photo is read and its tiles are planned.
+ */
 export interface ConvertProgress {
   done: number;
   total: number;
+  /**
+   * Only while done is 0: how long all the tiles should take, in seconds, from the tile count and a measured time
+   * per tile (this model's previous photo on the same device, else its statistics pass); null when nothing has
+   * been measured yet (the first tile then gives the measure).
+   */
+  estimatedSeconds?: number | null;
 }
 
 // ---------------------------------------------------------------------------------------------------

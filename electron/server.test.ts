@@ -71,6 +71,18 @@ test('a launch address gives the page its token once, never to be stored; a spen
   assert.notEqual(new URL(server.launchUrl()).search, launch.search, 'every launch address is new');
 });
 
+test('a launch address is spent only by a GET of the page: a HEAD or an asset asked for with the code leaves it usable', async () => {
+  const launch = new URL(server.launchUrl());
+  const head = await get(launch.pathname + launch.search, {}, 'HEAD');
+  assert.equal(head.status, 200);
+  const asset = await get('/assets/app.js' + launch.search);
+  assert.equal(asset.status, 200);
+  assert.ok(!asset.text.includes(server.token), 'an asset never carries the token');
+  const page = await get(launch.pathname + launch.search);
+  assert.ok(page.text.includes(`content="${server.token}"`), 'the page still gets its token after the HEAD and the asset');
+  assert.ok(!(await get(launch.pathname + launch.search)).text.includes(server.token), 'and the GET spent it');
+});
+
 test('the API, media and events refuse a missing or wrong token; the UI files are public', async () => {
   for (const path of ['/', '/assets/app.js']) assert.equal((await get(path)).status, 200, path);
   assert.equal((await get('/media/workspace.json')).status, 401);

@@ -36,6 +36,8 @@ export interface ServeOptions {
   port?: number;
   /** For tests; by default a fresh random token per launch ("<media key>.<secret>"). */
   token?: string;
+  /** For tests; by default DEFAULT_BODY_IDLE_MS: a request body with no bytes for this long is dropped. */
+  bodyIdleMs?: number;
 }
 
 export interface RunningServer {
@@ -56,7 +58,7 @@ export interface RunningServer {
 const HOST = '127.0.0.1';
 /** A dropped photo or imported model travels as base64 JSON; more than this is refused. */
 const MAX_BODY_BYTES = 160 * 1024 * 1024;
-/** All bodies being received at once: two of the largest. */
+/** All large bodies being received at once: two of the largest. Small ones have their own pool (server-body.ts). */
 const BODIES_IN_FLIGHT_BYTES = 2 * MAX_BODY_BYTES;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -109,7 +111,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const mediaKey = mediaKeyOf(token);
   /** Launch addresses handed out and not yet opened (launchUrl()). */
   const launchCodes = new Set<string>();
-  const readBody = createBodyReader({ maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES });
+  const readBody = createBodyReader({ maxBytes: MAX_BODY_BYTES, inFlightBytes: BODIES_IN_FLIGHT_BYTES, idleMs: options.bodyIdleMs });
   const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
   let port = 0;
   const allowedHosts = () => new Set([`${HOST}:${port}`, `localhost:${port}`]);
@@ -117,6 +119,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   /** Null when the request may go on; else the status and message to refuse it with. */
   function foreignRefusal(req: IncomingMessage): [number, string] | null {
+    // Node keeps only the first of several Host headers; a proxy or cache may read another, so more than one is refused.
+    if (hostHeaderCount(req) > 1) return [400, 'The request has more than one Host header.'];
     if (!allowedHosts().has(req.headers.host ?? '')) return [403, 'Darkroom answers only on its own address (foreign Host header).'];
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return [403, 'Darkroom refuses requests from other sites (foreign Origin header).'];
@@ -152,7 +156,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (path.startsWith('/media/')) return handleMedia(req, res, url, path.slice('/media/'.length));
-    return handleStatic(res, path, url.searchParams.get(LAUNCH_QUERY));
+    // Only a GET of the page spends a launch code: a HEAD, or an asset asked for with the code, leaves it for the page.
+    return handleStatic(res, path, req.method === 'GET' ? url.searchParams.get(LAUNCH_QUERY) : null);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -224,7 +229,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       headers['Content-Security-Policy'] = contentSecurityPolicy(port);
       headers['X-Frame-Options'] = 'DENY';
     }
-    if (launchCode !== null && launchCodes.delete(launchCode) && file.endsWith('.html')) {
+    if (launchCode !== null && file.endsWith('.html') && launchCodes.delete(launchCode)) {
       // The one answer that carries the token: never stored, never sent on as a referrer.
       const meta = `<meta name="${TOKEN_META}" content="${token}">`;
       const html = await fs.readFile(file, 'utf8');
@@ -246,7 +251,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ? ([404, 'not found'] as [number, string])
         : (foreignRefusal(req) ?? (sameToken(url.searchParams.get(TOKEN_QUERY), token) ? null : ([401, NEEDS_TOKEN] as [number, string])));
     if (refused) {
-      socket.end(`HTTP/1.1 ${refused[0]} ${refused[0] === 401 ? 'Unauthorized' : refused[0] === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused[1]}\n`);
+      socket.end(`HTTP/1.1 ${refused[0]} ${STATUS_TEXT[refused[0]] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused[1]}\n`);
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
@@ -289,6 +294,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
+
+function hostHeaderCount(req: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') count++;
+  return count;
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -9,6 +9,7 @@
 //   dist/electron/main.js    Electron's main process (ESM); preload.cjs beside it (a sandboxed preload is CJS)
 //   dist/trainer.cjs         the trainer process; CommonJS, the format Electron's Node reads most surely
 //                            from inside app.asar (forked there with ELECTRON_RUN_AS_NODE)
+//   dist/convert-worker.cjs  the worker thread that converts one photo for the studio (CommonJS, as the trainer)
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,15 +38,19 @@ export async function buildStudio({ quiet = false, outDir = DIST } = {}) {
     banner: { js: '#!/usr/bin/env node' },
   });
   await esbuild.build({ ...common, entryPoints: [join(ROOT, 'electron', 'preload.ts')], outfile: join(outDir, 'electron', 'preload.cjs'), format: 'cjs' });
-  await esbuild.build({
-    ...common,
-    entryPoints: [join(ROOT, 'models', 'train', 'trainer-process.ts')],
-    outfile: join(outDir, 'trainer.cjs'),
-    format: 'cjs',
-    // CommonJS has no import.meta; the modules that find packages from their own location get the file's URL.
-    define: { 'import.meta.url': '__darkroomFileUrl' },
-    banner: { js: "const __darkroomFileUrl = require('node:url').pathToFileURL(__filename).href;" },
-  });
+  for (const [entry, out] of [
+    [join(ROOT, 'models', 'train', 'trainer-process.ts'), 'trainer.cjs'],
+    [join(ROOT, 'electron', 'services', 'convert-worker.ts'), 'convert-worker.cjs'],
+  ])
+    await esbuild.build({
+      ...common,
+      entryPoints: [entry],
+      outfile: join(outDir, out),
+      format: 'cjs',
+      // CommonJS has no import.meta; the modules that find packages from their own location get the file's URL.
+      define: { 'import.meta.url': '__darkroomFileUrl' },
+      banner: { js: "const __darkroomFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+    });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -110,6 +110,10 @@ test('usage errors exit 2 before any work, saying what to do', async () => {
   const inside = await runToEnd(['--model', model, photos, '--out', join(photos, 'converted')]);
   assert.equal(inside.code, 2);
   assert.match(inside.stderr, /is inside the input folder/);
+  const insidePhotoFolder = await runToEnd(['--model', model, join(photos, 'photo-0.jpg'), '--out', join(photos, 'converted')]);
+  assert.equal(insidePhotoFolder.code, 2, 'a photo given by itself follows the same rule as its folder');
+  assert.match(insidePhotoFolder.stderr, /is inside the folder of the input/);
+  await assert.rejects(fs.stat(join(photos, 'converted')), 'nothing was written into the photos folder');
   // A model from elsewhere that does not state its range: --range is asked for, and accepted as `--range 0,1`.
   const foreign = join(dir, 'negative.onnx');
   await fs.writeFile(foreign, negativeModelBytes());
@@ -259,19 +263,21 @@ test('killed with SIGKILL mid-batch, a rerun converts every image exactly once a
   await checkOutputsComplete(out);
 });
 
-test('Ctrl-C stops after the current image, exits 130 and says how to resume', async () => {
-  const out = join(dir, 'interrupted');
-  const running = start(['--model', model, photos, '--out', out, '--json']);
-  await running.waitForEvent((e) => e.type === 'item' && e.status === 'done');
-  running.kill('SIGINT');
-  const code = await running.exit;
-  assert.equal(code, 130, running.stderr());
-  assert.match(running.stderr(), /Stopping after the current image/);
-  assert.match(running.stderr(), /Run the same command again to convert the rest/);
-  const report = await readReport(out);
-  assert.equal(report.status, 'cancelled');
-  assert.ok(report.counts.pending > 0 && report.counts.done >= 1, JSON.stringify(report.counts));
-  const finished = running.events.at(-1);
-  assert.ok(finished?.type === 'finished' && finished.cancelled);
-  await checkOutputsComplete(out);
-});
+for (const [signal, how] of [['SIGINT', 'Ctrl-C'], ['SIGTERM', 'SIGTERM']] as const) {
+  test(`${how} stops after the current image, exits 130, says how to resume and leaves the report "cancelled"`, async () => {
+    const out = join(dir, `interrupted-${signal}`);
+    const running = start(['--model', model, photos, '--out', out, '--json']);
+    await running.waitForEvent((e) => e.type === 'item' && e.status === 'done');
+    running.kill(signal);
+    const code = await running.exit;
+    assert.equal(code, 130, running.stderr());
+    assert.match(running.stderr(), /Stopping after the current image/);
+    assert.match(running.stderr(), /Run the same command again to convert the rest/);
+    const report = await readReport(out);
+    assert.equal(report.status, 'cancelled');
+    assert.ok(report.counts.pending > 0 && report.counts.done >= 1, JSON.stringify(report.counts));
+    const finished = running.events.at(-1);
+    assert.ok(finished?.type === 'finished' && finished.cancelled);
+    await checkOutputsComplete(out);
+  });
+}

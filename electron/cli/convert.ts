@@ -20,7 +20,7 @@ listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
   --model FILE.onnx   an image-to-image model (a Darkroom export, or NCHW float32 from elsewhere); or a
                       PyTorch CycleGAN/CUT generator (.pth, .pt, .safetensors), imported once into the
                       workspace's cache as \`darkroom import\` does
-  --out DIR           output folder (created if needed; must not be inside an input folder)
+  --out DIR           output folder (created if needed; not inside an input folder nor a photo's folder)
   --recursive         also convert the images in subfolders
   --format F          same | jpg | png | webp | tiff | avif (default same: the input's format)
   --quality Q         1–100 for jpg, webp and avif
@@ -86,7 +86,10 @@ export async function run(argv: string[]): Promise<number> {
     controller.abort();
     printer.note('Stopping after the current image… (Ctrl-C again to quit at once)');
   };
+  // SIGTERM (a service manager, `kill`) stops the same way as Ctrl-C, so the report says the batch was cancelled
+  // rather than still running.
   process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   try {
     const { report } = await runBatch({
       model: modelFile,
@@ -106,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     return report.counts.failed > 0 ? 3 : 0;
   } finally {
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
   }
 }
 

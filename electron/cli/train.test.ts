@@ -99,6 +99,22 @@ test('a missing or empty data folder exits with 2 naming the folder, and makes n
   await assert.rejects(readdir(out));
 });
 
+test('cyclegan with one folder as both domains, by path, through a link or nested, exits 2 as the studio refuses it, and makes no run', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 2, 16);
+  const linked = join(dir, 'day-link');
+  await symlink(day, linked);
+  const nested = join(day, 'more');
+  await mkdir(nested);
+  const out = join(dir, 'run');
+  for (const b of [day, linked, nested]) {
+    const { code, stderr } = await runToEnd(['train', 'cyclegan', '--a', day, '--b', b, '--out', out, '--backend', 'cpu']);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /Domain A and domain B (are the same folder|overlap).*Choose another folder for domain B/s);
+    await assert.rejects(readdir(out), 'no run folder was made');
+  }
+});
+
 test('trusted mode trains on exactly what Datasets lists: links out of the data folder are left out by both, in the same words', async (t) => {
   const dir = await makeTempDir(t);
   const { day, night } = await makeScenes(join(dir, 'data'), 3, 16);

@@ -2,6 +2,7 @@
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { DEVICE_CHOICES } from '../../models/onnx/devices.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
+import { checkDomainFolders } from '../../models/data/domain-folders.js';
 import type { RunHandle, RunOutcome, RunRequest } from '../services/training.js';
 import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
 import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
@@ -165,6 +166,8 @@ export async function run(argv: string[]): Promise<number> {
       lrDecay: num('lr-decay'),
       familyOptions: fromFamily,
     };
+    // The studio's rule for two datasets, before a trainer is started for nothing.
+    if (request.a !== undefined && request.b !== undefined) await checkDomainFolders(request.a, request.b);
     handle = startRun({ runDir: String(o.out), ...request });
   }
   return follow(handle, json);

@@ -53,6 +53,24 @@ export function outputNameFor(file: string, format: FormatChoice): { name: strin
 }
 
 /**
+ * The one rule for where an output folder may be, for folders and single photos alike: never the folder the
+ * images are read from nor inside it (a photo's folder by its given path and where the photo really is), so that
+ * converted images never replace or mix with the originals, and a rerun never reads them as inputs. Throws
+ * UsageError naming both.
+ */
+async function refuseOutputAmongInputs(given: string, out: string, realOut: string, input: { given: string; folder: string; photo?: string }): Promise<void> {
+  const folders = [input.folder, await fs.realpath(input.folder)];
+  if (input.photo !== undefined) folders.push(dirname(input.photo));
+  const inside = folders.find((folder) => isInside(out, folder) || isInside(realOut, folder));
+  if (inside === undefined) return;
+  const where = input.photo === undefined ? `the input folder ${input.given}` : `the folder of the input ${input.given}`;
+  const how = out === inside || realOut === inside ? 'is' : 'is inside';
+  throw new UsageError(
+    `the output folder ${given} ${how} ${where}; choose an output folder outside the inputs' folders, so that converted images never replace or mix with the originals`,
+  );
+}
+
+/**
  * Lists the jobs for `inputs` (files and folders). Folders are mirrored directly under `out`; files given by name
  * go straight into `out`. A folder is listed by image-listing.ts, as Datasets and the trainer list it: the entries
  * it leaves out (links out of the folder) fail with its reason, and so does a photo whose output a linked
@@ -72,11 +90,7 @@ export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
     const info = await fs.stat(input).catch(() => null);
     if (!info) throw new UsageError(`input ${given} does not exist`);
     if (info.isDirectory()) {
-      const real = await fs.realpath(input);
-      if (isInside(out, input) || isInside(realOut, real))
-        throw new UsageError(
-          `the output folder ${o.out} is inside the input folder ${given}; choose an output folder outside the inputs, so that converted images are never mixed with the originals`,
-        );
+      await refuseOutputAmongInputs(o.out, out, realOut, { given, folder: input });
       // The folder's listing, as Datasets and the trainer see it: links out of the folder are not read.
       const listing = await listImages(input, { recursive: o.recursive });
       const leftOut = listing.leftOut.filter((entry) => o.recursive || !entry.folder);
@@ -90,10 +104,7 @@ export async function planBatch(o: PlanOptions): Promise<PlannedImage[]> {
     } else {
       // A photo named by itself is the user's own choice: it is read where it really is.
       const real = await fs.realpath(input);
-      if ((await fs.realpath(dirname(input))) === realOut || dirname(real) === realOut)
-        throw new UsageError(
-          `the output folder ${o.out} is the folder of the input ${given}; choose another output folder, so that converted images never replace or mix with the originals`,
-        );
+      await refuseOutputAmongInputs(o.out, out, realOut, { given, folder: dirname(input), photo: real });
       found.push({ input: real, relativeOut: basename(input) });
     }
   }

@@ -163,7 +163,7 @@ test('planning refuses, before any work, inputs that are missing or empty and an
     planBatch({ inputs, out, recursive: false, format: 'same', overwrite: false, ...extra });
   await assert.rejects(plan([join(dir, 'nowhere')], join(dir, 'o')), (e: Error) => e instanceof UsageError && /nowhere does not exist/.test(e.message));
   await assert.rejects(plan([input], join(input, 'converted')), (e: Error) => e instanceof UsageError && /inside the input folder/.test(e.message));
-  await assert.rejects(plan([input], input), /inside the input folder/);
+  await assert.rejects(plan([input], input), /is the input folder/);
   const empty = await fresh('plan-empty');
   await assert.rejects(plan([empty], join(dir, 'o')), /no images in .*--recursive/);
   // Without --recursive only the top level; with it, the subfolder too.
@@ -183,6 +183,9 @@ test('planning never writes over an input, and reports name clashes instead of o
   await fs.symlink(input, join(dir, 'clash-link'));
   await assert.rejects(planBatch({ inputs: [join(input, 'p3.png')], out: join(dir, 'clash-link'), recursive: false, format: 'png', overwrite: false }), /is the folder of the input/);
   await assert.rejects(planBatch({ inputs: [input], out: join(dir, 'clash-link', 'new', 'deeper'), recursive: false, format: 'png', overwrite: false }), /inside the input folder/);
+  // A folder inside a photo's folder is refused as one inside a folder input is: one rule for both.
+  await assert.rejects(planBatch({ inputs: [join(input, 'p3.png')], out: join(input, 'converted'), recursive: false, format: 'png', overwrite: false }), /is inside the folder of the input .*p3\.png/);
+  await assert.rejects(planBatch({ inputs: [join(dir, 'clash-link', 'p3.png')], out: join(input, 'converted', 'deeper'), recursive: false, format: 'png', overwrite: false }), /is inside the folder of the input/);
 
   const elsewhere = await planBatch({ inputs: [join(input, 'p3.png'), join(input, 'p3.jpg'), join(input, 'notes.txt')], out: join(dir, 'clash-out'), recursive: false, format: 'webp', overwrite: false });
   assert.deepEqual(elsewhere.map((j) => j.status), ['pending', 'failed', 'failed']);

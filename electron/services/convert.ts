@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../models/errors.js';
 import { ImageReadError, readPhoto, writePhoto, type FormatChoice, type OutputFormat } from '../../models/data/image-io.js';
 import { openModel, type DeviceChoice, type DeviceUse, type OnnxModel } from '../../models/onnx/runtime.js';
-import { createTranslator, type Translator } from '../../models/onnx/translate.js';
+import { createTranslator, type TranslateOptions, type Translator } from '../../models/onnx/translate.js';
 import { formatOfExtension } from './batch-plan.js';
 import { createOutputFolder } from '../../models/output-folder.js';
 
@@ -25,6 +25,7 @@ export interface ConvertOptions {
   overwrite?: boolean;
   signal?: AbortSignal;
   onTile?: (done: number, total: number) => void;
+  onPlan?: TranslateOptions['onPlan'];
 }
 
 export interface ConvertedPhoto {
@@ -83,7 +84,7 @@ async function convertWith(translator: Translator, input: PhotoSource, output: s
   const format = o.format ?? formatOfExtension(target) ?? 'same';
   return withInputFile(input, async (path) => {
     const photo = await readPhoto(path);
-    const pixels = await translator.translate(photo, { tile: o.tile, range: o.range, signal: o.signal, onTile: o.onTile });
+    const pixels = await translator.translate(photo, { tile: o.tile, range: o.range, signal: o.signal, onTile: o.onTile, onPlan: o.onPlan });
     await createOutputFolder(dirname(target), 'the output folder');
     const written = await writePhoto(target, pixels, photo, { format, quality: o.quality, overwrite: o.overwrite ?? true, inputPath: path });
     return { output: target, ...written, width: photo.width, height: photo.height, elapsedMs: performance.now() - started, device: translator.device };

@@ -3,7 +3,7 @@
 // and inside a packaged app, whatever depth each sits at.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The nearest folder at or above `from` whose package.json is Darkroom's. */
 export function findProjectRoot(from: string): string {
@@ -30,5 +30,17 @@ export function trainerEntry(fromSources = FROM_SOURCES): { script: string; exec
   // An absolute URL, so the trainer finds tsx wherever the caller's working directory is.
   return { script: join(PROJECT_ROOT, 'models', 'train', 'trainer-process.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
 }
+/**
+ * How to start a photo conversion's worker thread (convert-thread.ts): from the sources, a bootstrap that registers
+ * tsx in the worker (a worker does not take tsx's --import) and imports the .ts entry; in the bundle,
+ * dist/convert-worker.cjs, CommonJS for the reason the trainer is.
+ */
+export function convertWorkerEntry(fromSources = FROM_SOURCES): { script: string; eval: boolean } {
+  if (!fromSources) return { script: join(PROJECT_ROOT, 'dist', 'convert-worker.cjs'), eval: false };
+  const entry = pathToFileURL(join(PROJECT_ROOT, 'electron', 'services', 'convert-worker.ts')).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return { script: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
+}
+
 /** Darkroom's version, from package.json: recorded in exported models and shown by the studio and the CLI. */
 export const DARKROOM_VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

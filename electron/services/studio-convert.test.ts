@@ -55,22 +55,25 @@ test('a photo converted under a job id reports its tiles and stops between tiles
   let cancelAfterFirstTile = false;
   const jobs = new ConvertJobs(workspace, models, (event) => {
     events.push(event);
-    if (cancelAfterFirstTile && event.type === 'convert') jobs.cancelConversion(event.jobId);
+    if (cancelAfterFirstTile && event.type === 'convert' && event.event.done === 1) jobs.cancelConversion(event.jobId);
   });
   // Larger than the model's largest default tile on both sides, so it is cut into several tiles.
   const [width, height] = [2200, 1500];
   const png = (await encodePng(new Uint8Array(width * height * 3).fill(90), width, height, 3)).toString('base64');
 
   await jobs.convertImage(model.id, { name: 'whole.png', base64: png }, 'cpu', 'job-1');
-  const tiles = events.flatMap((e) => (e.type === 'convert' && e.jobId === 'job-1' ? [e.event] : []));
+  const [planned, ...tiles] = events.flatMap((e) => (e.type === 'convert' && e.jobId === 'job-1' ? [e.event] : []));
   assert.ok(tiles.length > 1, `several tiles (got ${tiles.length})`);
+  assert.deepEqual(planned, { done: 0, total: tiles.length, estimatedSeconds: null }, 'progress starts before the first tile; nothing measured yet to estimate from');
   assert.deepEqual(tiles.map((e) => e.done), tiles.map((_, i) => i + 1), 'one event per tile, in order');
   assert.ok(tiles.every((e) => e.total === tiles.length));
 
   cancelAfterFirstTile = true;
   events.length = 0;
   await assert.rejects(jobs.convertImage(model.id, { name: 'cancelled.png', base64: png }, 'cpu', 'job-2'), { message: CANCELLED });
-  assert.equal(events.filter((e) => e.type === 'convert').length, 1, 'no tile after the cancel');
+  assert.equal(events.filter((e) => e.type === 'convert' && e.event.done > 0).length, 1, 'no tile after the cancel');
+  const again = events.find((e) => e.type === 'convert' && e.event.done === 0);
+  assert.ok(again?.type === 'convert' && typeof again.event.estimatedSeconds === 'number' && again.event.estimatedSeconds > 0, 'the second photo of the model is estimated up front from the first one\'s tiles');
   assert.equal((await readdir(workspace.paths.convert)).length, 1, 'the cancelled photo left no folder');
   assert.throws(() => jobs.cancelConversion('job-2'), /not being converted/);
 });

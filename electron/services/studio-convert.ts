@@ -5,10 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { basename, extname, join } from 'node:path';
-import { decodeImageFile, encodePng, extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
+import { extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
-import { convertPhoto, type ConvertOptions } from './convert.js';
-import { ApiError, type BatchRequest, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
+import { convertOffThread, type ThreadProgress } from './convert-thread.js';
+import { TileTimes } from './tile-times.js';
+import { ApiError, type BatchRequest, type ConvertProgress, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import { BatchGallery, type BatchPreview } from './batch-gallery.js';
 import { requireRange, type ModelStore } from './models.js';
@@ -47,6 +48,8 @@ export class ConvertJobs {
   readonly #results = new Map<string, Kept>();
   readonly #batches = new Map<string, BatchJob>();
   readonly #gallery: BatchGallery;
+  /** How long a tile took, per model and device, for the next photo's up-front estimate. */
+  readonly #tileTimes = new TileTimes();
   /** Photos being converted under a caller's job id, to cancel them between tiles. */
   readonly #converting = new Map<string, AbortController>();
 
@@ -93,8 +96,15 @@ export class ConvertJobs {
     const dir = join(this.#workspace.paths.convert, id);
     await fs.mkdir(dir, { recursive: true });
     try {
-      const onTile = jobId === undefined ? undefined : (done: number, total: number) => this.#emit({ type: 'convert', jobId, event: { done, total } });
-      return await this.#convertInto(dir, id, modelId, inputName, image, range, device, { signal, onTile });
+      const modelFile = await this.#models.fileOf(modelId);
+      const clock = this.#tileTimes.start(modelFile, device);
+      const emit = (event: ConvertProgress) => jobId !== undefined && this.#emit({ type: 'convert', jobId, event });
+      const progress: ThreadProgress = {
+        signal,
+        onPlan: (plan) => emit({ done: 0, total: plan.tiles, estimatedSeconds: clock.estimate(plan) }),
+        onTile: (done, total) => (clock.tileDone(done, total), emit({ done, total })),
+      };
+      return await this.#convertInto(dir, id, modelId, inputName, image, range, device, progress);
     } catch (error) {
       // A photo that could not be converted leaves nothing behind in the cache.
       await fs.rm(dir, { recursive: true, force: true });
@@ -110,7 +120,7 @@ export class ConvertJobs {
     image: ImageInput,
     range: string | undefined,
     device: DeviceChoice | undefined,
-    progress: Pick<ConvertOptions, 'signal' | 'onTile'>,
+    progress: ThreadProgress,
   ): Promise<ConvertResult> {
     // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
@@ -119,11 +129,10 @@ export class ConvertJobs {
 
     const modelFile = await this.#models.fileOf(modelId);
     const translated = join(dir, 'translated.png');
-    const converted = await convertPhoto(modelFile, original, translated, { format: 'png', range, device, ...progress });
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
-    const decoded = await decodeImageFile(original);
-    await writeFileAtomic(preview, await encodePng(decoded.data, decoded.width, decoded.height, 3));
+    // Off the studio's thread: a huge photo's tiles would otherwise hold up every other request.
+    const converted = await convertOffThread({ model: modelFile, input: original, output: translated, preview, options: { format: 'png', range, device } }, progress);
 
     const result: ConvertResult = {
       id,
@@ -169,7 +178,7 @@ export class ConvertJobs {
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
     const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${extensionFor(request.format)}`;
     const target = request.path ?? join(kept.dir, fileName);
-    await convertPhoto(kept.modelFile, kept.original, target, { format: request.format, quality: request.quality, range: kept.range, overwrite: true, device: kept.device });
+    await convertOffThread({ model: kept.modelFile, input: kept.original, output: target, options: { format: request.format, quality: request.quality, range: kept.range, overwrite: true, device: kept.device } });
     const stat = await fs.stat(target);
     return {
       media: request.path ? kept.result.output : mediaRef(this.#workspace, target),

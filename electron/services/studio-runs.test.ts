@@ -25,7 +25,7 @@ test('two runs started at once get their own folders; a training run is neither 
   assert.deepEqual([first.id, second.id].sort(), ['twin', 'twin-2']);
   assert.deepEqual([first.name, second.name], ['Twin!', 'Twin?'], 'start answers with the name given, not the id');
   await assert.rejects(runs.start({ ...request, name: ' twin! ' }), (e: Error & { code?: string }) => e.code === 'conflict' && /already a run named "Twin!"/.test(e.message));
-  await assert.rejects(runs.start({ ...request, family: 'cyclegan', datasets: { a: dataset.id, b: dataset.id }, name: 'Same' }), /same dataset/);
+  await assert.rejects(runs.start({ ...request, family: 'cyclegan', datasets: { a: dataset.id, b: dataset.id }, name: 'Same' }), /are the same folder/);
   assert.deepEqual(runs.activeRunIds().sort(), ['twin', 'twin-2'], 'both trainers are attached');
   await assert.rejects(runs.resume('twin'), (e: Error & { code?: string }) => e.code === 'conflict' && /already training/.test(e.message));
 
@@ -101,5 +101,5 @@ test('a translator run: its page shows datasets and row labels, its models are n
   const more = await until(() => runs.summary(run.id), (s) => s.status === 'done' && !s.active);
   assert.deepEqual([more.iteration, more.totalIterations], [6, 6]);
   assert.deepEqual((await runs.get(run.id)).samples.map((s) => s.iteration), [2, 4, 6]);
-  await assert.rejects(runs.start({ ...request, datasets: { a: a.id, b: a.id }, name: 'Other' }), /same dataset/);
+  await assert.rejects(runs.start({ ...request, datasets: { a: a.id, b: a.id }, name: 'Other' }), /are the same folder/);
 });

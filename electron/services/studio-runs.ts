@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { RunRequest } from '../../models/train/options.js';
 import type { RunInfo } from '../../models/train/run-dir.js';
 import { readJson, writeJsonAtomic } from '../../models/atomic-fs.js';
+import { checkDomainFolders } from '../../models/data/domain-folders.js';
 import {
   ApiError,
   type Direction,
@@ -78,11 +79,11 @@ export class RunManager {
   }
 
   async start(request: TrainRequest): Promise<RunSummary> {
-    if (request.datasets.b === request.datasets.a)
-      throw new ApiError('bad-request', 'Domain A and domain B are the same dataset: a translation learns from two different sets of images. Choose another dataset for B.');
     if (request.name !== undefined) await this.#refuseTakenName(request.name);
     const a = this.#datasets.pathOf(request.datasets.a);
     const b = request.datasets.b ? this.#datasets.pathOf(request.datasets.b) : undefined;
+    // The same rule as `darkroom train --a --b`: two datasets of one folder are refused as the same dataset twice is.
+    if (b !== undefined && FAMILY_TRAITS[request.family].datasets === 2) await checkDomainFolders(a, b);
     const name = request.name ?? `${request.family} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     // Creating the run folder claims the id (mkdir fails when it exists), so two starts at once get two folders.
     const runId = await reserveId(name, (id) => claimFolder(this.#runDir(id)));

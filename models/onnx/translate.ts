@@ -48,6 +48,18 @@ export interface TranslateOptions {
   signal?: AbortSignal;
   /** Called after each tile, e.g. for a progress bar on big photos. */
   onTile?: (done: number, total: number) => void;
+  /**
+   * Called before any pixel is translated with the photo's tile count, so a front end can show progress and an
+   * estimate from the start; for a tiled instance-normalised model, called again after its statistics pass (a
+   * forward run over about a tile's pixels) with the time one tile should take, measured on that pass.
+   */
+  onPlan?: (plan: TranslationPlan) => void;
+}
+
+export interface TranslationPlan {
+  tiles: number;
+  /** Milliseconds one tile is expected to take on this device; null before anything has been measured. */
+  msPerTile: number | null;
 }
 
 /** A model ready to translate photos, with what was learnt about it once (stride, range, surgery). */
@@ -118,6 +130,7 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       const plan = planTiles({ width: photo.width, height: photo.height, ...geometry });
       const tiles = plan.rows.length * plan.columns.length;
       lastDevice = null;
+      options.onPlan?.({ tiles, msPerTile: null });
       if (tiles === 1) return translateWhole(model, photo, plan, range, options);
       if (!surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
 
@@ -126,7 +139,10 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       const statsModel = await openModel(statsBytes ??= surgery.statsModel(), rewrittenOptions());
       let stats: Float32Array;
       try {
-        stats = await measureStatistics(statsModel, photo, plan, geometry, range);
+        const measured = await measureStatistics(statsModel, photo, plan, geometry, range);
+        stats = measured.stats;
+        const tilePixels = plan.rows[0].size * plan.columns[0].size;
+        options.onPlan?.({ tiles, msPerTile: (measured.runMs * tilePixels) / measured.pixels });
       } finally {
         lastDevice = placedLike(statsModel);
         await statsModel.dispose();
@@ -236,9 +252,9 @@ async function probeStride(model: OnnxModel): Promise<number> {
 
 /**
  * Runs the statistics model on the whole photo padded as the tiles see it, or, when that is larger than a tile
- * budget allows, on a copy shrunk (by area averaging) to fit. Returns the statistics vector.
+ * budget allows, on a copy shrunk (by area averaging) to fit. Returns the statistics vector, the pixels it ran on and how long the run took.
  */
-async function measureStatistics(statsModel: OnnxModel, photo: RgbPixels, plan: TilePlan, geometry: Geometry, range: ValueRange): Promise<Float32Array> {
+async function measureStatistics(statsModel: OnnxModel, photo: RgbPixels, plan: TilePlan, geometry: Geometry, range: ValueRange): Promise<{ stats: Float32Array; pixels: number; runMs: number }> {
   let width = plan.paddedWidth;
   let height = plan.paddedHeight;
   let input: Float32Array;
@@ -255,7 +271,10 @@ async function measureStatistics(statsModel: OnnxModel, photo: RgbPixels, plan: 
     height = roundUpTo(Math.max(geometry.stride, Math.floor(photo.height * scale)), geometry.stride);
     input = shrinkToNchw(photo, width, height, range);
   }
-  return (await statsModel.run(input, [1, 3, height, width])).data;
+  // Only the model's run is timed: shrinking a huge photo first says nothing about how long a tile takes.
+  const started = performance.now();
+  const stats = (await statsModel.run(input, [1, 3, height, width])).data;
+  return { stats, pixels: width * height, runMs: performance.now() - started };
 }
 
 /** One tile covering the (stride-padded) photo: no blending, the output goes straight to interleaved pixels. */

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { tempSiblingWriter, writeFailureReason, writeFileAtomic } from '../atomic-fs.js';
 
 const FORMAT = 'darkroom-checkpoint';
@@ -268,6 +268,40 @@ export async function loadLatestCheckpoint(checkpointsDir: string): Promise<Load
     }
   }
   return null;
+}
+
+/** Where a damaged checkpoint was moved, and why it was damaged. */
+export interface SetAside {
+  path: string;
+  movedTo: string;
+  reason: string;
+}
+
+/**
+ * For a run none of whose checkpoints verifies, before it starts again from iteration 0: moves each checkpoint
+ * folder aside as `NNNNNN-damaged-K` (K from 1, the first free), so the new run's checkpoints of the same names
+ * and its pruning never replace them, and someone can still look into them. Names of that form are not
+ * checkpoints (listCheckpoints) nor temporary (cleanStaleTemps), so nothing removes them. Call only from the
+ * process that owns the run.
+ */
+export async function setAsideDamagedCheckpoints(checkpointsDir: string): Promise<SetAside[]> {
+  const present = new Set(await fs.readdir(checkpointsDir).catch(() => [] as string[]));
+  const moved: SetAside[] = [];
+  for (const { path } of await listCheckpoints(checkpointsDir)) {
+    const reason = await readVerified(path).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    if (reason === null) continue; // a good one stays where it is
+    let k = 1;
+    while (present.has(`${basename(path)}-damaged-${k}`)) k++;
+    const movedTo = join(checkpointsDir, `${basename(path)}-damaged-${k}`);
+    await fs.rename(path, movedTo);
+    present.add(basename(movedTo));
+    moved.push({ path, movedTo, reason });
+  }
+  if (moved.length > 0) await fsyncDir(checkpointsDir);
+  return moved;
 }
 
 /** The iteration the `latest` pointer names (informational: loading trusts verified contents, not the pointer). */

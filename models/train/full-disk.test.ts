@@ -2,7 +2,7 @@
 // half-written checkpoint is left behind.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { statfsSync, writeFileSync } from 'node:fs';
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mountTinyDisk } from '../tiny-disk.js';
@@ -60,4 +60,25 @@ test('a disk that fills up while metrics are logged: the message names metrics.j
   if (!run) return;
   assert.equal(run.outcome.status, 'failed');
   assert.match(run.messages[0] ?? '', new RegExp(`Could not write ${runPaths(run.runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
+});
+
+test('a disk full before the first run.json: the message says to start again, not to resume, and the folder is gone so the same command works', async (t) => {
+  const disk = await mountTinyDisk(8 * 1024 * 1024, (fn) => t.after(fn));
+  if ('skip' in disk) return t.skip(disk.skip);
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 3, 16);
+  const runDir = join(disk.path, 'run');
+  const config = { family: 'ae' as const, data: day, ...TINY_AE, seed: 3, backend: 'cpu' as const, iterations: 2, checkpointEvery: 2, sampleEvery: 1000 };
+  fillDisk(disk.path, 0);
+  const messages: string[] = [];
+  const outcome = await runTraining({ runDir, config, onEvent: (event) => event.type === 'failed' && messages.push(event.message) });
+  assert.equal(outcome.status, 'failed');
+  assert.match(messages[0] ?? '', /the disk is full: free some space/);
+  assert.match(messages[0] ?? '', /start the run again/);
+  assert.doesNotMatch(messages[0] ?? '', /--resume/, 'there is no run to resume');
+  await assert.rejects(readdir(runDir), 'the half-made run folder was removed');
+
+  rmSync(join(disk.path, 'filler'));
+  const again = await runTraining({ runDir, config, onEvent: () => {} });
+  assert.equal(again.status, 'done', 'the same command trains once there is room');
 });

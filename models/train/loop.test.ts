@@ -259,3 +259,31 @@ test('resume skips a damaged newest checkpoint with a warning and still ends exa
   assert.equal(diff.iteration, 8);
   assert.ok(diff.maxDiff <= 1e-5, `max difference ${diff.maxDiff}`);
 });
+
+test('resume with every checkpoint damaged keeps them aside as -damaged-N folders, says so, and trains again from 0 without touching them', async (t) => {
+  const dir = await makeTempDir(t);
+  const { day } = await makeScenes(join(dir, 'data'), 4, 16);
+  const runDir = join(dir, 'run');
+  await train({ runDir, config: aeRequest(day, { iterations: 4, checkpointEvery: 2 }) });
+  const { checkpoints } = runPaths(runDir);
+  const damagedBytes = new Map<string, Buffer>();
+  for (const name of ['000002', '000004']) {
+    const file = join(checkpoints, name, 'tensors.bin');
+    const bytes = (await readFile(file)).subarray(0, 100);
+    await writeFile(file, bytes);
+    damagedBytes.set(name, bytes);
+  }
+  await updateRunInfo(runDir, { status: 'stopped', iteration: 4 });
+
+  const { outcome, events } = await train({ runDir, resume: true, overrides: { iterations: 6 } });
+  assert.equal(outcome.status, 'done');
+  const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+  for (const name of ['000002', '000004'])
+    assert.ok(warnings.some((w) => w.includes(`${join(checkpoints, name)} is damaged`) && w.includes(`kept aside as ${join(checkpoints, `${name}-damaged-1`)}`)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /starts again from iteration 0/.test(w)));
+  const names = (await readdir(checkpoints)).filter((n) => !n.startsWith('.') && n !== 'latest').sort();
+  assert.ok(names.includes('000002-damaged-1') && names.includes('000004-damaged-1'), names.join(', '));
+  for (const [name, bytes] of damagedBytes)
+    assert.deepEqual(await readFile(join(checkpoints, `${name}-damaged-1`, 'tensors.bin')), bytes, `${name} is kept as it was`);
+  assert.ok(names.includes('000006'), 'the new run saved its own checkpoints beside them');
+});

@@ -8,6 +8,7 @@ import type { BackendInfo, RunStatus } from './events.js';
 import type { LrSchedule } from './schedule.js';
 import { exists, readJson, writeFailureReason, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
 import { createOutputFolder } from '../output-folder.js';
+import { checkRunInfo } from './run-info-check.js';
 
 export type { RunStatus };
 export type { BackendPreference } from '../backend/names.js';
@@ -97,9 +98,25 @@ export async function createRunDir(runDir: string, info: RunInfo): Promise<void>
       `${paths.root} already exists and is not empty. Continue it with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`,
     );
   await createOutputFolder(paths.root, 'the run folder (--out)');
-  await fs.mkdir(paths.samples, { recursive: true });
-  await fs.mkdir(paths.checkpoints, { recursive: true });
-  await writeRunInfo(runDir, info);
+  try {
+    await fs.mkdir(paths.samples, { recursive: true });
+    await fs.mkdir(paths.checkpoints, { recursive: true });
+    await writeJsonAtomic(paths.runJson, info);
+  } catch (error) {
+    // Without its run.json the folder is no run: resume could not find it and a new run would refuse it as not
+    // empty. What this call made goes again, so the same command works once the cause is fixed.
+    await undoRunDir(paths, entries === null);
+    const reason = writeFailureReason(error);
+    if (reason === null) throw error;
+    const undone = entries === null ? 'the run folder was removed again' : 'the run folder was left empty again';
+    throw new Error(`Could not write ${paths.runJson}: ${reason}. Nothing was trained and ${undone}: start the run again.`, { cause: error });
+  }
+}
+
+/** Removes what createRunDir made: the whole folder when it did not exist before, else its two subfolders. */
+async function undoRunDir(paths: ReturnType<typeof runPaths>, createdRoot: boolean): Promise<void> {
+  // writeJsonAtomic has already removed its own temporary file.
+  for (const path of createdRoot ? [paths.root] : [paths.samples, paths.checkpoints]) await fs.rm(path, { recursive: true, force: true }).catch(() => undefined);
 }
 
 async function isRunDir(runDir: string): Promise<boolean> {
@@ -115,8 +132,8 @@ export async function readRunInfo(runDir: string): Promise<RunInfo> {
   } catch (error) {
     throw new UsageError(`${runJson} cannot be read: ${(error as Error).message}`);
   }
-  if (info.format !== 'darkroom-run') throw new UsageError(`${runJson} is not a Darkroom run.json`);
-  return info;
+  if (info?.format !== 'darkroom-run') throw new UsageError(`${runJson} is not a Darkroom run.json`);
+  return checkRunInfo(info, runJson);
 }
 
 async function writeRunInfo(runDir: string, info: RunInfo): Promise<void> {

@@ -12,7 +12,7 @@ import { getFamily } from '../families/index.js';
 import { UsageError } from '../errors.js';
 import { Rng } from '../rng.js';
 import * as tf from '@tensorflow/tfjs';
-import { cleanStaleTemps, loadLatestCheckpoint } from './checkpoint.js';
+import { cleanStaleTemps, loadLatestCheckpoint, setAsideDamagedCheckpoints } from './checkpoint.js';
 import { DataFeed, type DataFeedState } from './data-feed.js';
 import { checkBackend, checkDevice, finishSettings, resolveSettings, type RunRequest } from './options.js';
 import {
@@ -210,8 +210,11 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
       } finally {
         tf.dispose(Object.values(checkpoint.tensors));
       }
-    } else if (previous.iteration > 0) {
-      warn(`${runDir} has no usable checkpoint; training starts again from iteration 0.`);
+    } else {
+      // Starting again from 0 would save over the damaged folders of the same names: they are kept aside.
+      const setAside = await setAsideDamagedCheckpoints(paths.checkpoints);
+      for (const aside of setAside) warn(`Checkpoint ${aside.path} is damaged (${aside.reason}); it was kept aside as ${aside.movedTo}.`);
+      if (previous.iteration > 0 || setAside.length > 0) warn(`${runDir} has no usable checkpoint; training starts again from iteration 0.`);
     }
   } catch (error) {
     model.dispose();

@@ -65,10 +65,14 @@ export class ConvertState {
     return this.current !== null;
   }
 
-  /** Seconds left for the current photo, from the time its tiles have taken so far; null before there is a measure. */
+  /**
+   * Seconds left for the current photo: before its first tile, the studio's up-front estimate from the tile count;
+   * then from the time its tiles have taken so far. Null while there is no measure.
+   */
   get etaSeconds(): number | null {
     const tiles = this.current?.tiles;
-    if (!tiles || tiles.done === 0 || tiles.done >= tiles.total) return null;
+    if (tiles?.done === 0) return tiles.estimatedSeconds ?? null;
+    if (!tiles || tiles.done >= tiles.total) return null;
     const perTile = (this.now - this.current!.startedAt) / 1000 / tiles.done;
     return perTile * (tiles.total - tiles.done);
   }
