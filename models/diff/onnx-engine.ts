@@ -11,6 +11,7 @@ import { GraphOps } from './graph-ops.js';
 import type { Phase } from './objective.js';
 import type { PhaseStep, TrainingEngine } from './engine.js';
 import { toOnnx } from './to-onnx.js';
+import { checkGraphFits, cpuTrainingBudget, graphMemory } from './graph-memory.js';
 import { gradients } from './vjp.js';
 
 interface CompiledPhase {
@@ -30,6 +31,8 @@ export interface OnnxEngineOptions {
   threads: number;
   /** Told once per compiled graph, e.g. that a provider left it to the CPU. */
   onWarning?: (message: string) => void;
+  /** Bytes a graph on the CPU may need (default: cpuTrainingBudget); one that needs more is refused. */
+  memoryBudget?: number;
   /** Profile every graph's runs into this folder (ONNX Runtime's JSON: each node's provider and time). */
   profileDir?: string;
 }
@@ -131,6 +134,20 @@ export class OnnxEngine implements TrainingEngine {
     const weights = [...ops.params.entries()].filter(([name]) => fed.has(name)).map(([name, p]) => ({ name, variable: p.net.params.get(p.param)! }));
     const profileTo = this.options.profileDir ? join(this.options.profileDir, phase.name) : undefined;
     const session = await openTrainingSession(lowered.bytes, { device: this.options.device, threads: this.options.threads, label: key, profileTo });
+    if (session.device.name === 'cpu') {
+      const image = Object.values(inputs).find((t) => t.rank === 4);
+      try {
+        checkGraphFits(graphMemory(g, Object.values(outputs)), this.options.memoryBudget ?? cpuTrainingBudget(), {
+          phase: phase.name,
+          batch: image?.shape[0] ?? 1,
+          size: image?.shape[1] ?? 0,
+          where: 'the CPU',
+        });
+      } catch (error) {
+        await session.release();
+        throw error;
+      }
+    }
     if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
     this.device = session.device;
     return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed };

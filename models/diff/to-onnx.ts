@@ -73,7 +73,7 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
   return { bytes: model, inputs, outputs: outputList };
 }
 
-function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
+export function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
   const byId = new Map(g.nodes.map((n) => [n.output.id, n]));
   const live = new Set<number>();
   const stack = roots.map((r) => r.id);

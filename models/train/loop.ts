@@ -162,8 +162,8 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
     // The run stands where its last checkpoint is: that is where a resume continues.
     if (gpuError !== null) iteration = Math.max(lastCheckpoint, 0);
     await updateRunInfo(runDir, { status: 'failed', iteration, lastError: message, pid: null }).catch(() => undefined);
-    onEvent({ type: 'failed', message, iteration });
-    return { runDir, status: 'failed', iteration, totalIterations: total, message };
+    onEvent({ type: 'failed', message, iteration, badInput: isBadInput(error) });
+    return { runDir, status: 'failed', iteration, totalIterations: total, message, badInput: isBadInput(error) };
   } finally {
     tf.dispose([fixed.a, fixed.b]);
   }
