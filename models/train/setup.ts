@@ -59,10 +59,11 @@ export interface CheckpointJson {
 type Warn = (message: string) => void;
 
 /** The model and data streams every session of a run starts from, all derived from the seed. */
-function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets, backend: BackendReport) {
+function seededStart(family: ModelFamily, config: Record<string, unknown>, train: TrainSettings, datasets: Datasets, backend: BackendReport, warn: Warn) {
   const master = new Rng(train.seed);
+  // A graph its device cannot load runs on the CPU: the run page and the CLI say so (onWarning, once per graph).
   const engine =
-    backend.name === 'onnx' ? new OnnxEngine({ device: backend.device?.name ?? 'cpu', threads: backend.threads }) : undefined;
+    backend.name === 'onnx' ? new OnnxEngine({ device: backend.device?.name ?? 'cpu', threads: backend.threads, onWarning: warn }) : undefined;
   const model = family.create(config, master.fork(), engine);
   if (backend.adapter) {
     try {
@@ -148,7 +149,7 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
     lastError: null,
     pid: process.pid,
   };
-  const { model, feed } = seededStart(family, config, train, datasets, backend);
+  const { model, feed } = seededStart(family, config, train, datasets, backend, warn);
   try {
     await createRunDir(runDir, info);
   } catch (error) {
@@ -188,7 +189,7 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const backend = await startBackend(family, preference, threads, device);
   const paths = runPaths(runDir);
   await cleanStaleTemps(paths.checkpoints);
-  const { model, feed } = seededStart(family, previous.config, train, datasets, backend);
+  const { model, feed } = seededStart(family, previous.config, train, datasets, backend, warn);
 
   let startIteration = 0;
   let elapsedMsBefore = 0;
