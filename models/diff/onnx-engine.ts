@@ -24,6 +24,8 @@ interface CompiledPhase {
   outputs: string[];
   /** The graph's input names (a phase that trains nothing has no Adam factors to feed). */
   fed: Set<string>;
+  /** Its inputs' and outputs' names and shapes. */
+  io: Pick<ReturnType<typeof toOnnx>, 'inputs' | 'outputs'>;
 }
 
 export interface OnnxEngineOptions {
@@ -150,7 +152,14 @@ export class OnnxEngine implements TrainingEngine {
     }
     if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
     this.device = session.device;
-    return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed };
+    return { session, weights, updates, terms: termNames, outputs: Object.keys(r.outputs), fed, io: { inputs: lowered.inputs, outputs: lowered.outputs } };
+  }
+
+  /** Each compiled graph's inputs and outputs, by its key (phase and input shapes): what a step moves in and out. */
+  async graphIO(): Promise<Record<string, CompiledPhase['io']>> {
+    const out: Record<string, CompiledPhase['io']> = {};
+    for (const [key, c] of this.compiled) out[key] = (await c).io;
+    return out;
   }
 
   /** The phases compiled so far, by name (one graph each per input shape). */
