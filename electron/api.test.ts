@@ -15,6 +15,8 @@ test('every method has a validator, and unknown methods are refused by name', ()
 test('requests are checked field by field with messages that say what to fix', () => {
   const train = { family: 'cyclegan', datasets: { a: 'day', b: 'night' }, size: 64, iterations: 100 };
   assert.deepEqual(validateRequest('training.start', train), train);
+  const onGpu = { ...train, backend: 'onnx', device: 'webgpu' };
+  assert.deepEqual(validateRequest('training.start', onGpu), onGpu);
   const cases: [string, unknown, RegExp][] = [
     ['training.start', { ...train, size: 30 }, /multiple of 4/],
     ['training.start', { ...train, iterations: 0 }, /"iterations" must be a whole number from 1/],
@@ -23,6 +25,7 @@ test('requests are checked field by field with messages that say what to fix', (
     ['training.start', { ...train, family: 'vae' }, /vae trains on one dataset/],
     ['training.start', { ...train, advanced: { 'bad key': 1 } }, /not a valid name/],
     ['training.start', { ...train, extra: true }, /unknown field "extra"/],
+    ['training.start', { ...train, backend: 'onnx', device: 'tpu' }, /"device" must be one of auto, cpu, webgpu, cuda, dml, coreml/],
     ['runs.get', { runId: '../etc' }, /not a valid id/],
     ['runs.get', {}, /"runId" must be a non-empty string/],
     ['datasets.add', { path: 'a\0b' }, /NUL/],

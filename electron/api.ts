@@ -140,6 +140,8 @@ export interface TrainRequest {
   sampleEvery?: number;
   checkpointEvery?: number;
   backend?: BackendPreference;
+  /** Where the onnx backend runs (auto, cpu, webgpu, cuda, dml, coreml): the rules of Convert's device. */
+  device?: DeviceChoice;
   /** Family settings passed through to the family's resolveConfig (numbers, strings, booleans). */
   advanced?: Record<string, number | string | boolean>;
 }
@@ -492,7 +494,7 @@ const MAX_BASE64 = 96 * 1024 * 1024;
 
 function validateTrain(raw: unknown): TrainRequest {
   const m = 'training.start';
-  const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'advanced']);
+  const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'advanced']);
   const family = oneOf(m, r.family, 'family', FAMILY_IDS)!;
   const ds = record(m, r.datasets, ['a', 'b']);
   const datasets = clean({ a: id(m, ds.a, 'datasets.a'), b: ds.b === undefined ? undefined : id(m, ds.b, 'datasets.b') });
@@ -524,6 +526,7 @@ function validateTrain(raw: unknown): TrainRequest {
     sampleEvery: integer(m, r.sampleEvery, 'sampleEvery', 1, 10_000_000, true),
     checkpointEvery: integer(m, r.checkpointEvery, 'checkpointEvery', 1, 10_000_000, true),
     backend: oneOf(m, r.backend, 'backend', BACKEND_PREFERENCES, true),
+    device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true),
     advanced,
   });
 }

@@ -101,6 +101,7 @@ export class RunManager {
       // The chart shows logged iterations: a short run logs each one, a long one about as many as the chart holds.
       logEvery: Math.max(1, Math.min(10, Math.floor(request.iterations / MAX_CHART_POINTS))),
       backend: request.backend,
+      device: request.device,
       familyOptions,
     };
     let handle: RunHandle;

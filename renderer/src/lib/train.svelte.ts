@@ -1,6 +1,7 @@
 // Train view logic: the form (family, datasets, preset, size, iterations, advanced settings) and starting a run.
 // The live side of a run (chart, samples, pause/resume/stop) is RunsState's watched run.
 import type { AppInfo, BackendPreference, FamilyId, FamilyInfo, Preset, TrainRequest } from '../../../electron/api.js';
+import type { DeviceChoice } from '../../../models/onnx/devices.js';
 import type { StudioClient } from './client.js';
 import type { RunsState } from './runs.svelte.js';
 import type { DatasetsState } from './datasets.svelte.js';
@@ -31,7 +32,7 @@ const FIRST_RESULT: Record<FamilyId, number> = { ae: 300, vae: 500, gan: 1500, c
 const SAMPLE_PRESET = { size: 32, iterations: 400, sampleEvery: 50, familyOptions: { ngf: '8', ndf: '8', blocks: '3', lr: '0.001' } };
 
 /** The form's fields a reload keeps. */
-const KEPT = ['family', 'datasetA', 'datasetB', 'name', 'preset', 'size', 'iterations', 'showAdvanced', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'familyOptions'] as const;
+const KEPT = ['family', 'datasetA', 'datasetB', 'name', 'preset', 'size', 'iterations', 'showAdvanced', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'familyOptions'] as const;
 
 export interface TimeEstimate {
   /** Seconds per iteration expected for this form's run. */
@@ -55,6 +56,8 @@ export class TrainState {
   sampleEvery = $state<number | null>(null);
   checkpointEvery = $state<number | null>(null);
   backend = $state<BackendPreference>('auto');
+  /** Where the onnx backend runs; sent only with it. */
+  device = $state<DeviceChoice>('auto');
   /** Family options the user typed (as text; empty = the family's default). */
   familyOptions = $state<Record<string, string>>({});
   readonly #client: StudioClient;
@@ -201,6 +204,7 @@ export class TrainState {
       iterations: this.iterations,
       backend: this.backend,
     };
+    if (this.backend === 'onnx' && this.device !== 'auto') request.device = this.device;
     if (this.name.trim()) request.name = this.name.trim();
     if (this.hasPreset) request.preset = this.preset;
     const batch = optional(this.batch);
