@@ -15,6 +15,8 @@ test('every method has a validator, and unknown methods are refused by name', ()
 test('requests are checked field by field with messages that say what to fix', () => {
   const train = { family: 'cyclegan', datasets: { a: 'day', b: 'night' }, size: 64, iterations: 100 };
   assert.deepEqual(validateRequest('training.start', train), train);
+  const fineTune = { ...train, initGenerator: ['/models/latest_net_G_A.pth', '/models/latest_net_G_B.pth'] };
+  assert.deepEqual(validateRequest('training.start', fineTune), fineTune);
   const cases: [string, unknown, RegExp][] = [
     ['training.start', { ...train, size: 30 }, /multiple of 4/],
     ['training.start', { ...train, iterations: 0 }, /"iterations" must be a whole number from 1/],
@@ -23,6 +25,11 @@ test('requests are checked field by field with messages that say what to fix', (
     ['training.start', { ...train, family: 'vae' }, /vae trains on one dataset/],
     ['training.start', { ...train, advanced: { 'bad key': 1 } }, /not a valid name/],
     ['training.start', { ...train, extra: true }, /unknown field "extra"/],
+    ['training.start', { ...train, initGenerator: 'G_A.pth' }, /"initGenerator" must be a list of one or two checkpoint paths/],
+    ['training.start', { ...train, initGenerator: ['a.pth', 'b.pth', 'c.pth'] }, /one or two checkpoint paths \(A → B, then B → A\) for cyclegan/],
+    ['training.start', { ...train, family: 'cut', initGenerator: ['a.pth', 'b.pth'] }, /list of one checkpoint path for cut/],
+    ['training.start', { ...train, initGenerator: [''] }, /"initGenerator\[0\]" must be a non-empty string/],
+    ['training.start', { family: 'ae', datasets: { a: 'day' }, size: 64, iterations: 100, initGenerator: ['a.pth'] }, /ae has none/],
     ['runs.get', { runId: '../etc' }, /not a valid id/],
     ['runs.get', {}, /"runId" must be a non-empty string/],
     ['datasets.add', { path: 'a\0b' }, /NUL/],
