@@ -17,6 +17,8 @@ test('requests are checked field by field with messages that say what to fix', (
   assert.deepEqual(validateRequest('training.start', train), train);
   const onGpu = { ...train, backend: 'onnx', device: 'webgpu' };
   assert.deepEqual(validateRequest('training.start', onGpu), onGpu);
+  const fineTune = { ...train, initGenerator: ['/models/latest_net_G_A.pth', '/models/latest_net_G_B.pth'] };
+  assert.deepEqual(validateRequest('training.start', fineTune), fineTune);
   const cases: [string, unknown, RegExp][] = [
     ['training.start', { ...train, size: 30 }, /multiple of 4/],
     ['training.start', { ...train, iterations: 0 }, /"iterations" must be a whole number from 1/],
@@ -26,6 +28,11 @@ test('requests are checked field by field with messages that say what to fix', (
     ['training.start', { ...train, advanced: { 'bad key': 1 } }, /not a valid name/],
     ['training.start', { ...train, extra: true }, /unknown field "extra"/],
     ['training.start', { ...train, backend: 'onnx', device: 'tpu' }, /"device" must be one of auto, cpu, webgpu, cuda, dml, coreml/],
+    ['training.start', { ...train, initGenerator: 'G_A.pth' }, /"initGenerator" must be a list of one or two checkpoint paths/],
+    ['training.start', { ...train, initGenerator: ['a.pth', 'b.pth', 'c.pth'] }, /one or two checkpoint paths \(A → B, then B → A\) for cyclegan/],
+    ['training.start', { ...train, family: 'cut', initGenerator: ['a.pth', 'b.pth'] }, /list of one checkpoint path for cut/],
+    ['training.start', { ...train, initGenerator: [''] }, /"initGenerator\[0\]" must be a non-empty string/],
+    ['training.start', { family: 'ae', datasets: { a: 'day' }, size: 64, iterations: 100, initGenerator: ['a.pth'] }, /ae has none/],
     ['runs.get', { runId: '../etc' }, /not a valid id/],
     ['runs.get', {}, /"runId" must be a non-empty string/],
     ['datasets.add', { path: 'a\0b' }, /NUL/],

@@ -142,6 +142,12 @@ export interface TrainRequest {
   backend?: BackendPreference;
   /** Where the onnx backend runs (auto, cpu, webgpu, cuda, dml, coreml): the rules of Convert's device. */
   device?: DeviceChoice;
+  /**
+   * Published generator checkpoints (.pth, .pt, .safetensors) the run starts from: CUT its generator's; CycleGAN the
+   * A → B generator's, then optionally B → A's. Paths on the studio's machine; in browser mode the access policy
+   * applies (inside the workspace or a folder chosen this session).
+   */
+  initGenerator?: string[];
   /** Family settings passed through to the family's resolveConfig (numbers, strings, booleans). */
   advanced?: Record<string, number | string | boolean>;
 }
@@ -494,7 +500,7 @@ const MAX_BASE64 = 96 * 1024 * 1024;
 
 function validateTrain(raw: unknown): TrainRequest {
   const m = 'training.start';
-  const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'advanced']);
+  const r = record(m, raw, ['family', 'datasets', 'name', 'size', 'preset', 'iterations', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'initGenerator', 'advanced']);
   const family = oneOf(m, r.family, 'family', FAMILY_IDS)!;
   const ds = record(m, r.datasets, ['a', 'b']);
   const datasets = clean({ a: id(m, ds.a, 'datasets.a'), b: ds.b === undefined ? undefined : id(m, ds.b, 'datasets.b') });
@@ -512,6 +518,7 @@ function validateTrain(raw: unknown): TrainRequest {
       advanced[key] = value as number | string | boolean;
     }
   }
+  const initGenerator = r.initGenerator === undefined ? undefined : initGeneratorFiles(m, family, r.initGenerator);
   const size = integer(m, r.size, 'size', 8, 1024)!;
   if (size % 4 !== 0) bad(m, `"size" must be a multiple of 4 (got ${size})`);
   return clean({
@@ -527,8 +534,18 @@ function validateTrain(raw: unknown): TrainRequest {
     checkpointEvery: integer(m, r.checkpointEvery, 'checkpointEvery', 1, 10_000_000, true),
     backend: oneOf(m, r.backend, 'backend', BACKEND_PREFERENCES, true),
     device: oneOf(m, r.device, 'device', DEVICE_CHOICES, true),
+    initGenerator,
     advanced,
   });
+}
+
+/** One checkpoint path per generator the family trains (CycleGAN: A → B, then optionally B → A). */
+function initGeneratorFiles(m: string, family: FamilyId, value: unknown): string[] {
+  const most = FAMILY_TRAITS[family].directions.length;
+  if (most === 0) bad(m, `"initGenerator" starts a translator (cyclegan, cut) from a published generator; ${family} has none`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > most)
+    bad(m, `"initGenerator" must be a list of ${most === 1 ? 'one checkpoint path' : 'one or two checkpoint paths (A → B, then B → A)'} for ${family}`);
+  return value.map((path, i) => text(m, path, `initGenerator[${i}]`));
 }
 
 function validateImageInput(m: string, raw: unknown): ImageInput {

@@ -1,4 +1,5 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
+import { resolve } from 'node:path';
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { DEVICE_CHOICES } from '../../models/onnx/devices.js';
 import { FAMILY_IDS } from '../../models/families/family.js';
@@ -34,6 +35,7 @@ const LOOP_OPTIONS: OptionSpecs = {
   'no-flip': { kind: 'boolean' },
   'lr-constant': { kind: 'int', min: 0 },
   'lr-decay': { kind: 'int', min: 0 },
+  'init-generator': { kind: 'string' },
   json: { kind: 'boolean' },
 };
 
@@ -88,6 +90,11 @@ Training:
   --seed N                random seed (default: random, recorded in run.json)
   --lr-constant N         iterations at the full learning rate (cyclegan, cut default: half the run)
   --lr-decay N            iterations of linear decay to zero after that (cyclegan, cut default: the other half)
+  --init-generator FILE   start from a published generator (.pth, .pt, .safetensors): cut FILE; cyclegan
+                          A2B_FILE[,B2A_FILE] (the other generator, the discriminators and PatchNCE heads start
+                          as usual). Fine-tunes pytorch-CycleGAN-and-pix2pix's ResnetGenerator and CUT's trained
+                          with --no_antialias --no_antialias_up; the size comes from the file unless --preset,
+                          --ngf or --blocks say otherwise (then they must match it)
   --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
   --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10
@@ -164,6 +171,7 @@ export async function run(argv: string[]): Promise<number> {
       flip: o['no-flip'] === true ? false : undefined,
       lrConstant: num('lr-constant'),
       lrDecay: num('lr-decay'),
+      ...(o['init-generator'] === undefined ? {} : { initGenerator: initGeneratorFiles(String(o['init-generator'])) }),
       familyOptions: fromFamily,
     };
     // The studio's rule for two datasets, before a trainer is started for nothing.
@@ -171,6 +179,13 @@ export async function run(argv: string[]): Promise<number> {
     handle = startRun({ runDir: String(o.out), ...request });
   }
   return follow(handle, json);
+}
+
+/** `A2B_FILE[,B2A_FILE]` → the files, resolved against the working folder (the trainer process may have another). */
+function initGeneratorFiles(value: string): string[] {
+  const files = value.split(',').map((f) => f.trim());
+  if (files.some((f) => f === '')) throw usageError(name, `--init-generator takes FILE or A2B_FILE,B2A_FILE; got "${value}"`);
+  return files.map((f) => resolve(f));
 }
 
 /** Prints the run's events until it ends; maps the outcome to an exit code. */

@@ -96,6 +96,24 @@ test('writes go only into the workspace or chosen outputs; convert.save takes no
   assert.equal(existsSync(join(outside(), 'nights', 'a.png')), true);
 });
 
+test('training.start reads an --init-generator checkpoint only where the policy lets a model be read', async () => {
+  const checkpoint = join(root, 'ckpt');
+  await mkdir(checkpoint, { recursive: true });
+  await writeFile(join(checkpoint, 'latest_net_G.pth'), 'stand-in: refused before it is read');
+  await call('fs.choose', { path: photos(), use: 'input' });
+  const night = join(photos(), 'night');
+  await mkdir(night, { recursive: true });
+  await writeFile(join(night, 'n.png'), await encodePng(new Uint8Array(12 * 10 * 3).fill(20), 12, 10, 3));
+  const listed = (await call('datasets.list', {})) as { id: string; path: string }[];
+  const day = listed.find((d) => d.path === photos()) ?? (await call('datasets.add', { path: photos() }));
+  const b = await call('datasets.add', { path: night });
+  const request = { family: 'cut', datasets: { a: day.id, b: b.id }, size: 32, iterations: 1, initGenerator: [join(checkpoint, 'latest_net_G.pth')] };
+  await assert.rejects(call('training.start', request), /latest_net_G.pth is outside the workspace and the folders you chose/);
+  await assert.rejects(call('training.start', { ...request, initGenerator: [join(root, 'missing.pth')] }), /missing.pth cannot be read; check that the file exists/);
+  await assert.rejects(call('training.start', { ...request, initGenerator: [join(photos(), 'model.onnx')] }), /model.onnx is not a PyTorch checkpoint/);
+  assert.deepEqual(await readdir(join(root, 'ws', 'runs')).catch(() => []), [], 'no run folder was claimed');
+});
+
 test('fs.choose refuses what is not a folder', async () => {
   await assert.rejects(call('fs.choose', { path: join(photos(), 'a.png'), use: 'input' }), /is a file, not a folder/);
   await assert.rejects(call('fs.choose', { path: join(root, 'missing'), use: 'output' }), /does not exist/);

@@ -28,6 +28,7 @@ import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOpt
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
 import { trustedAccess, type AccessPolicy } from './access-policy.js';
+import { isCheckpointPath } from '../../models/import/checkpoint-files.js';
 import { MAX_CHART_POINTS, thinPoints } from '../../models/train/thin.js';
 
 /** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
@@ -84,6 +85,7 @@ export class RunManager {
     const b = request.datasets.b ? this.#datasets.pathOf(request.datasets.b) : undefined;
     // The same rule as `darkroom train --a --b`: two datasets of one folder are refused as the same dataset twice is.
     if (b !== undefined && FAMILY_TRAITS[request.family].datasets === 2) await checkDomainFolders(a, b);
+    const initGenerator = request.initGenerator && (await Promise.all(request.initGenerator.map((path) => this.#readableCheckpoint(path))));
     const name = request.name ?? `${request.family} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     // Creating the run folder claims the id (mkdir fails when it exists), so two starts at once get two folders.
     const runId = await reserveId(name, (id) => claimFolder(this.#runDir(id)));
@@ -102,6 +104,7 @@ export class RunManager {
       logEvery: Math.max(1, Math.min(10, Math.floor(request.iterations / MAX_CHART_POINTS))),
       backend: request.backend,
       device: request.device,
+      ...(initGenerator ? { initGenerator } : {}),
       familyOptions,
     };
     let handle: RunHandle;
@@ -113,6 +116,17 @@ export class RunManager {
     }
     await this.#attach(runId, handle, { name, datasets: request.datasets });
     return this.summary(runId);
+  }
+
+  /**
+   * A checkpoint to start from, as the trainer will read it: opened through the access policy (in browser mode only
+   * inside the workspace or a folder chosen this session, a regular .pth/.pt/.safetensors), then named by its real path.
+   */
+  async #readableCheckpoint(path: string): Promise<string> {
+    if (!isCheckpointPath(path)) throw new ApiError('bad-request', `${path} is not a PyTorch checkpoint (.pth, .pt) or .safetensors file: give the generator's checkpoint`);
+    const handle = await this.#access.openFile(path, 'model');
+    await handle.close();
+    return fs.realpath(path);
   }
 
   async #refuseTakenName(name: string): Promise<void> {

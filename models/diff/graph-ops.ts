@@ -100,6 +100,12 @@ export class GraphOps implements Ops<Sym> {
         const y = g.convTranspose(x, w, { strides: [s, s], ...convTransposeSamePadding(k, s) });
         return layer.bias && !normalizedNext ? bias(y, `${layer.name}.b`) : y;
       }
+      case 'convTransposeCropped': {
+        const { kernel: k, stride: s, crop } = layer;
+        const w = g.transpose(this.weight(net, `${layer.name}.w`), [3, 2, 0, 1]); // [kh,kw,out,in] → [in,out,kh,kw]
+        const y = g.convTranspose(x, w, { strides: [s, s], pads: [crop[0], crop[0], crop[1], crop[1]], outputPadding: [0, 0] });
+        return layer.bias && !normalizedNext ? bias(y, `${layer.name}.b`) : y;
+      }
       case 'reflectPad': {
         const p = layer.pad;
         return g.pad(x, [0, 0, p, p, 0, 0, p, p], 'reflect');

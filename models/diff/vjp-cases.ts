@@ -50,6 +50,18 @@ function convTransposeCase(name: string, c: number, m: number, k: number, s: num
   };
 }
 
+/** PyTorch's cropping (fine-tuned imported generators): the full output, `crop[0]` off the start, `crop[1]` off the end. */
+function croppedConvTransposeCase(name: string, c: number, m: number, k: number, s: number, size: number, crop: [number, number]): OpCase {
+  const full = (size - 1) * s + k;
+  const out = full - crop[0] - crop[1];
+  return {
+    name,
+    shapes: [[2, c, size, size], [k, k, m, c]],
+    graph: (g, [x, w]) => g.convTranspose(x, convWeight(g, w), { strides: [s, s], pads: [crop[0], crop[0], crop[1], crop[1]], outputPadding: [0, 0] }),
+    tfjs: onImages((x, w) => tf.slice(tf.conv2dTranspose(x, w as tf.Tensor4D, [2, full, full, m], s, 'valid'), [0, crop[0], crop[0], 0], [2, out, out, m])),
+  };
+}
+
 export const CASES: OpCase[] = [
   convCase('conv 3×3, weight gradient from x, input gradient transposed', 4, 6, 3, 1, 0, 9),
   convCase('conv 3×3 with fewer output channels: weight gradient from dy, input gradient by a flipped conv', 6, 2, 3, 1, 1, 8),
@@ -58,6 +70,8 @@ export const CASES: OpCase[] = [
   convCase('conv 7×7 stem', 3, 4, 7, 1, 0, 12),
   convTransposeCase('transposed conv 3×3 stride 2 (TensorFlow same)', 5, 3, 3, 2, 5),
   convTransposeCase('transposed conv 4×4 stride 2', 4, 2, 4, 2, 4),
+  croppedConvTransposeCase("transposed conv 3×3 stride 2 cropped as PyTorch's padding 1, output_padding 1", 5, 3, 3, 2, 5, [1, 0]),
+  croppedConvTransposeCase('transposed conv 3×3 stride 2, 8 → 4 channels, PyTorch cropping', 8, 4, 3, 2, 6, [1, 0]),
   // Channels in multiples of 4, as the presets have them (GPU kernels take vectorised paths there).
   convCase('conv 3×3 stride 2 pad 1, 4 → 8 channels', 4, 8, 3, 2, 1, 16),
   convCase('conv 3×3, 16 → 16 channels', 16, 16, 3, 1, 0, 10),

@@ -90,8 +90,8 @@ export class CutModel implements FamilyModel {
     rng: Rng,
     private readonly engine: TrainingEngine = tfEngine,
   ) {
-    const { ngf, ndf, blocks } = config;
-    this.generator = createNet(buildResnetGenerator({ name: 'G', ngf, blocks }), rng);
+    const { ngf, ndf, blocks, upsampling } = config;
+    this.generator = createNet(buildResnetGenerator({ name: 'G', ngf, blocks, upsampling }), rng);
     this.discriminator = createNet(buildPatchDiscriminator({ name: 'D', ndf }), rng);
     this.taps = nceTaps(this.generator.spec);
     this.heads = this.taps.map((tap, i) => createNet(buildNceHead(`H${i}`, tap.channels), rng));

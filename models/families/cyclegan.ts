@@ -61,10 +61,10 @@ export class CycleGanModel implements FamilyModel {
     rng: Rng,
     private readonly engine: TrainingEngine = tfEngine,
   ) {
-    const { ngf, ndf, blocks } = config;
+    const { ngf, ndf, blocks, upsampling } = config;
     this.nets = {
-      G_AB: createNet(buildResnetGenerator({ name: 'G_AB', ngf, blocks }), rng),
-      G_BA: createNet(buildResnetGenerator({ name: 'G_BA', ngf, blocks }), rng),
+      G_AB: createNet(buildResnetGenerator({ name: 'G_AB', ngf, blocks, upsampling }), rng),
+      G_BA: createNet(buildResnetGenerator({ name: 'G_BA', ngf, blocks, upsampling }), rng),
       D_A: createNet(buildPatchDiscriminator({ name: 'D_A', ndf }), rng),
       D_B: createNet(buildPatchDiscriminator({ name: 'D_B', ndf }), rng),
     };

@@ -20,6 +20,8 @@ export type TranslatorNets = {
   ngf: number;
   ndf: number;
   blocks: number;
+  /** The generators' upsampling alignment; 'pytorch' when they start from a published checkpoint (absent: ours). */
+  upsampling?: 'tensorflow' | 'pytorch';
 };
 
 export const SIZE_OPTION: OptionInfo = { name: 'size', help: 'training crop size in pixels, a multiple of 4, at least 32', default: 128 };

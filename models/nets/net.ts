@@ -125,6 +125,17 @@ function applyLayer(net: Net, layer: LayerSpec, x: tf.Tensor, normalizedNext = f
       if (layer.bias && !normalizedNext) y = tf.add(y, param(net, `${layer.name}.b`));
       return y;
     }
+    case 'convTransposeCropped': {
+      // The full transposed output ((in − 1)·s + k per side), then PyTorch's crop: tfjs has no asymmetric pads here.
+      const [n, h, w] = x.shape as number[];
+      const full = (v: number) => (v - 1) * layer.stride + layer.kernel;
+      const [begin, end] = layer.crop;
+      const outShape: [number, number, number, number] = [n, full(h), full(w), layer.filters];
+      let y: tf.Tensor = tf.conv2dTranspose(x as tf.Tensor4D, param(net, `${layer.name}.w`) as tf.Tensor4D, outShape, layer.stride, 'valid');
+      y = tf.slice(y, [0, begin, begin, 0], [n, full(h) - begin - end, full(w) - begin - end, layer.filters]);
+      if (layer.bias && !normalizedNext) y = tf.add(y, param(net, `${layer.name}.b`));
+      return y;
+    }
     case 'reflectPad':
       return tf.mirrorPad(x, [[0, 0], [layer.pad, layer.pad], [layer.pad, layer.pad], [0, 0]], 'reflect');
     case 'instanceNorm': {

@@ -10,6 +10,11 @@ export interface ResnetGeneratorOptions {
   ngf: number;
   /** Residual blocks at 1/4 resolution (6 for 128 px in the paper, 9 for 256 px). */
   blocks: number;
+  /**
+   * 'pytorch': the upsamplings crop as PyTorch's ConvTranspose2d(padding 1, output_padding 1) does, one pixel at the
+   * start rather than ours at the end — for generators fine-tuned from published weights, which expect it.
+   */
+  upsampling?: 'tensorflow' | 'pytorch';
 }
 
 const IN_EPSILON = 1e-5;
@@ -46,7 +51,8 @@ export function buildResnetGenerator(o: ResnetGeneratorOptions): NetSpec {
   for (let i = 0; i < 2; i++) {
     // Official: ConvTranspose2d(k3, s2, p1, output_padding 1), i.e. exactly ×2; spec.ts's 'same' semantics
     // give the same size (the odd extra border row is cropped at the end rather than the start).
-    layers.push({ op: 'convTranspose', name: `up${i}`, filters: ngf * 2 ** (1 - i), kernel: 3, stride: 2, bias: true }, norm(`up${i}.norm`), relu);
+    const up = { name: `up${i}`, filters: ngf * 2 ** (1 - i), kernel: 3, stride: 2, bias: true };
+    layers.push(o.upsampling === 'pytorch' ? { op: 'convTransposeCropped', ...up, crop: [1, 0] } : { op: 'convTranspose', ...up }, norm(`up${i}.norm`), relu);
   }
   layers.push(
     { op: 'reflectPad', pad: 3 },

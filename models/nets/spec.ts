@@ -14,6 +14,12 @@ export type LayerSpec =
    * of the k − s extra border, floor((k − s) / 2) is cropped at the start and the rest at the end).
    */
   | { op: 'convTranspose'; name: string; filters: number; kernel: number; stride: number; bias: boolean }
+  /**
+   * Transposed convolution that keeps (in − 1)·stride + kernel − crop[0] − crop[1] of its full output, cropping
+   * crop[0] at the start (PyTorch's padding p and output_padding q: crop [p, p − q]). Imported generators use it,
+   * and so do generators fine-tuned from them (their weights expect PyTorch's alignment, one pixel off ours).
+   */
+  | { op: 'convTransposeCropped'; name: string; filters: number; kernel: number; stride: number; bias: boolean; crop: [number, number] }
   | { op: 'reflectPad'; pad: number }
   /** Per-sample, per-channel normalisation over H and W; affine adds learnt scale and shift. */
   | { op: 'instanceNorm'; name: string; affine: boolean; epsilon: number }
@@ -27,18 +33,13 @@ export type LayerSpec =
   | { op: 'reshape'; height: number; width: number; channels: number };
 
 /**
- * Layers only imported nets use: PyTorch's transposed-conv cropping and CUT's anti-aliased resampling (Zhang 2019,
+ * Layers only imported nets use: CUT's anti-aliased resampling (Zhang 2019,
  * "Making convolutional networks shift-invariant again"). Only the ONNX exporter runs them; training's interpreters
  * (nets/net.ts, diff/graph-ops.ts) take NetSpec, whose layers are LayerSpec, so the types keep these out of training.
  */
 export type ImportedLayerSpec =
   /** Pads by repeating the border pixels (ONNX Pad mode edge; PyTorch ReplicationPad2d). */
   | { op: 'replicatePad'; pad: number }
-  /**
-   * Transposed convolution that keeps (in − 1)·stride + kernel − crop[0] − crop[1] of its full output, cropping
-   * crop[0] at the start (PyTorch's padding p and output_padding q: crop [p, p − q]).
-   */
-  | { op: 'convTransposeCropped'; name: string; filters: number; kernel: number; stride: number; bias: boolean; crop: [number, number] }
   /** The same size×size filter (row-major `kernel`) on every channel, unpadded, at `stride`: a blur before subsampling. */
   | { op: 'blurDown'; size: number; kernel: number[]; stride: number }
   /** The same filter on every channel as a transposed convolution at `stride`, cropped as convTransposeCropped. */

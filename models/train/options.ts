@@ -35,6 +35,11 @@ export interface RunRequest {
   flip?: boolean;
   lrConstant?: number;
   lrDecay?: number;
+  /**
+   * Published generator checkpoints the run's generators start from (`--init-generator`): CycleGAN A → B then
+   * optionally B → A, CUT its one generator. Paths as given (resolved against the working folder).
+   */
+  initGenerator?: string[];
   /** Family options (preset, latent, beta, k, lambdaCycle, lambdaIdentity, ngf, ndf, blocks, lr, …; see FAMILY_OPTIONS). */
   familyOptions?: Record<string, unknown>;
 }

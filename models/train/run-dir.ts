@@ -14,6 +14,7 @@ export type { RunStatus };
 export type { BackendPreference } from '../backend/names.js';
 import type { BackendPreference } from '../backend/names.js';
 import type { DeviceChoice } from '../onnx/devices.js';
+import type { InitGeneratorRecord } from './init-generator.js';
 
 /** Loop-level settings, fully resolved (the family's own settings live in RunInfo.config). */
 export interface TrainSettings {
@@ -51,6 +52,8 @@ export interface RunInfo {
   datasetSizes: Record<string, number>;
   /** Image files each dataset skipped when the run was last started (unreadable), by path inside its folder. */
   skippedFiles?: Record<string, { file: string; reason: string }[]>;
+  /** The published checkpoints the generators started from (`--init-generator`), each with its hash. */
+  initGenerators?: InitGeneratorRecord[];
   /** What each row of the sample grids shows ("real A", "A → B", …), top to bottom. */
   sampleRows?: string[];
   status: RunStatus;

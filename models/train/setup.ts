@@ -30,6 +30,7 @@ import { relative } from 'node:path';
 import { extendSchedule } from './schedule.js';
 import { isProcessAlive } from '../process-alive.js';
 import { checkOutputFolder, isInsideFolder } from '../output-folder.js';
+import { applyInitGenerators, checkNetsFit, netOptionsFromCheckpoint, readInitGenerators, rereadInitGenerators } from './init-generator.js';
 
 export interface Session {
   runDir: string;
@@ -114,8 +115,13 @@ async function startBackend(family: ModelFamily, preference: BackendPreference, 
 
 export async function prepareFresh(runDir: string, request: RunRequest, warn: Warn): Promise<Session> {
   const family = getFamily(request.family);
-  const familyOptions = { ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) };
-  const config = family.resolveConfig(familyOptions) as Record<string, unknown>;
+  const inits = request.initGenerator === undefined ? [] : await readInitGenerators(family.id, request.initGenerator, warn);
+  const familyOptions = netOptionsFromCheckpoint({ ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) }, inits);
+  let config = family.resolveConfig(familyOptions) as Record<string, unknown>;
+  if (inits.length > 0) {
+    checkNetsFit(config as { ngf: number; blocks: number; preset: string }, inits);
+    config = { ...config, upsampling: 'pytorch' }; // the published weights expect PyTorch's upsampling alignment
+  }
   const { settings, iterations } = resolveSettings(request, config.size as number);
   const root = runPaths(runDir).root;
   const existing = await fs.readdir(root).catch(() => null);
@@ -148,9 +154,11 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
     updatedAt: now,
     lastError: null,
     pid: process.pid,
+    ...(inits.length > 0 ? { initGenerators: inits.map((i) => i.record) } : {}),
   };
   const { model, feed } = seededStart(family, config, train, datasets, backend, warn);
   try {
+    applyInitGenerators(model, inits);
     await createRunDir(runDir, info);
   } catch (error) {
     model.dispose();
@@ -216,6 +224,8 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
       const setAside = await setAsideDamagedCheckpoints(paths.checkpoints);
       for (const aside of setAside) warn(`Checkpoint ${aside.path} is damaged (${aside.reason}); it was kept aside as ${aside.movedTo}.`);
       if (previous.iteration > 0 || setAside.length > 0) warn(`${runDir} has no usable checkpoint; training starts again from iteration 0.`);
+      // Started from published generators and stopped before its first checkpoint: from those again (hashes checked).
+      if (previous.initGenerators?.length) applyInitGenerators(model, await rereadInitGenerators(family.id, previous.initGenerators, warn));
     }
   } catch (error) {
     model.dispose();

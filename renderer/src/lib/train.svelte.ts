@@ -32,7 +32,7 @@ const FIRST_RESULT: Record<FamilyId, number> = { ae: 300, vae: 500, gan: 1500, c
 const SAMPLE_PRESET = { size: 32, iterations: 400, sampleEvery: 50, familyOptions: { ngf: '8', ndf: '8', blocks: '3', lr: '0.001' } };
 
 /** The form's fields a reload keeps. */
-const KEPT = ['family', 'datasetA', 'datasetB', 'name', 'preset', 'size', 'iterations', 'showAdvanced', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'familyOptions'] as const;
+const KEPT = ['family', 'datasetA', 'datasetB', 'name', 'preset', 'size', 'iterations', 'showAdvanced', 'batch', 'seed', 'sampleEvery', 'checkpointEvery', 'backend', 'device', 'familyOptions', 'initGeneratorA', 'initGeneratorB'] as const;
 
 export interface TimeEstimate {
   /** Seconds per iteration expected for this form's run. */
@@ -58,6 +58,9 @@ export class TrainState {
   backend = $state<BackendPreference>('auto');
   /** Where the onnx backend runs; sent only with it. */
   device = $state<DeviceChoice>('auto');
+  /** Published checkpoints to start from (paths; empty: from scratch): the A → B generator's, CycleGAN's B → A one's. */
+  initGeneratorA = $state('');
+  initGeneratorB = $state('');
   /** Family options the user typed (as text; empty = the family's default). */
   familyOptions = $state<Record<string, string>>({});
   readonly #client: StudioClient;
@@ -89,6 +92,12 @@ export class TrainState {
     return (this.familyInfo?.options ?? []).filter((o) => o.name !== 'preset' && o.name !== 'size');
   }
 
+  /** Generators a published checkpoint can start: CUT's one, CycleGAN's two (from the family's directions). */
+  get initGenerators(): number {
+    const id = this.familyInfo?.id;
+    return id === 'cyclegan' ? 2 : id === 'cut' ? 1 : 0;
+  }
+
   get hasPreset(): boolean {
     return (this.familyInfo?.options ?? []).some((o) => o.name === 'preset');
   }
@@ -103,6 +112,8 @@ export class TrainState {
     if (taken) return `There is already a run named "${taken.name}": choose another name.`;
     if (!Number.isInteger(this.size) || this.size < 8 || this.size % 4 !== 0) return 'Image size must be a multiple of 4, at least 8.';
     if (!Number.isInteger(this.iterations) || this.iterations < 1) return 'Iterations must be a whole number, at least 1.';
+    if (this.initGenerators === 2 && this.initGeneratorB.trim() && !this.initGeneratorA.trim())
+      return 'Give the A → B checkpoint too, or start both generators from scratch: the B → A one alone is not enough.';
     return null;
   }
 
@@ -111,6 +122,8 @@ export class TrainState {
     this.size = UI_DEFAULTS[family].size;
     this.iterations = UI_DEFAULTS[family].iterations;
     this.familyOptions = {};
+    this.initGeneratorA = '';
+    this.initGeneratorB = '';
     if (!this.twoDatasets) this.datasetB = '';
   }
 
@@ -216,6 +229,8 @@ export class TrainState {
     if (sampleEvery !== undefined) request.sampleEvery = sampleEvery;
     if (checkpointEvery !== undefined) request.checkpointEvery = checkpointEvery;
     if (Object.keys(advanced).length > 0) request.advanced = advanced;
+    const init = [this.initGeneratorA, this.initGeneratorB].slice(0, this.initGenerators).map((p) => p.trim()).filter(Boolean);
+    if (init.length > 0) request.initGenerator = init;
     return request;
   }
 
