@@ -1,6 +1,7 @@
 // A new user's walk through the studio, in Chromium through browser mode: the output-folder picker picks exactly
 // the folder in its path field, and makes a new one; Start training shows the run starting, not a refusal of it;
-// Save writes the photo that was converted, without converting it again, and says where it went.
+// the 1:1 comparison keeps its divider in view; Save writes the photo that was converted, without converting it
+// again, and says where it went.
 import { test, expect, type Page } from '@playwright/test';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,6 +96,33 @@ test('after Start the run is shown starting: no refusal of its own name, Start d
   await live.getByRole('button', { name: 'Stop' }).click();
   await expect(live.getByTestId('run-status')).toHaveText('stopped', { timeout: 120_000 });
   await expect(start).toBeEnabled();
+});
+
+test('at 1:1 the compare divider stays in view across the whole slider, and the labels name only what is in view', async () => {
+  const reply = (await callFromPage(page, 'models.import', { name: 'walk-compare.onnx', base64: Buffer.from(await tinyTranslatorBytes({ 'darkroom.range': '-1,1' })).toString('base64') })) as {
+    ok: boolean;
+    result?: { id: string };
+  };
+  await nav('Convert').click();
+  await page.getByTestId('convert-model').selectOption(reply.result!.id);
+  await dropFile(page, 'drop-zone', 'wide.png', await makePhoto(3000, 1200), 'image/png');
+  await expect(page.getByTestId('result-size')).toHaveText('3000×1200', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Actual size (100 %)' }).click();
+  const frame = (await page.getByTestId('compare').boundingBox())!;
+  for (const split of ['5', '50', '95']) {
+    await page.getByTestId('split-slider').fill(split);
+    const divider = (await page.getByTestId('compare-divider').boundingBox())!;
+    expect(divider.x).toBeGreaterThanOrEqual(frame.x - 2);
+    expect(divider.x + divider.width).toBeLessThanOrEqual(frame.x + frame.width + 2);
+    await expect(page.getByTestId('tag-original')).toBeVisible();
+    await expect(page.getByTestId('tag-translated')).toBeVisible();
+  }
+  await page.getByTestId('split-slider').fill('0');
+  await expect(page.getByTestId('tag-original')).toHaveCount(0);
+  await expect(page.getByTestId('tag-translated')).toBeVisible();
+  await page.getByTestId('split-slider').fill('100');
+  await expect(page.getByTestId('tag-translated')).toHaveCount(0);
+  await expect(page.getByTestId('tag-original')).toBeVisible();
 });
 
 test('Save writes the converted photo without converting it again, and says what went to the downloads', async () => {
