@@ -148,6 +148,8 @@ export interface RunSummary {
   id: string;
   name: string;
   family: FamilyId;
+  /** What it trains, in words: the family's title, or CUT / FastCUT by the run's mode. */
+  label: string;
   status: RunStatus;
   /** A trainer process is attached to this run right now. */
   active: boolean;
