@@ -73,6 +73,15 @@ test('New folder in the output picker makes a folder inside the one shown, and C
   await expect(page.getByTestId('batch-output')).toHaveValue(made);
 });
 
+test("a view's error does not follow the user to another view", async () => {
+  await page.getByTestId('batch-input').fill('');
+  await page.getByTestId('start-batch').click();
+  const notice = page.getByTestId('notices').getByRole('alert').filter({ hasText: 'Choose the folder of photos to convert.' });
+  await expect(notice).toHaveCount(1);
+  await nav('Train').click();
+  await expect(notice).toHaveCount(0);
+});
+
 test('after Start the run is shown starting: no refusal of its own name, Start disabled, the live panel in view', async () => {
   await nav('Train').click();
   await page.getByLabel('Run name').fill('Walk nights');
