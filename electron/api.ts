@@ -156,6 +156,8 @@ export interface RunSummary {
   id: string;
   name: string;
   family: FamilyId;
+  /** What it trains, in words: the family's title, or CUT / FastCUT by the run's mode. */
+  label: string;
   status: RunStatus;
   /** A trainer process is attached to this run right now. */
   active: boolean;
@@ -352,6 +354,8 @@ export interface StudioMethods {
   'fs.list': Method<{ path?: string; hidden?: boolean }, FolderListing>;
   /** The user chose this folder in the studio (browser mode's folder browser): returns its real path. */
   'fs.choose': Method<{ path: string; use: FolderUse }, { path: string }>;
+  /** The folder browser's "New folder": makes `path` (one new level, inside a folder that exists) and lists it. */
+  'fs.createFolder': Method<{ path: string }, FolderListing>;
   'datasets.list': Method<Empty, DatasetSummary[]>;
   'datasets.add': Method<{ path: string; name?: string }, DatasetReport>;
   'datasets.get': Method<{ id: string }, DatasetReport>;
@@ -567,6 +571,10 @@ const REQUEST_VALIDATORS: { [M in MethodName]: Validator<RequestOf<M>> } = {
   'fs.choose': (raw) => {
     const r = record('fs.choose', raw, ['path', 'use']);
     return { path: text('fs.choose', r.path, 'path'), use: oneOf('fs.choose', r.use, 'use', FOLDER_USES)! };
+  },
+  'fs.createFolder': (raw) => {
+    const r = record('fs.createFolder', raw, ['path']);
+    return { path: text('fs.createFolder', r.path, 'path') };
   },
   'datasets.list': empty('datasets.list'),
   'datasets.add': (raw) => {

@@ -11,6 +11,7 @@ import { isImagePath } from '../../models/data/image-io.js';
 import { isCheckpointPath } from '../../models/import/checkpoint-files.js';
 import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { isInside } from '../../models/output-folder.js';
+import { writeFailureReason } from '../../models/atomic-fs.js';
 import { ApiError, type FolderUse } from '../api.js';
 
 export type AccessMode = 'trusted' | 'browser';
@@ -21,6 +22,11 @@ export interface AccessPolicy {
   readonly mode: AccessMode;
   /** The user chose this folder in the studio: remembered for this session; returns its real path. */
   choose(path: string, use: FolderUse): Promise<string>;
+  /**
+   * Makes a new folder (the folder browser's "New folder") and returns its real path. It grants nothing: writing
+   * there still needs the folder chosen as an output.
+   */
+  createFolder(path: string): Promise<string>;
   /** The path to read a folder by (browser mode: its real path); refused outside the folders allowed. */
   readableFolder(path: string): Promise<string>;
   /** Refuses a folder to write into (it may not exist yet) outside the folders allowed. */
@@ -40,6 +46,31 @@ async function realFolder(path: string): Promise<string> {
   });
   if (!(await fs.stat(real)).isDirectory()) throw new ApiError('bad-request', notAFolder(path));
   return real;
+}
+
+/**
+ * Makes one new folder inside an existing one, by the parent's real path (a link as the parent leads where it
+ * really is; mkdir never follows a link at the new name). A folder already there is taken as it is.
+ */
+async function makeFolder(path: string): Promise<string> {
+  const target = resolve(path);
+  const name = basename(target);
+  if (target === dirname(target) || name === '') throw new ApiError('bad-request', `${path} is a whole drive, not a new folder: give a folder name inside it`);
+  const parent = await fs.realpath(dirname(target)).catch(() => {
+    throw new ApiError('not-found', `${dirname(target)} does not exist: make new folders one at a time, inside a folder that exists`);
+  });
+  if (!(await fs.stat(parent)).isDirectory()) throw new ApiError('bad-request', `${dirname(target)} is a file, not a folder: a new folder goes inside a folder`);
+  const created = join(parent, name);
+  try {
+    await fs.mkdir(created);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await fs.lstat(created)).isDirectory()) return created;
+    if (code === 'EEXIST') throw new ApiError('conflict', `${path} already exists and is not a folder: choose another name`);
+    const reason = code === 'ENOENT' ? `${dirname(target)} does not take new folders (a system folder?); choose a folder of your own` : (writeFailureReason(error) ?? (error as Error).message);
+    throw new ApiError('bad-request', `Cannot make the folder ${path}: ${reason}`);
+  }
+  return created;
 }
 
 /** The real path of a place that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
@@ -114,6 +145,7 @@ export function trustedAccess(): AccessPolicy {
   return {
     mode: 'trusted',
     choose: (path) => realFolder(path),
+    createFolder: makeFolder,
     readableFolder: async (path) => path,
     writableFolder: async () => {},
     savesToNamedPaths: true,
@@ -138,6 +170,9 @@ export function browserAccess(workspaceRoot: string): AccessPolicy {
       if (use === 'output') writable.add(real);
       return real;
     },
+    // Any folder the browser shows may be chosen as an output, so making an empty one inside it reaches no
+    // further; and the new folder is writable only once chosen, like any other.
+    createFolder: makeFolder,
     async readableFolder(path) {
       await realWorkspace();
       const real = await realFolder(path);

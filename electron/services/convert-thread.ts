@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../models/errors.js';
 import type { DeviceChoice } from '../../models/onnx/devices.js';
 import type { TranslationPlan } from '../../models/onnx/translate.js';
-import type { ConvertedPhoto, ConvertOptions } from './convert.js';
+import type { OutputFormat } from '../../models/data/image-io.js';
+import type { ConvertedPhoto, ConvertOptions, EncodedPhoto } from './convert.js';
 import { convertWorkerEntry } from './paths.js';
 
 /** What the worker converts: `workerData`. */
@@ -20,22 +21,41 @@ export interface ThreadJob {
   options: Omit<ConvertOptions, 'signal' | 'onTile' | 'onPlan'> & { device?: DeviceChoice };
 }
 
+/** A converted photo written again in another format (the studio's Save): no model, only the encoder. */
+export interface EncodeJob {
+  type: 'encode';
+  /** The conversion's own result, a PNG carrying the photo's profile, EXIF and alpha. */
+  input: string;
+  output: string;
+  options: { format: OutputFormat; quality?: number };
+}
+
 export type FromWorker =
   | { type: 'plan'; plan: TranslationPlan }
   | { type: 'tile'; done: number; total: number }
-  | { type: 'done'; converted: ConvertedPhoto }
+  | { type: 'done'; converted: ConvertedPhoto | EncodedPhoto }
   | { type: 'failed'; usage: boolean; aborted: boolean; message: string };
 
 export type ToWorker = { type: 'cancel' };
 
 export type ThreadProgress = Pick<ConvertOptions, 'signal' | 'onTile' | 'onPlan'>;
 
+/** Writes a converted photo again in another format, off the studio's thread (a huge photo's encode is long too). */
+export function encodeOffThread(job: Omit<EncodeJob, 'type'>): Promise<EncodedPhoto> {
+  return runWorker<EncodedPhoto>({ type: 'encode', ...job });
+}
+
 export function convertOffThread(job: ThreadJob, progress: ThreadProgress = {}): Promise<ConvertedPhoto> {
+  return runWorker<ConvertedPhoto>(job, progress);
+}
+
+/** Each job's worker answers with its own kind of result: T is the caller's. */
+function runWorker<T extends EncodedPhoto>(job: ThreadJob | EncodeJob, progress: ThreadProgress = {}): Promise<T> {
   const { signal } = progress;
   signal?.throwIfAborted();
   const entry = convertWorkerEntry();
   const worker = new Worker(entry.script, { eval: entry.eval, workerData: job });
-  return new Promise<ConvertedPhoto>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
@@ -51,7 +71,7 @@ export function convertOffThread(job: ThreadJob, progress: ThreadProgress = {}):
       if (message.type === 'plan') progress.onPlan?.(message.plan);
       else if (message.type === 'tile') {
         if (!signal?.aborted) progress.onTile?.(message.done, message.total);
-      } else if (message.type === 'done') settle(() => resolve(message.converted));
+      } else if (message.type === 'done') settle(() => resolve(message.converted as T));
       else settle(() => reject(message.aborted && signal?.aborted ? signal.reason : message.usage ? new UsageError(message.message) : new Error(message.message)));
     });
     worker.on('error', (error) => settle(() => reject(error)));

@@ -3,11 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from '../../models/errors.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
 import { decodeImageFile, encodePng } from '../../models/data/image-io.js';
-import { convertPhoto } from './convert.js';
-import type { FromWorker, ThreadJob, ToWorker } from './convert-thread.js';
+import { convertPhoto, encodeConverted } from './convert.js';
+import type { EncodeJob, FromWorker, ThreadJob, ToWorker } from './convert-thread.js';
 
 const port = parentPort!;
-const job = workerData as ThreadJob;
+const job = workerData as ThreadJob | EncodeJob;
 const controller = new AbortController();
 const send = (message: FromWorker) => port.postMessage(message);
 port.on('message', (message: ToWorker) => message.type === 'cancel' && controller.abort());
@@ -15,6 +15,10 @@ port.on('message', (message: ToWorker) => message.type === 'cancel' && controlle
 // No top-level await: the bundle builds this file as CommonJS.
 async function main(): Promise<void> {
   try {
+    if ('type' in job) {
+      send({ type: 'done', converted: await encodeConverted(job.input, job.output, job.options) });
+      return port.close();
+    }
     const converted = await convertPhoto(job.model, job.input, job.output, {
       ...job.options,
       signal: controller.signal,

@@ -28,12 +28,16 @@ export interface ConvertOptions {
   onPlan?: TranslateOptions['onPlan'];
 }
 
-export interface ConvertedPhoto {
+/** A photo file written: where, in which format and depth, at which size. */
+export interface EncodedPhoto {
   output: string;
   format: OutputFormat;
   bitDepth: 8 | 16;
   width: number;
   height: number;
+}
+
+export interface ConvertedPhoto extends EncodedPhoto {
   elapsedMs: number;
   /** Where the photo ran. */
   device: DeviceUse;
@@ -89,6 +93,23 @@ async function convertWith(translator: Translator, input: PhotoSource, output: s
     const written = await writePhoto(target, pixels, photo, { format, quality: o.quality, overwrite: o.overwrite ?? true, inputPath: path });
     return { output: target, ...written, width: photo.width, height: photo.height, elapsedMs: performance.now() - started, device: translator.device };
   });
+}
+
+/**
+ * Writes a converted photo (`converted`, the PNG the conversion wrote with the source's profile, EXIF and alpha)
+ * again as `format`, without running the model: the studio's Save writes what the view showed. A PNG is copied as
+ * it is; other formats get the same pixels through the same encoder as a conversion (a photo with its own colour
+ * profile passes through that profile once more, within a level).
+ */
+export async function encodeConverted(converted: string, output: string, o: { format: OutputFormat; quality?: number }): Promise<EncodedPhoto> {
+  const target = resolve(output);
+  const photo = await readPhoto(converted);
+  let written: { format: OutputFormat; bitDepth: 8 | 16 };
+  if (o.format === 'png') {
+    await fs.copyFile(converted, target);
+    written = { format: 'png', bitDepth: photo.bitDepth };
+  } else written = await writePhoto(target, photo.pixels, photo, { format: o.format, quality: o.quality, overwrite: true });
+  return { output: target, ...written, width: photo.width, height: photo.height };
 }
 
 /** Dropped bytes become a file in a private temporary folder for the duration of `use` (image-io reads files). */

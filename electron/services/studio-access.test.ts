@@ -118,3 +118,22 @@ test('fs.choose refuses what is not a folder', async () => {
   await assert.rejects(call('fs.choose', { path: join(photos(), 'a.png'), use: 'input' }), /is a file, not a folder/);
   await assert.rejects(call('fs.choose', { path: join(root, 'missing'), use: 'output' }), /does not exist/);
 });
+
+test('fs.createFolder makes one new folder and lists it; writing there still needs it chosen as an output', async () => {
+  const fresh = join(root, 'fresh');
+  await mkdir(fresh);
+  const listing = await call('fs.createFolder', { path: join(fresh, 'nights') });
+  assert.equal(listing.path, join(fresh, 'nights'));
+  assert.deepEqual(listing.entries, []);
+  assert.equal(existsSync(join(fresh, 'nights')), true);
+  assert.equal((await call('fs.createFolder', { path: join(fresh, 'nights') })).path, join(fresh, 'nights'), 'an existing folder is taken as it is');
+  await assert.rejects(call('batch.start', { modelId, input: photos(), output: join(fresh, 'nights') }), /output folders you chose/);
+  assert.equal((await call('fs.choose', { path: join(fresh, 'nights'), use: 'output' })).path, join(fresh, 'nights'));
+
+  await assert.rejects(call('fs.createFolder', { path: join(fresh, 'a', 'b') }), /does not exist: make new folders one at a time/);
+  await writeFile(join(fresh, 'file.txt'), 'x');
+  await assert.rejects(call('fs.createFolder', { path: join(fresh, 'file.txt') }), /already exists and is not a folder/);
+  await assert.rejects(call('fs.createFolder', { path: join(fresh, 'file.txt', 'inner') }), /is a file, not a folder/);
+  await symlink(fresh, join(root, 'fresh-link'));
+  assert.equal((await call('fs.createFolder', { path: join(root, 'fresh-link', 'via-link') })).path, join(fresh, 'via-link'), 'made where the parent really is');
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNet, disposeNet } from '../../models/nets/net.js';
 import { exportNet } from '../../models/onnx/export.js';
-import { encodePng } from '../../models/data/image-io.js';
+import { decodeImageFile, encodePng } from '../../models/data/image-io.js';
 import { Rng } from '../../models/rng.js';
 import { CANCELLED, ConvertJobs } from './studio-convert.js';
 import type { StudioEvent } from '../api.js';
@@ -87,4 +87,27 @@ test('a converted photo converts again from the path its result gives, in browse
   assert.equal(first.inputPath, join(workspace.paths.root, first.input), 'the path of the file the media reference names');
   const again = await jobs.convertImage(model.id, { path: first.inputPath }, 'cpu');
   assert.deepEqual([again.width, again.height], [first.width, first.height]);
+});
+
+test('Save writes what was converted, in the format asked for, without running the model again', async (t) => {
+  const { workspace, models, model } = await workspaceWithModel(t, 'darkroom-convert-save-');
+  const events: StudioEvent[] = [];
+  const jobs = new ConvertJobs(workspace, models, (event) => events.push(event));
+  const png = (await encodePng(new Uint8Array(20 * 14 * 3).map((_, i) => (i * 7) % 256), 20, 14, 3)).toString('base64');
+  const result = await jobs.convertImage(model.id, { name: 'street.png', base64: png }, 'cpu', 'job-save');
+  const converting = events.length;
+  // With the model gone, only a save that does not convert again can succeed.
+  await models.delete(model.id);
+
+  const asPng = await jobs.save({ resultId: result.id, format: 'png' });
+  const shown = await decodeImageFile(join(workspace.paths.root, result.output));
+  const saved = await decodeImageFile(join(workspace.paths.root, asPng.media));
+  assert.deepEqual(saved.data, shown.data, 'the PNG saved is the photo shown');
+  const asJpeg = await jobs.save({ resultId: result.id, format: 'jpg', quality: 95 });
+  assert.equal(asJpeg.fileName, 'street-translated.jpg');
+  const jpeg = await decodeImageFile(join(workspace.paths.root, asJpeg.media));
+  assert.deepEqual([jpeg.width, jpeg.height], [20, 14]);
+  const meanDifference = jpeg.data.reduce((sum, v, i) => sum + Math.abs(v - shown.data[i]), 0) / jpeg.data.length;
+  assert.ok(meanDifference < 4, `the JPEG holds the shown pixels, within JPEG's loss (mean difference ${meanDifference.toFixed(2)})`);
+  assert.equal(events.length, converting, 'saving reports no conversion');
 });

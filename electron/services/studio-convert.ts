@@ -1,13 +1,13 @@
 // The studio's Convert and Batch: one photo translated at full resolution by the convert service for the
-// before/after view (kept in the workspace cache) and again, in the chosen format, when saved; whole folders
-// through the batch service.
+// before/after view (kept in the workspace cache under the conversion's id) and written from there, in the chosen
+// format, when saved; whole folders through the batch service.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { basename, extname, join } from 'node:path';
 import { extensionFor, isImagePath, type OutputFormat } from '../../models/data/image-io.js';
 import { writeFileAtomic } from '../../models/atomic-fs.js';
-import { convertOffThread, type ThreadProgress } from './convert-thread.js';
+import { convertOffThread, encodeOffThread, type ThreadProgress } from './convert-thread.js';
 import { TileTimes } from './tile-times.js';
 import { ApiError, type BatchRequest, type ConvertProgress, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
@@ -25,11 +25,8 @@ const KEEP_RESULTS = 50;
 interface Kept {
   result: ConvertResult;
   dir: string;
-  original: string;
-  modelFile: string;
-  range: string | undefined;
-  /** Saving converts again, on the device the view's photo was converted on. */
-  device: DeviceChoice | undefined;
+  /** The conversion's result as the view shows it (a PNG): what Save writes, in the format asked for. */
+  translated: string;
 }
 
 /**
@@ -122,7 +119,7 @@ export class ConvertJobs {
     device: DeviceChoice | undefined,
     progress: ThreadProgress,
   ): Promise<ConvertResult> {
-    // Keep the original beside the result: saving carries its EXIF, ICC profile and alpha.
+    // The worker reads a file: the photo is copied into the cache (the conversion carries its EXIF, ICC profile and alpha).
     const original = join(dir, `original${extname(inputName).toLowerCase()}`);
     if (image.path) await this.#copyIn(image.path, original);
     else await writeFileAtomic(original, Buffer.from(image.base64!, 'base64'));
@@ -146,7 +143,7 @@ export class ConvertJobs {
       elapsedMs: Math.round(converted.elapsedMs),
       device: converted.device,
     };
-    this.#results.set(id, { result, dir, original, modelFile, range, device });
+    this.#results.set(id, { result, dir, translated });
     // The oldest results are forgotten and their files removed, so the cache holds at most keepResults photos.
     for (const [oldId, old] of [...this.#results].slice(0, Math.max(0, this.#results.size - this.#keepResults))) {
       this.#results.delete(oldId);
@@ -170,7 +167,7 @@ export class ConvertJobs {
     await fs.rename(partial, original);
   }
 
-  /** Converts the photo again straight into the chosen format, so it is exactly what a batch would write. */
+  /** Writes the converted photo, as the view showed it, in the chosen format: the model does not run again. */
   async save(request: { resultId: string; format: OutputFormat; quality?: number; path?: string }): Promise<SavedImage> {
     if (request.path && !this.#access.savesToNamedPaths)
       throw new ApiError('bad-request', "In browser mode a converted photo is saved through the browser's downloads, not to a path on this machine: leave out \"path\".");
@@ -178,7 +175,7 @@ export class ConvertJobs {
     if (!kept) throw new ApiError('not-found', 'That converted photo is no longer available; convert it again.');
     const fileName = `${basename(kept.result.inputName, extname(kept.result.inputName))}-translated.${extensionFor(request.format)}`;
     const target = request.path ?? join(kept.dir, fileName);
-    await convertOffThread({ model: kept.modelFile, input: kept.original, output: target, options: { format: request.format, quality: request.quality, range: kept.range, overwrite: true, device: kept.device } });
+    await encodeOffThread({ input: kept.translated, output: target, options: { format: request.format, quality: request.quality } });
     const stat = await fs.stat(target);
     return {
       media: request.path ? kept.result.output : mediaRef(this.#workspace, target),

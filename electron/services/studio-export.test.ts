@@ -9,4 +9,8 @@ test("a translator's domains are named by what tells its datasets' names apart",
   // Never a whole name dropped, nor two domains with one name.
   assert.deepEqual(domainNames('photos', 'photos old'), ['photos', 'photos old']);
   assert.deepEqual(domainNames('Cats', 'cats'), ['Cats', 'cats']);
+  // A bracket that belongs to the name stays; one around the whole difference goes.
+  assert.deepEqual(domainNames('Street (day)', 'Night scenes'), ['Street (day)', 'Night scenes']);
+  assert.deepEqual(domainNames('Photos (day)', 'Photos (night)'), ['day', 'night']);
+  assert.deepEqual(domainNames('Cars [2019] red', 'Cars blue'), ['[2019] red', 'blue']);
 });

@@ -24,6 +24,7 @@ import {
 import type { DatasetStore } from './datasets.js';
 import type { ModelStore } from './models.js';
 import { domainNames, exportRunModels } from './studio-export.js';
+import { runLabel } from './run-label.js';
 import { listRuns, readRun, resumeRun, startRun, type RunHandle, type ServiceOptions } from './training.js';
 import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js';
 import { isProcessAlive } from '../../models/process-alive.js';
@@ -239,6 +240,7 @@ export class RunManager {
       id: runId,
       name: (await this.#note(runId))?.name ?? runId,
       family: info.family,
+      label: runLabel(info.family, info.config),
       status,
       active,
       iteration: info.iteration,

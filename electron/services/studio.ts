@@ -102,6 +102,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     },
     'fs.list': async ({ path, hidden }): Promise<FolderListing> => listFolder(path ?? homedir(), { hidden }),
     'fs.choose': async ({ path, use }) => ({ path: await access.choose(path, use) }),
+    'fs.createFolder': async ({ path }) => listFolder(await access.createFolder(path)),
     'datasets.list': async () => datasets.list(),
     'datasets.add': async ({ path, name }) => {
       const report = await datasets.add(await access.readableFolder(path), name);

@@ -32,6 +32,8 @@ export interface Notice {
   text: string;
   /** How many times it was said: the same notice again is counted, not stacked. */
   count: number;
+  /** The view in view when it was said: an error about that view's work goes when the user leaves it. */
+  view: ViewId;
 }
 
 const THEME_KEY = 'darkroom.theme';
@@ -119,6 +121,8 @@ export class AppState implements StudioClient {
   }
 
   go(view: ViewId): void {
+    // An error is about what the user was doing in its view: it does not follow them to another.
+    if (view !== this.view) this.notices = this.notices.filter((n) => n.kind !== 'error' || n.view !== this.view);
     this.view = view;
     remember('view', view);
   }
@@ -132,7 +136,7 @@ export class AppState implements StudioClient {
   notify(kind: NoticeKind, text: string): void {
     const same = this.notices.find((n) => n.kind === kind && n.text === text);
     const id = same?.id ?? this.#nextNotice++;
-    this.notices = same ? this.notices.map((n) => (n === same ? { ...n, count: n.count + 1 } : n)) : [...this.notices, { id, kind, text, count: 1 }];
+    this.notices = same ? this.notices.map((n) => (n === same ? { ...n, count: n.count + 1 } : n)) : [...this.notices, { id, kind, text, count: 1, view: this.view }];
     if (kind === 'info') setTimeout(() => this.dismiss(id), 8000);
   }
 

@@ -6,7 +6,7 @@ import type { ConvertProgress, ConvertResult, DeviceChoice, OutputFormat } from 
 import type { StudioClient } from './client.js';
 import type { ModelsState } from './models.svelte.js';
 import { keepForm } from './keep-form.svelte.js';
-import { fileToBase64 } from './format.js';
+import { fileToBase64, formatBytes } from './format.js';
 
 export type SaveFormat = Exclude<OutputFormat, 'same'>;
 
@@ -180,7 +180,7 @@ export class ConvertState {
     return `${base}-translated.${this.saveFormat}`;
   }
 
-  /** Saves in the chosen format: to a chosen path (Electron), else as a browser download. */
+  /** Saves the shown result in the chosen format (not converted again): to a chosen path (Electron), else as a browser download. */
   async save(): Promise<void> {
     if (!this.result) return;
     this.saving = true;
@@ -206,6 +206,8 @@ export class ConvertState {
         document.body.append(link);
         link.click();
         link.remove();
+        // The browser may save it without a word: say what was handed to it, and where to look.
+        this.#client.notify('info', `Saved ${saved.fileName} (${formatBytes(saved.bytes)}) to your browser's downloads.`);
       }
     } catch {
       // shown as a notice

@@ -10,6 +10,7 @@ function summary(id: string, overrides: Partial<RunSummary> = {}): RunSummary {
     id,
     name: id,
     family: 'cyclegan',
+    label: 'CycleGAN',
     status: 'running',
     active: true,
     iteration: 10,

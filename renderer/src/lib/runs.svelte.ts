@@ -65,12 +65,14 @@ export class RunsState {
     this.#runs = { ...this.#runs, detail, progress: progressOf(detail) };
   }
 
-  async start(request: TrainRequest): Promise<void> {
+  /** Starts a run and watches it; resolves to its id. */
+  async start(request: TrainRequest): Promise<string> {
     this.busy = 'start';
     try {
       const run = await this.#client.call('training.start', request);
       await this.refresh();
       await this.watch(run.id);
+      return run.id;
     } finally {
       this.busy = null;
     }

@@ -1,6 +1,6 @@
 // Train view logic: the form (family, datasets, preset, size, iterations, advanced settings) and starting a run.
 // The live side of a run (chart, samples, pause/resume/stop) is RunsState's watched run.
-import type { AppInfo, BackendPreference, FamilyId, FamilyInfo, Preset, TrainRequest } from '../../../electron/api.js';
+import type { AppInfo, BackendPreference, FamilyId, FamilyInfo, Preset, RunSummary, TrainRequest } from '../../../electron/api.js';
 import type { DeviceChoice } from '../../../models/onnx/devices.js';
 import type { StudioClient } from './client.js';
 import type { RunsState } from './runs.svelte.js';
@@ -65,14 +65,16 @@ export class TrainState {
   familyOptions = $state<Record<string, string>>({});
   readonly #client: StudioClient;
   /** Names taken, rates measured and runs busy now; a new run starts there. */
-  readonly #runs: Pick<RunsState, 'list' | 'live' | 'start'>;
+  readonly #runs: Pick<RunsState, 'list' | 'live' | 'start' | 'busy'>;
   readonly #datasets: Pick<DatasetsState, 'list' | 'byId'>;
   /** The families and the sample project, once the studio has said (null before). */
   readonly #info: () => AppInfo | null;
+  /** The run this form last started, and the form as it was then: while the two hold, Start would repeat it. */
+  #started = $state.raw<{ runId: string; request: string } | null>(null);
   /** The form holds a start's choice (the sample, the first datasets, or what a reload kept): worth keeping. */
   #filled = $state(false);
 
-  constructor(client: StudioClient, runs: Pick<RunsState, 'list' | 'live' | 'start'>, datasets: Pick<DatasetsState, 'list' | 'byId'>, info: () => AppInfo | null) {
+  constructor(client: StudioClient, runs: Pick<RunsState, 'list' | 'live' | 'start' | 'busy'>, datasets: Pick<DatasetsState, 'list' | 'byId'>, info: () => AppInfo | null) {
     this.#client = client;
     this.#runs = runs;
     this.#datasets = datasets;
@@ -108,13 +110,27 @@ export class TrainState {
     if (this.twoDatasets && !this.datasetB) return 'Choose a dataset for domain B.';
     if (this.twoDatasets && this.datasetA === this.datasetB) return 'Domain A and domain B are the same dataset: choose two different sets of images.';
     const name = this.name.trim().toLowerCase();
-    const taken = name ? this.#runs.list.find((r) => r.name.trim().toLowerCase() === name) : undefined;
+    // The run this form just started has the name, and is no reason to refuse anything while it trains.
+    const taken = name ? this.#runs.list.find((r) => r.name.trim().toLowerCase() === name && r.id !== this.justStarted?.id) : undefined;
     if (taken) return `There is already a run named "${taken.name}": choose another name.`;
     if (!Number.isInteger(this.size) || this.size < 8 || this.size % 4 !== 0) return 'Image size must be a multiple of 4, at least 8.';
     if (!Number.isInteger(this.iterations) || this.iterations < 1) return 'Iterations must be a whole number, at least 1.';
     if (this.initGenerators === 2 && this.initGeneratorB.trim() && !this.initGeneratorA.trim())
       return 'Give the A → B checkpoint too, or start both generators from scratch: the B → A one alone is not enough.';
     return null;
+  }
+
+  /** The run this form started, while it trains and the form is unchanged since: Start would only repeat it. */
+  get justStarted(): RunSummary | undefined {
+    const started = this.#started;
+    if (!started) return undefined;
+    const run = this.#runs.list.find((r) => r.id === started.runId);
+    return run && (run.active || run.status === 'running') && JSON.stringify(this.request()) === started.request ? run : undefined;
+  }
+
+  /** Whether Start starts anything: not while a start is under way, nor while the run it started trains. */
+  get canStart(): boolean {
+    return this.#runs.busy !== 'start' && this.justStarted === undefined;
   }
 
   selectFamily(family: FamilyId): void {
@@ -234,16 +250,21 @@ export class TrainState {
     return request;
   }
 
-  async start(): Promise<void> {
+  /** Starts the form's run; true once it trains (and is watched). */
+  async start(): Promise<boolean> {
+    if (!this.canStart) return false;
     const problem = this.problem;
     if (problem) {
       this.#client.notify('error', problem);
-      return;
+      return false;
     }
+    const request = this.request();
     try {
-      await this.#runs.start(this.request());
+      this.#started = { runId: await this.#runs.start(request), request: JSON.stringify(request) };
+      return true;
     } catch {
       // shown as a notice
+      return false;
     }
   }
 }
