@@ -35,10 +35,10 @@ test('bad options are UsageErrors that name the option and what it accepts', () 
   assert.throws(() => FAMILIES.vae.resolveConfig({ sizee: 64 }), usage(/vae has no option "sizee"; it takes: size, latent/));
   assert.throws(() => FAMILIES.vae.resolveConfig({ loss: 'l3' }), usage(/must be one of l1, l2/));
   assert.throws(() => FAMILIES.gan.resolveConfig({ k: 0 }), usage(/gan option k must be a whole number from 1 to 100; got 0/));
-  assert.throws(() => FAMILIES.gan.resolveConfig({ lr: 'fast' }), usage(/lr must be a number; got "fast"/));
+  assert.throws(() => FAMILIES.gan.resolveConfig({ lr: 'fast' }), usage(/gan option lr must be a number greater than 0, at most 1; got "fast"/));
   assert.throws(() => FAMILIES.cyclegan.resolveConfig({ size: 30 }), usage(/cyclegan option size must be a multiple of 4 from 32 to 4096; got 30/));
   assert.throws(() => FAMILIES.cyclegan.resolveConfig({ preset: 'huge' }), usage(/light, standard/));
-  assert.throws(() => FAMILIES.cyclegan.resolveConfig({ lambdaIdentity: -1 }), usage(/at least 0/));
+  assert.throws(() => FAMILIES.cyclegan.resolveConfig({ lambdaIdentity: -1 }), usage(/lambdaIdentity must be a number from 0 to 100; got -1/));
   // CLI strings and kebab-case flags are accepted; undefined means "not given".
   const config = FAMILIES.cyclegan.resolveConfig({ size: '64', 'lambda-identity': '0', 'pool-size': 0, ngf: undefined });
   assert.deepEqual([config.size, config.lambdaIdentity, config.poolSize, config.ngf], [64, 0, 0, 32]);

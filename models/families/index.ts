@@ -3,15 +3,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import type { Rng } from '../rng.js';
-import { ae, AE_OPTIONS } from './ae.js';
-import { cyclegan, CYCLEGAN_OPTIONS } from './cyclegan.js';
-import { cut, CUT_OPTIONS } from './cut.js';
+import { ae } from './ae.js';
+import { cyclegan } from './cyclegan.js';
+import { cut } from './cut.js';
 import { FAMILY_IDS, type FamilyId, type FamilyModel, type ModelFamily } from './family.js';
-import { gan, GAN_OPTIONS, GanModel } from './gan.js';
-import type { OptionInfo } from './options.js';
-import { vae, VAE_OPTIONS, VaeModel } from './vae.js';
+import { gan, GanModel } from './gan.js';
+import { vae, VaeModel } from './vae.js';
 
-export type { OptionInfo } from './options.js';
+export { FAMILY_OPTIONS, type OptionInfo } from './family-options.js';
 
 // Each family checks its own config type; the registry hands configs through as resolveConfig made them.
 export const FAMILIES: Record<FamilyId, ModelFamily> = {
@@ -20,15 +19,6 @@ export const FAMILIES: Record<FamilyId, ModelFamily> = {
   gan,
   cyclegan,
   cut,
-};
-
-/** Every option each family's resolveConfig accepts (anything else is a UsageError), with help and defaults. */
-export const FAMILY_OPTIONS: Record<FamilyId, readonly OptionInfo[]> = {
-  ae: AE_OPTIONS,
-  vae: VAE_OPTIONS,
-  gan: GAN_OPTIONS,
-  cyclegan: CYCLEGAN_OPTIONS,
-  cut: CUT_OPTIONS,
 };
 
 function isFamilyId(id: string): id is FamilyId {
