@@ -44,12 +44,16 @@ test('bad options are UsageErrors that name the option and what it accepts', () 
   assert.deepEqual([config.size, config.lambdaIdentity, config.poolSize, config.ngf], [64, 0, 0, 32]);
 });
 
-test('sampleImages draws from the prior of vae and gan models and refuses the others', async () => {
+test('sampleImages draws from the prior of vae and gan models and refuses the others, as their traits say', async () => {
   await tf.setBackend('cpu');
   for (const id of FAMILY_IDS) {
     const family = FAMILIES[id];
     const small = SMALL[id];
     const model = family.create(family.resolveConfig(small), new Rng(1));
+    // The traits the CLI and the studio decide by (without loading tfjs) are what the model can do.
+    assert.equal(typeof model.sample === 'function', FAMILY_TRAITS[id].samples, `${id}: the samples trait`);
+    const { exportPart, directions } = FAMILY_TRAITS[id];
+    assert.ok(model.exportParts().some((p) => p.part === exportPart && p.direction === directions[0]), `${id} exports its default part ${exportPart}`);
     if (id === 'vae' || id === 'gan') {
       const images = sampleImages(model, 3, new Rng(2));
       assert.deepEqual(images.shape, [3, 16, 16, 3]);

@@ -6,9 +6,9 @@ import type { Rng } from '../rng.js';
 import { ae } from './ae.js';
 import { cyclegan } from './cyclegan.js';
 import { cut } from './cut.js';
-import { FAMILY_IDS, type FamilyId, type FamilyModel, type ModelFamily } from './family.js';
-import { gan, GanModel } from './gan.js';
-import { vae, VaeModel } from './vae.js';
+import { FAMILY_IDS, FAMILY_TRAITS, type FamilyId, type FamilyModel, type ModelFamily } from './family.js';
+import { gan } from './gan.js';
+import { vae } from './vae.js';
 
 export { FAMILY_OPTIONS, type OptionInfo } from './family-options.js';
 
@@ -31,11 +31,17 @@ export function getFamily(id: string): ModelFamily {
 }
 
 /** Whether `darkroom sample` works for this family (it needs a prior to draw from). */
-export const canSample = (id: FamilyId): boolean => id === 'vae' || id === 'gan';
+export const canSample = (id: FamilyId): boolean => FAMILY_TRAITS[id].samples;
+
+/** The families that can, in words: "vae and gan". */
+export const samplingFamilies = (): string => {
+  const ids = FAMILY_IDS.filter(canSample);
+  return ids.length > 1 ? `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}` : ids.join('');
+};
 
 /** count new images drawn from the prior of a vae or gan (NHWC in [-1, 1]; caller disposes). */
 export function sampleImages(model: FamilyModel, count: number, rng: Rng): tf.Tensor4D {
   if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1; got ${count}`);
-  if (model instanceof VaeModel || model instanceof GanModel) return model.sample(count, rng);
-  throw new UsageError(`${model.family} models cannot draw new images from noise; sampling works for vae and gan runs`);
+  if (canSample(model.family) && model.sample) return model.sample(count, rng);
+  throw new UsageError(`${model.family} models cannot draw new images from noise; sampling works for ${samplingFamilies()} runs`);
 }
