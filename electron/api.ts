@@ -10,6 +10,8 @@ import { FORMAT_CHOICES, OUTPUT_FORMATS, PIXEL_RANGES, type FormatChoice, type O
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
 import { UsageError } from '../models/errors.js';
+import { FAMILY_OPTIONS, familyOption } from '../models/families/family-options.js';
+import { optionProblem, type OptionInfo } from '../models/families/option-spec.js';
 
 export type { TrainingEvent, BackendInfo } from '../models/train/events.js';
 export type { FamilyId } from '../models/families/family.js';
@@ -45,16 +47,12 @@ export interface FamilyInfo {
   summary: string;
   /** 1: one folder; 2: two unpaired folders (A and B). */
   datasets: 1 | 2;
-  /** The family's own settings, for the Train view's advanced section. */
-  options: FamilyOption[];
+  /** The family's own settings, each described whole (kind, default, range, rule, choices): the Train form's rules. */
+  options: OptionInfo[];
 }
 
-export interface FamilyOption {
-  name: string;
-  help: string;
-  default: number | string | null;
-  choices?: readonly string[];
-}
+/** One option of a family (models/families/option-spec.ts): what the CLI, this API and the Train form all check. */
+export type { OptionInfo };
 
 export interface AppInfo {
   version: string;
@@ -519,12 +517,18 @@ function validateTrain(raw: unknown): TrainRequest {
       if (!/^[A-Za-z][A-Za-z0-9]{0,40}$/.test(key)) bad(m, `advanced setting "${key}" is not a valid name`);
       if (!['number', 'string', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value)))
         bad(m, `advanced setting "${key}" must be a number, text or true/false`);
+      const option = FAMILY_OPTIONS[family].find((o) => o.name === key && o.name !== 'size');
+      if (!option) bad(m, `${family} has no setting "${key}"; it takes: ${FAMILY_OPTIONS[family].filter((o) => o.name !== 'size').map((o) => o.name).join(', ')}`);
+      const problem = optionProblem(option, value);
+      if (problem) bad(m, `advanced setting "${key}" ${problem} (got ${JSON.stringify(value)})`);
       advanced[key] = value as number | string | boolean;
     }
   }
   const initGenerator = r.initGenerator === undefined ? undefined : initGeneratorFiles(m, family, r.initGenerator);
-  const size = integer(m, r.size, 'size', 8, 1024)!;
-  if (size % 4 !== 0) bad(m, `"size" must be a multiple of 4 (got ${size})`);
+  // The family's own rule (a power of two for ae, vae and gan; a multiple of 4 for cyclegan and cut), as the CLI checks it.
+  const sizeProblem = typeof r.size === 'number' ? optionProblem(familyOption(family, 'size'), r.size) : 'must be a number';
+  if (sizeProblem) bad(m, `"size" for ${family} ${sizeProblem} (got ${JSON.stringify(r.size)})`);
+  const size = r.size as number;
   return clean({
     family,
     datasets,

@@ -4,44 +4,22 @@
 // navigation and new windows are refused. Closing while training asks, then stops with a checkpoint.
 import { app, BrowserWindow, dialog, ipcMain, nativeImage, protocol, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { promises as fs } from 'node:fs';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC, MEDIA_PROTOCOL, dispatch, toErrorBody, type ApiReply, type StudioEvent } from './api.js';
 import { createStudio, RENDERER_DIR, type StudioBackend } from './services/studio.js';
 import { defaultWorkspaceDir } from './services/workspace.js';
 import { folderToOpen } from './services/studio-files.js';
 import { electronMediaRef, mediaHeaders } from './services/media-policy.js';
+import { pageContentType, pageCsp } from './services/page-policy.js';
+import { IMAGE_EXTENSIONS } from '../models/data/image-io/formats.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The bundled preload, beside this file once built (dist/electron/). */
 const PRELOAD = join(HERE, 'preload.cjs');
 const APP_ORIGIN = 'app://darkroom';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  `img-src 'self' ${MEDIA_PROTOCOL}: data: blob:`,
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.onnx': 'application/octet-stream',
-};
+const CSP = pageCsp({ images: [`${MEDIA_PROTOCOL}:`] });
 
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -56,7 +34,7 @@ function argValue(flag: string): string | undefined {
 async function fileResponse(file: string, headers: Record<string, string> = {}): Promise<Response> {
   const body = await fs.readFile(file).catch(() => null);
   if (!body) return new Response('not found', { status: 404 });
-  return new Response(body, { headers: { 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', ...headers } });
+  return new Response(body, { headers: { 'Content-Type': pageContentType(file), ...headers } });
 }
 
 function serveProtocols(studio: StudioBackend): void {
@@ -106,7 +84,7 @@ function registerIpc(studio: StudioBackend): void {
     if (!fromOwnPage(event) || (kind !== 'image' && kind !== 'onnx')) return null;
     const filters =
       kind === 'image'
-        ? [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'avif', 'gif', 'heic', 'heif'] }]
+        ? [{ name: 'Images', extensions: [...IMAGE_EXTENSIONS] }]
         : [{ name: 'Models (ONNX, PyTorch checkpoints, safetensors)', extensions: ['onnx', 'pth', 'pt', 'safetensors'] }];
     const result = await dialog.showOpenDialog(window(event), { properties: ['openFile'], filters });
     return result.canceled ? null : (result.filePaths[0] ?? null);

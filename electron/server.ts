@@ -25,6 +25,7 @@ import {
 } from './api.js';
 import type { StudioBackend } from './services/studio.js';
 import { decodePath, mediaHeaders, mediaRequestAllowed } from './services/media-policy.js';
+import { pageContentType, pageCsp } from './services/page-policy.js';
 import { BodyRefused, createBodyReader } from './server-body.js';
 import { LAUNCH_QUERY, TOKEN_META } from './transport-constants.js';
 
@@ -61,41 +62,7 @@ const MAX_BODY_BYTES = 160 * 1024 * 1024;
 /** All large bodies being received at once: two of the largest. Small ones have their own pool (server-body.ts). */
 const BODIES_IN_FLIGHT_BYTES = 2 * MAX_BODY_BYTES;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.onnx': 'application/octet-stream',
-};
-
 const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it works once; start `darkroom serve` again for a new one).';
-
-function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // Svelte's scoped styles are external; the unsafe-inline covers style="" attributes only.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ws://${HOST}:${port} ws://localhost:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
@@ -224,9 +191,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       file = join(staticRoot, 'index.html');
     }
-    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' };
+    const headers: Record<string, string> = { 'Content-Type': pageContentType(file) };
     if (file.endsWith('.html')) {
-      headers['Content-Security-Policy'] = contentSecurityPolicy(port);
+      headers['Content-Security-Policy'] = pageCsp({ connect: [`ws://${HOST}:${port}`, `ws://localhost:${port}`] });
       headers['X-Frame-Options'] = 'DENY';
     }
     if (launchCode !== null && file.endsWith('.html') && launchCodes.delete(launchCode)) {

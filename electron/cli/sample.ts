@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   // Heavy modules load only once the command line is known to be good.
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../../models/backend/index.js');
-  const { canSample, sampleImages } = await import('../../models/families/index.js');
+  const { canSample, sampleImages, samplingFamilies } = await import('../../models/families/index.js');
   const { loadRunModel } = await import('../../models/train/load-run.js');
   const { readRunInfo } = await import('../../models/train/run-dir.js');
   const { writePngAtomic } = await import('../../models/data/image-io.js');
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const info = await readRunInfo(runDir);
   if (!canSample(info.family))
-    throw usageError(name, `${runDir} is a ${info.family} run; sampling from a prior works for vae and gan runs`);
+    throw usageError(name, `${runDir} is a ${info.family} run; sampling from a prior works for ${samplingFamilies()} runs`);
   await initBackend((args.options.backend as 'auto' | undefined) ?? 'auto');
   const loaded = await loadRunModel(runDir);
   await createOutputFolder(out, 'the output folder (--out)');

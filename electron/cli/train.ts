@@ -2,10 +2,11 @@
 import { resolve } from 'node:path';
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { DEVICE_CHOICES } from '../../models/onnx/devices.js';
-import { FAMILY_IDS } from '../../models/families/family.js';
+import { FAMILY_IDS, type FamilyId } from '../../models/families/family.js';
 import { checkDomainFolders } from '../../models/data/domain-folders.js';
 import type { RunHandle, RunOutcome, RunRequest } from '../services/training.js';
-import { camelCase, parseArgs, usageError, type OptionSpecs } from './args.js';
+import { parseArgs, usageError, type OptionSpecs, type ParsedArgs } from './args.js';
+import { checkFamilyFlags, familyFlagSpecs, familyUsage } from './family-flags.js';
 import { JsonPrinter, ProgressPrinter } from './progress-printer.js';
 
 export const name = 'train';
@@ -20,7 +21,7 @@ const LOOP_OPTIONS: OptionSpecs = {
   b: { kind: 'string' },
   out: { kind: 'string' },
   resume: { kind: 'string' },
-  size: { kind: 'int', min: 1 },
+  size: { kind: 'int' }, // the family's rule is checked by checkFamilyFlags
   'load-size': { kind: 'int', min: 1 },
   iterations: { kind: 'int', min: 1 },
   epochs: { kind: 'int', min: 1 },
@@ -42,25 +43,8 @@ const LOOP_OPTIONS: OptionSpecs = {
 /** Options a resumed run may change: where it runs, not what it computes. */
 const RESUME_OPTIONS = new Set(['resume', 'iterations', 'backend', 'threads', 'device', 'json']);
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-async function familyOptions() {
-  const { FAMILY_OPTIONS } = await import('../../models/families/index.js');
-  return FAMILY_OPTIONS;
-}
-
 /** Family option flags (union over families; each family rejects the ones it does not take). */
-async function familyFlagSpecs(): Promise<OptionSpecs> {
-  const specs: OptionSpecs = {};
-  for (const options of Object.values(await familyOptions())) {
-    for (const option of options) {
-      const flag = kebab(option.name);
-      if (flag in LOOP_OPTIONS) continue;
-      specs[flag] = option.choices ? { kind: 'string', choices: option.choices } : { kind: 'number' };
-    }
-  }
-  return specs;
-}
+const FAMILY_FLAGS: OptionSpecs = familyFlagSpecs();
 
 export const usage = `Usage:
   darkroom train ae|vae|gan --data DIR --out RUN [options]
@@ -82,7 +66,7 @@ Data and run:
                           total, so it rises again and reaches zero at iteration N; a constant one stays.
 
 Training:
-  --size N                image size (crop) in pixels (family default: 64; cyclegan and cut 128)
+  --size N                image size (crop) in pixels: each family's rule and default are under Model options
   --load-size N           images are resized to this before cropping (cyclegan, cut: size×286/256; others: size)
   --no-flip               no random horizontal flips
   --iterations N | --epochs N
@@ -107,24 +91,51 @@ Training:
 
 Exit codes: 0 done, 1 failed, 2 bad usage or input (nothing trained), ${EXIT_INTERRUPTED} stopped by Ctrl+C.`;
 
-async function familyUsage(): Promise<string> {
-  const lines = ['', 'Model options (by family):'];
-  for (const [family, options] of Object.entries(await familyOptions())) {
-    lines.push(`  ${family}:`);
-    for (const o of options) {
-      if (o.name === 'size') continue;
-      const flag = `--${kebab(o.name)}${o.choices ? ` ${o.choices.join('|')}` : ' N'}`;
-      lines.push(`    ${flag.padEnd(26)}${o.help}${o.default !== null && !o.help.includes('default') ? ` (default ${o.default})` : ''}`);
-    }
-  }
-  return lines.join('\n');
+/** The command line read and checked: flags known, values of the right kind (family rules come later). */
+export const parseTrainArgs = (argv: string[]): ParsedArgs => parseArgs(name, argv, { ...FAMILY_FLAGS, ...LOOP_OPTIONS });
+
+/** A fresh run's folder and request from its arguments; every family option checked against the family's rule. */
+export function freshRunRequest(args: ParsedArgs): { runDir: string; request: RunRequest } {
+  const o = args.options;
+  const [family, ...rest] = args.positionals;
+  if (!family) throw usageError(name, `which model? darkroom train ${FAMILY_IDS.join('|')} … (or --resume RUN)`);
+  if (!(FAMILY_IDS as readonly string[]).includes(family))
+    throw usageError(name, `unknown model family "${family}": choose one of ${FAMILY_IDS.join(', ')}`);
+  if (rest.length > 0) throw usageError(name, `unexpected argument "${rest[0]}"`);
+  if (o.out === undefined) throw usageError(name, '--out RUN is required: the folder where the run is written');
+  // --size is both the loop's crop and the family's option: checked by the family's rule, passed as the loop's.
+  const { size, ...familyOptions } = checkFamilyFlags(family as FamilyId, o, FAMILY_FLAGS);
+  const num = (flag: string) => o[flag] as number | undefined;
+  const request: RunRequest = {
+    family,
+    data: o.data as string | undefined,
+    a: o.a as string | undefined,
+    b: o.b as string | undefined,
+    size: size as number | undefined,
+    loadSize: num('load-size'),
+    iterations: num('iterations'),
+    epochs: num('epochs'),
+    batch: num('batch'),
+    seed: num('seed'),
+    checkpointEvery: num('checkpoint-every'),
+    sampleEvery: num('sample-every'),
+    logEvery: num('log-every'),
+    backend: o.backend as string | undefined,
+    threads: num('threads'),
+    device: o.device as string | undefined,
+    flip: o['no-flip'] === true ? false : undefined,
+    lrConstant: num('lr-constant'),
+    lrDecay: num('lr-decay'),
+    ...(o['init-generator'] === undefined ? {} : { initGenerator: initGeneratorFiles(String(o['init-generator'])) }),
+    familyOptions,
+  };
+  return { runDir: String(o.out), request };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const familySpecs = await familyFlagSpecs();
-  const args = parseArgs(name, argv, { ...LOOP_OPTIONS, ...familySpecs });
+  const args = parseTrainArgs(argv);
   if (args.help) {
-    process.stdout.write(usage + '\n' + (await familyUsage()) + '\n');
+    process.stdout.write(usage + '\n' + familyUsage() + '\n');
     return 0;
   }
   const o = args.options;
@@ -142,41 +153,10 @@ export async function run(argv: string[]): Promise<number> {
       iterations: o.iterations as number | undefined,
     });
   } else {
-    const [family, ...rest] = args.positionals;
-    if (!family) throw usageError(name, `which model? darkroom train ${FAMILY_IDS.join('|')} … (or --resume RUN)`);
-    if (!(FAMILY_IDS as readonly string[]).includes(family))
-      throw usageError(name, `unknown model family "${family}": choose one of ${FAMILY_IDS.join(', ')}`);
-    if (rest.length > 0) throw usageError(name, `unexpected argument "${rest[0]}"`);
-    if (o.out === undefined) throw usageError(name, '--out RUN is required: the folder where the run is written');
-    const fromFamily: Record<string, unknown> = {};
-    for (const [flag, value] of Object.entries(o)) if (flag in familySpecs) fromFamily[camelCase(flag)] = value;
-    const num = (flag: string) => o[flag] as number | undefined;
-    const request: RunRequest = {
-      family,
-      data: o.data as string | undefined,
-      a: o.a as string | undefined,
-      b: o.b as string | undefined,
-      size: num('size'),
-      loadSize: num('load-size'),
-      iterations: num('iterations'),
-      epochs: num('epochs'),
-      batch: num('batch'),
-      seed: num('seed'),
-      checkpointEvery: num('checkpoint-every'),
-      sampleEvery: num('sample-every'),
-      logEvery: num('log-every'),
-      backend: o.backend as string | undefined,
-      threads: num('threads'),
-      device: o.device as string | undefined,
-      flip: o['no-flip'] === true ? false : undefined,
-      lrConstant: num('lr-constant'),
-      lrDecay: num('lr-decay'),
-      ...(o['init-generator'] === undefined ? {} : { initGenerator: initGeneratorFiles(String(o['init-generator'])) }),
-      familyOptions: fromFamily,
-    };
+    const { runDir, request } = freshRunRequest(args);
     // The studio's rule for two datasets, before a trainer is started for nothing.
     if (request.a !== undefined && request.b !== undefined) await checkDomainFolders(request.a, request.b);
-    handle = startRun({ runDir: String(o.out), ...request });
+    handle = startRun({ runDir, ...request });
   }
   return follow(handle, json);
 }

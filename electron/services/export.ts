@@ -1,7 +1,7 @@
 // Exporting a trained run's networks to ONNX: the one implementation behind `darkroom export` and the
 // studio's "Export to ONNX". Loads the run's newest good checkpoint, picks the part, writes atomically.
 import { UsageError } from '../../models/errors.js';
-import type { Direction, ExportPart, ExportPartName } from '../../models/families/family.js';
+import { FAMILY_TRAITS, type Direction, type ExportPart, type ExportPartName, type FamilyId } from '../../models/families/family.js';
 import { initBackend } from '../../models/backend/index.js';
 import { loadRunModel } from '../../models/train/load-run.js';
 import { exportPartToFile } from '../../models/onnx/export.js';
@@ -25,13 +25,13 @@ export interface ExportResult {
   description: string;
 }
 
-/** The part a request means, or a UsageError listing what the run has. Defaults: the generating part. */
-function choosePart(family: string, parts: ExportPart[], request: Pick<ExportRequest, 'part' | 'direction'>): ExportPart {
+/** The part a request means, or a UsageError listing what the run has. Defaults: the family's (FAMILY_TRAITS). */
+function choosePart(family: FamilyId, parts: ExportPart[], request: Pick<ExportRequest, 'part' | 'direction'>): ExportPart {
   const listing = parts.map((p) => (p.direction ? `--direction ${p.direction}` : `--part ${p.part}`)).join(', ');
   if (request.direction && !parts.some((p) => p.direction))
     throw new UsageError(`a ${family} run has no directions; choose one of: ${listing}`);
-  const wantedPart = request.part ?? (parts.some((p) => p.part === 'generator') ? 'generator' : 'decoder');
-  const wantedDirection = request.direction ?? (parts.some((p) => p.direction) ? 'AtoB' : undefined);
+  const wantedPart = request.part ?? FAMILY_TRAITS[family].exportPart;
+  const wantedDirection = request.direction ?? FAMILY_TRAITS[family].directions[0];
   const found = parts.find((p) => p.part === wantedPart && p.direction === wantedDirection);
   if (!found) throw new UsageError(`a ${family} run has no ${wantedPart}${wantedDirection ? ` ${wantedDirection}` : ''}; choose one of: ${listing}`);
   return found;

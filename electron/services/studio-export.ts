@@ -52,7 +52,7 @@ export async function exportRunModels(runDir: string, info: RunInfo, options: { 
     !options.direction && (!options.part || options.part === 'generator') && FAMILY_TRAITS[info.family].directions.length > 0 ? [...FAMILY_TRAITS[info.family].directions] : [options.direction];
   const files: ExportedFile[] = [];
   for (const direction of directions) {
-    const part = options.part ?? (FAMILY_TRAITS[info.family].directions.length > 0 || info.family === 'gan' ? 'generator' : 'decoder');
+    const part = options.part ?? FAMILY_TRAITS[info.family].exportPart;
     const stem = [info.family, part, direction].filter(Boolean).join('-');
     const result = await exportRun({ runDir, out: join(runDir, 'exports', `${stem}.onnx`), direction, part: options.part });
     files.push({ path: result.path, label: [result.direction, result.part].filter(Boolean).join(' '), part: result.part, direction: result.direction });

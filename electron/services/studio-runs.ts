@@ -30,7 +30,7 @@ import { claimFolder, mediaRef, reserveId, type Workspace } from './workspace.js
 import { isProcessAlive } from '../../models/process-alive.js';
 import { trustedAccess, type AccessPolicy } from './access-policy.js';
 import { isCheckpointPath } from '../../models/import/checkpoint-files.js';
-import { MAX_CHART_POINTS, thinPoints } from '../../models/train/thin.js';
+import { MAX_CHART_POINTS, thinPoints } from '../chart-thinning.js';
 
 /** How long to wait for a trainer to checkpoint and exit when paused or stopped. */
 const STOP_TIMEOUT_MS = 120_000;

@@ -85,7 +85,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
       title: FAMILIES[id].title,
       summary: FAMILIES[id].summary,
       datasets: FAMILIES[id].datasets,
-      options: FAMILY_OPTIONS[id].map((o) => ({ name: o.name, help: o.help, default: o.default, ...(o.choices ? { choices: o.choices } : {}) })),
+      options: FAMILY_OPTIONS[id].map((o) => ({ ...o })),
     })),
     firstStart: workspace.firstStart,
     sample: workspace.info.sample && datasets.list().some((d) => d.id === workspace.info.sample!.dayDatasetId) ? workspace.info.sample : null,

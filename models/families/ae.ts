@@ -10,11 +10,12 @@ import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, Sample
 import { reconMean, type ReconLoss } from './losses.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
-import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { AE_OPTIONS } from './family-options.js';
+import { FamilyOptions } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type AeConfig = {
-  /** Image height and width: a power of two ≥ 16. */
+  /** Image height and width (a power of two: see AE_OPTIONS). */
   size: number;
   latent: number;
   /** Filters of the encoder's first conv (and the decoder's last hidden layer). */
@@ -23,20 +24,8 @@ export type AeConfig = {
   lr: number;
 };
 
-export const AE_OPTIONS: readonly OptionInfo[] = [
-  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
-  { name: 'latent', help: 'length of the latent vector', default: 128 },
-  { name: 'nf', help: 'filters of the first conv layer, doubled at each halving up to 8×', default: 32 },
-  { name: 'loss', help: 'reconstruction loss', default: 'l1', choices: ['l1', 'l2'] },
-  LR_OPTION(1e-3),
-];
-
-export function resolveSizeLatentNf(family: 'ae' | 'vae', given: Map<string, unknown>, defaults: { latent: number; nf: number }) {
-  return {
-    size: intOption(family, given, 'size', 64, { powerOfTwo: true, min: 16, max: 1024 }),
-    latent: intOption(family, given, 'latent', defaults.latent, { min: 1, max: 4096 }),
-    nf: intOption(family, given, 'nf', defaults.nf, { min: 1, max: 512 }),
-  };
+export function resolveSizeLatentNf(options: FamilyOptions) {
+  return { size: options.int('size'), latent: options.int('latent'), nf: options.int('nf') };
 }
 
 class AeModel implements FamilyModel {
@@ -123,12 +112,8 @@ export const ae: ModelFamily<AeConfig> = {
   summary: 'Learns to squeeze each image into a short code and rebuild it, showing what a bottleneck keeps and what it loses.',
   datasets: 1,
   resolveConfig(options) {
-    const given = givenOptions('ae', options, AE_OPTIONS);
-    return {
-      ...resolveSizeLatentNf('ae', given, { latent: 128, nf: 32 }),
-      loss: choiceOption('ae', given, 'loss', ['l1', 'l2'] as const, 'l1'),
-      lr: numberOption('ae', given, 'lr', 1e-3, { above: 0, max: 1 }),
-    };
+    const read = new FamilyOptions('ae', options, AE_OPTIONS);
+    return { ...resolveSizeLatentNf(read), loss: read.choice<ReconLoss>('loss'), lr: read.number('lr') };
   },
   create: (config, rng, engine) => new AeModel(config, rng, engine),
 };

@@ -21,8 +21,9 @@ import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
 import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, SampleGrid } from './family.js';
 import { mseTo } from './losses.js';
-import { choiceOption, givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { netOptions, resolveTranslatorNets, SIZE_OPTION, translatorPart, type TranslatorNets } from './translator-nets.js';
+import { CUT_OPTIONS } from './family-options.js';
+import { FamilyOptions } from './options.js';
+import { resolveTranslatorNets, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { buildNceHead, patchNceLoss, projectPatches, samplePositions } from './patch-nce.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
@@ -47,18 +48,6 @@ const MODE_DEFAULTS: Record<CutMode, { lambdaNce: number; identity: boolean; fli
   cut: { lambdaNce: 1, identity: true, flipEquivariance: false },
   fastcut: { lambdaNce: 10, identity: false, flipEquivariance: true },
 };
-
-export const CUT_OPTIONS: readonly OptionInfo[] = [
-  SIZE_OPTION,
-  { name: 'mode', help: 'cut (with the identity term on B) or fastcut (lighter: no identity term, flip-equivariance)', default: 'cut', choices: ['cut', 'fastcut'] },
-  ...netOptions('residual blocks in the generator (at least 1)'),
-  { name: 'lambdaGan', help: 'weight of the adversarial loss', default: 1 },
-  { name: 'lambdaNce', help: 'weight of the PatchNCE loss (default: 1 for cut, 10 for fastcut)', default: null },
-  { name: 'identity', help: 'the PatchNCE identity term on domain B, PatchNCE(b, G(b)) (default: on for cut, off for fastcut)', default: null, choices: ['on', 'off'] },
-  { name: 'flipEquivariance', help: 'mirror half the inputs and their features back (default: off for cut, on for fastcut)', default: null, choices: ['on', 'off'] },
-  { name: 'patches', help: 'locations sampled per feature layer for PatchNCE', default: 256 },
-  LR_OPTION(2e-4),
-];
 
 const BETA1 = 0.5;
 
@@ -250,18 +239,19 @@ export const cut: ModelFamily<CutConfig> = {
   summary: 'Learns a one-way translation between two unpaired collections (day → night) in about half the time of CycleGAN, by matching patches of each photo with its translation.',
   datasets: 2,
   resolveConfig(options) {
-    const given = givenOptions('cut', options, CUT_OPTIONS);
-    const mode = choiceOption('cut', given, 'mode', ['cut', 'fastcut'] as const, 'cut');
+    const read = new FamilyOptions('cut', options, CUT_OPTIONS);
+    const mode = read.choice<CutMode>('mode');
     const defaults = MODE_DEFAULTS[mode];
+    const onOff = (flag: boolean) => (flag ? 'on' : 'off');
     return {
-      ...resolveTranslatorNets('cut', given, 1),
+      ...resolveTranslatorNets(read),
       mode,
-      lambdaGan: numberOption('cut', given, 'lambdaGan', 1, { min: 0, max: 1000 }),
-      lambdaNce: numberOption('cut', given, 'lambdaNce', defaults.lambdaNce, { min: 0, max: 1000 }),
-      identity: choiceOption('cut', given, 'identity', ['on', 'off'] as const, defaults.identity ? 'on' : 'off') === 'on',
-      flipEquivariance: choiceOption('cut', given, 'flipEquivariance', ['on', 'off'] as const, defaults.flipEquivariance ? 'on' : 'off') === 'on',
-      patches: intOption('cut', given, 'patches', 256, { min: 2, max: 4096 }),
-      lr: numberOption('cut', given, 'lr', 2e-4, { above: 0, max: 1 }),
+      lambdaGan: read.number('lambdaGan'),
+      lambdaNce: read.number('lambdaNce', defaults.lambdaNce),
+      identity: read.choice('identity', onOff(defaults.identity)) === 'on',
+      flipEquivariance: read.choice('flipEquivariance', onOff(defaults.flipEquivariance)) === 'on',
+      patches: read.int('patches'),
+      lr: read.number('lr'),
     };
   },
   create: (config, rng, engine) => new CutModel(config, rng, engine),

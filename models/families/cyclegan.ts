@@ -20,8 +20,9 @@ import { ImagePool } from './image-pool.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
 import { l1, mseTo } from './losses.js';
-import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
-import { netOptions, resolveTranslatorNets, SIZE_OPTION, TRANSLATOR_PRESETS, translatorPart, type TranslatorNets } from './translator-nets.js';
+import { CYCLEGAN_OPTIONS } from './family-options.js';
+import { FamilyOptions } from './options.js';
+import { resolveTranslatorNets, TRANSLATOR_PRESETS, translatorPart, type TranslatorNets } from './translator-nets.js';
 import { checkImages, checkSamplePairs, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 /** The network sizes the presets stand for (shared with CUT). */
@@ -34,15 +35,6 @@ export type CycleGanConfig = TranslatorNets & {
   poolSize: number;
   lr: number;
 };
-
-export const CYCLEGAN_OPTIONS: readonly OptionInfo[] = [
-  SIZE_OPTION,
-  ...netOptions('residual blocks in each generator'),
-  { name: 'lambdaCycle', help: 'weight of the cycle-consistency L1 loss', default: 10 },
-  { name: 'lambdaIdentity', help: 'identity loss weight, as a fraction of lambdaCycle (0 turns it off)', default: 0.5 },
-  { name: 'poolSize', help: 'generated images remembered for each discriminator (0: no pool)', default: 50 },
-  LR_OPTION(2e-4),
-];
 
 const BETA1 = 0.5;
 
@@ -221,13 +213,13 @@ export const cyclegan: ModelFamily<CycleGanConfig> = {
   summary: 'Learns to translate between two unpaired image collections (day ↔ night, summer ↔ winter) and back again.',
   datasets: 2,
   resolveConfig(options) {
-    const given = givenOptions('cyclegan', options, CYCLEGAN_OPTIONS);
+    const read = new FamilyOptions('cyclegan', options, CYCLEGAN_OPTIONS);
     return {
-      ...resolveTranslatorNets('cyclegan', given, 0),
-      lambdaCycle: numberOption('cyclegan', given, 'lambdaCycle', 10, { min: 0, max: 1000 }),
-      lambdaIdentity: numberOption('cyclegan', given, 'lambdaIdentity', 0.5, { min: 0, max: 100 }),
-      poolSize: intOption('cyclegan', given, 'poolSize', 50, { min: 0, max: 1000 }),
-      lr: numberOption('cyclegan', given, 'lr', 2e-4, { above: 0, max: 1 }),
+      ...resolveTranslatorNets(read),
+      lambdaCycle: read.number('lambdaCycle'),
+      lambdaIdentity: read.number('lambdaIdentity'),
+      poolSize: read.int('poolSize'),
+      lr: read.number('lr'),
     };
   },
   create: (config, rng, engine) => new CycleGanModel(config, rng, engine),

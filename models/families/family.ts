@@ -16,16 +16,20 @@ export interface FamilyTraits {
   decayingLr: boolean;
   /** Directions its export can translate: ['AtoB', 'BtoA'] for CycleGAN, ['AtoB'] for CUT, none for the others. */
   directions: readonly Direction[];
+  /** The network an export writes when no part is asked for: what makes images (a decoder for the autoencoders). */
+  exportPart: ExportPartName;
+  /** Draws new images from a prior (`darkroom sample`, the studio's Generate): its model has `sample`. */
+  samples: boolean;
   defaults: { batch: number; iterations: number; checkpointEvery: number; sampleEvery: number };
 }
 
 // Defaults small enough to finish on a laptop CPU with the patched wasm backend; the user scales up from there.
 export const FAMILY_TRAITS: Record<FamilyId, FamilyTraits> = {
-  ae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 } },
-  vae: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 } },
-  gan: { datasets: 1, decayingLr: false, directions: [], defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 } },
-  cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
-  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
+  ae: { datasets: 1, decayingLr: false, directions: [], exportPart: 'decoder', samples: false, defaults: { batch: 16, iterations: 2000, checkpointEvery: 1000, sampleEvery: 200 } },
+  vae: { datasets: 1, decayingLr: false, directions: [], exportPart: 'decoder', samples: true, defaults: { batch: 16, iterations: 3000, checkpointEvery: 1000, sampleEvery: 200 } },
+  gan: { datasets: 1, decayingLr: false, directions: [], exportPart: 'generator', samples: true, defaults: { batch: 16, iterations: 5000, checkpointEvery: 1000, sampleEvery: 200 } },
+  cyclegan: { datasets: 2, decayingLr: true, directions: ['AtoB', 'BtoA'], exportPart: 'generator', samples: false, defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
+  cut: { datasets: 2, decayingLr: true, directions: ['AtoB'], exportPart: 'generator', samples: false, defaults: { batch: 1, iterations: 20000, checkpointEvery: 500, sampleEvery: 100 } },
 };
 
 /** NHWC float32 images in [-1, 1]. `b` only for two-domain families (CycleGAN: a = domain A, b = domain B). */
@@ -84,6 +88,8 @@ export interface FamilyModel {
   /** Restores what getState returned (tensors are copied; caller keeps ownership). */
   setState(state: FamilyState): void;
   exportParts(): ExportPart[];
+  /** count new images from the prior, NHWC in [-1, 1] (caller disposes); only where FAMILY_TRAITS says `samples`. */
+  sample?(count: number, rng: Rng): tf.Tensor4D;
   dispose(): void;
 }
 

@@ -16,7 +16,8 @@ import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, Sample
 import { bceFake, bceReal } from './losses.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
-import { givenOptions, intOption, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { GAN_OPTIONS } from './family-options.js';
+import { FamilyOptions } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type GanConfig = {
@@ -28,15 +29,6 @@ export type GanConfig = {
   k: number;
   lr: number;
 };
-
-export const GAN_OPTIONS: readonly OptionInfo[] = [
-  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
-  { name: 'latent', help: 'length of the noise vector z', default: 100 },
-  { name: 'ngf', help: "filters of the generator's last hidden layer (deeper layers have up to 8×)", default: 64 },
-  { name: 'ndf', help: "filters of the discriminator's first layer, doubled at each halving up to 8×", default: 64 },
-  { name: 'k', help: 'discriminator steps per generator step, each on a fresh minibatch', default: 1 },
-  LR_OPTION(2e-4),
-];
 
 /** Adam β1 for both players, as in DCGAN. */
 const BETA1 = 0.5;
@@ -200,15 +192,8 @@ export const gan: ModelFamily<GanConfig> = {
   summary: 'A generator learns to draw new images like yours by fooling a discriminator that tells real from generated.',
   datasets: 1,
   resolveConfig(options) {
-    const given = givenOptions('gan', options, GAN_OPTIONS);
-    return {
-      size: intOption('gan', given, 'size', 64, { powerOfTwo: true, min: 16, max: 1024 }),
-      latent: intOption('gan', given, 'latent', 100, { min: 1, max: 4096 }),
-      ngf: intOption('gan', given, 'ngf', 64, { min: 1, max: 512 }),
-      ndf: intOption('gan', given, 'ndf', 64, { min: 1, max: 512 }),
-      k: intOption('gan', given, 'k', 1, { min: 1, max: 100 }),
-      lr: numberOption('gan', given, 'lr', 2e-4, { above: 0, max: 1 }),
-    };
+    const read = new FamilyOptions('gan', options, GAN_OPTIONS);
+    return { size: read.int('size'), latent: read.int('latent'), ngf: read.int('ngf'), ndf: read.int('ndf'), k: read.int('k'), lr: read.number('lr') };
   },
   create: (config, rng, engine) => new GanModel(config, rng, engine),
 };

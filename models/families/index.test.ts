@@ -35,21 +35,25 @@ test('bad options are UsageErrors that name the option and what it accepts', () 
   assert.throws(() => FAMILIES.vae.resolveConfig({ sizee: 64 }), usage(/vae has no option "sizee"; it takes: size, latent/));
   assert.throws(() => FAMILIES.vae.resolveConfig({ loss: 'l3' }), usage(/must be one of l1, l2/));
   assert.throws(() => FAMILIES.gan.resolveConfig({ k: 0 }), usage(/gan option k must be a whole number from 1 to 100; got 0/));
-  assert.throws(() => FAMILIES.gan.resolveConfig({ lr: 'fast' }), usage(/lr must be a number; got "fast"/));
+  assert.throws(() => FAMILIES.gan.resolveConfig({ lr: 'fast' }), usage(/gan option lr must be a number greater than 0, at most 1; got "fast"/));
   assert.throws(() => FAMILIES.cyclegan.resolveConfig({ size: 30 }), usage(/cyclegan option size must be a multiple of 4 from 32 to 4096; got 30/));
   assert.throws(() => FAMILIES.cyclegan.resolveConfig({ preset: 'huge' }), usage(/light, standard/));
-  assert.throws(() => FAMILIES.cyclegan.resolveConfig({ lambdaIdentity: -1 }), usage(/at least 0/));
+  assert.throws(() => FAMILIES.cyclegan.resolveConfig({ lambdaIdentity: -1 }), usage(/lambdaIdentity must be a number from 0 to 100; got -1/));
   // CLI strings and kebab-case flags are accepted; undefined means "not given".
   const config = FAMILIES.cyclegan.resolveConfig({ size: '64', 'lambda-identity': '0', 'pool-size': 0, ngf: undefined });
   assert.deepEqual([config.size, config.lambdaIdentity, config.poolSize, config.ngf], [64, 0, 0, 32]);
 });
 
-test('sampleImages draws from the prior of vae and gan models and refuses the others', async () => {
+test('sampleImages draws from the prior of vae and gan models and refuses the others, as their traits say', async () => {
   await tf.setBackend('cpu');
   for (const id of FAMILY_IDS) {
     const family = FAMILIES[id];
     const small = SMALL[id];
     const model = family.create(family.resolveConfig(small), new Rng(1));
+    // The traits the CLI and the studio decide by (without loading tfjs) are what the model can do.
+    assert.equal(typeof model.sample === 'function', FAMILY_TRAITS[id].samples, `${id}: the samples trait`);
+    const { exportPart, directions } = FAMILY_TRAITS[id];
+    assert.ok(model.exportParts().some((p) => p.part === exportPart && p.direction === directions[0]), `${id} exports its default part ${exportPart}`);
     if (id === 'vae' || id === 'gan') {
       const images = sampleImages(model, 3, new Rng(2));
       assert.deepEqual(images.shape, [3, 16, 16, 3]);

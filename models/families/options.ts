@@ -1,17 +1,11 @@
-// Reading a family's user options: values come from the CLI (strings), the studio (numbers) or a
-// saved run.json, so numbers may arrive as numeric strings. Every mistake is a UsageError that names
-// the family and the option and says what would be accepted.
+// Reading a family's user options against its descriptions (family-options.ts): values come from the CLI
+// (strings), the studio (numbers) or a saved run.json, so numbers may arrive as numeric strings. Every mistake is a
+// UsageError that names the family and the option and says what would be accepted, in optionProblem's words.
 import { UsageError } from '../errors.js';
 import type { FamilyId } from './family.js';
+import { numericValue, optionProblem, type OptionInfo } from './option-spec.js';
 
-/** One option a family takes, for `--help`, the studio's Train view and splitting loop options from family options. */
-export interface OptionInfo {
-  name: string;
-  help: string;
-  /** The value used when the option is left out (for presets, the preset decides: see help). */
-  default: number | string | null;
-  choices?: readonly string[];
-}
+export type { OptionInfo } from './option-spec.js';
 
 /** 'lambda-cycle' → 'lambdaCycle', so kebab-case CLI flags and camelCase keys both work. */
 const camel = (key: string) => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -31,62 +25,44 @@ export function givenOptions(family: FamilyId, options: Record<string, unknown>,
   return given;
 }
 
-function asNumber(family: FamilyId, name: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new UsageError(`${family} option ${name} must be a number; got ${JSON.stringify(value)}`);
-  return n;
-}
+/**
+ * A family's options as resolveConfig reads them: each value checked against its description, or the description's
+ * default when left out (`fallback` replaces a default that depends on another option, such as a preset's widths).
+ */
+export class FamilyOptions {
+  readonly #family: FamilyId;
+  readonly #known: readonly OptionInfo[];
+  readonly #given: Map<string, unknown>;
 
-export interface IntRule {
-  min?: number;
-  max?: number;
-  powerOfTwo?: boolean;
-  multipleOf?: number;
-}
-
-export function intOption(family: FamilyId, given: Map<string, unknown>, name: string, fallback: number, rule: IntRule = {}): number {
-  if (!given.has(name)) return fallback;
-  const n = asNumber(family, name, given.get(name));
-  const wants: string[] = [];
-  if (rule.powerOfTwo) wants.push('a power of two');
-  else if (rule.multipleOf) wants.push(`a multiple of ${rule.multipleOf}`);
-  else wants.push('a whole number');
-  if (rule.min !== undefined && rule.max !== undefined) wants.push(`from ${rule.min} to ${rule.max}`);
-  else if (rule.min !== undefined) wants.push(`at least ${rule.min}`);
-  else if (rule.max !== undefined) wants.push(`at most ${rule.max}`);
-  const ok =
-    Number.isInteger(n) &&
-    (rule.min === undefined || n >= rule.min) &&
-    (rule.max === undefined || n <= rule.max) &&
-    (!rule.powerOfTwo || (n & (n - 1)) === 0) &&
-    (!rule.multipleOf || n % rule.multipleOf === 0);
-  if (!ok) throw new UsageError(`${family} option ${name} must be ${wants.join(' ')}; got ${given.get(name)}`);
-  return n;
-}
-
-export function numberOption(
-  family: FamilyId,
-  given: Map<string, unknown>,
-  name: string,
-  fallback: number,
-  rule: { min?: number; above?: number; max?: number } = {},
-): number {
-  if (!given.has(name)) return fallback;
-  const n = asNumber(family, name, given.get(name));
-  if (rule.above !== undefined && !(n > rule.above)) throw new UsageError(`${family} option ${name} must be greater than ${rule.above}; got ${n}`);
-  if (rule.min !== undefined && n < rule.min) throw new UsageError(`${family} option ${name} must be at least ${rule.min}; got ${n}`);
-  if (rule.max !== undefined && n > rule.max) throw new UsageError(`${family} option ${name} must be at most ${rule.max}; got ${n}`);
-  return n;
-}
-
-export function choiceOption<T extends string>(family: FamilyId, given: Map<string, unknown>, name: string, choices: readonly T[], fallback: T): T {
-  if (!given.has(name)) return fallback;
-  const value = given.get(name);
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new UsageError(`${family} option ${name} must be one of ${choices.join(', ')}; got ${JSON.stringify(value)}`);
+  constructor(family: FamilyId, options: Record<string, unknown>, known: readonly OptionInfo[]) {
+    this.#family = family;
+    this.#known = known;
+    this.#given = givenOptions(family, options, known);
   }
-  return value as T;
-}
 
-/** Options shared by the families trained with Adam. */
-export const LR_OPTION = (fallback: number): OptionInfo => ({ name: 'lr', help: `Adam learning rate (default ${fallback})`, default: fallback });
+  int(name: string, fallback?: number): number {
+    return this.#read(name, 'int', fallback, numericValue) as number;
+  }
+
+  number(name: string, fallback?: number): number {
+    return this.#read(name, 'number', fallback, numericValue) as number;
+  }
+
+  choice<T extends string>(name: string, fallback?: T): T {
+    return this.#read(name, 'choice', fallback, (v) => v) as T;
+  }
+
+  #read(name: string, kind: OptionInfo['kind'], fallback: unknown, convert: (value: unknown) => unknown): unknown {
+    const option = this.#known.find((o) => o.name === name);
+    if (!option || option.kind !== kind) throw new Error(`${this.#family} reads option ${name} as ${kind}, which its descriptions do not say`);
+    if (!this.#given.has(name)) {
+      const value = fallback ?? option.default;
+      if (value === null) throw new Error(`${this.#family} option ${name} has no default and none was given`);
+      return value;
+    }
+    const value = this.#given.get(name);
+    const problem = optionProblem(option, value);
+    if (problem) throw new UsageError(`${this.#family} option ${name} ${problem}; got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
+    return convert(value);
+  }
+}

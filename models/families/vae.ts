@@ -21,7 +21,8 @@ import type { Batches, ExportPart, FamilyModel, FamilyState, ModelFamily, Sample
 import { klToStandardNormal, reconPerImage, type ReconLoss } from './losses.js';
 import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import type { Ops, Phase, PhaseResult } from '../diff/objective.js';
-import { choiceOption, givenOptions, LR_OPTION, numberOption, type OptionInfo } from './options.js';
+import { VAE_OPTIONS } from './family-options.js';
+import { FamilyOptions } from './options.js';
 import { checkImages, commonState, readScalars, restoreCommonState, type Trainables } from './state.js';
 
 export type VaeConfig = {
@@ -33,15 +34,6 @@ export type VaeConfig = {
   beta: number;
   lr: number;
 };
-
-export const VAE_OPTIONS: readonly OptionInfo[] = [
-  { name: 'size', help: 'image size in pixels, a power of two ≥ 16', default: 64 },
-  { name: 'latent', help: 'dimensions of the latent space', default: 64 },
-  { name: 'nf', help: 'filters of the first conv layer, doubled at each halving up to 8×', default: 32 },
-  { name: 'loss', help: 'reconstruction term, summed over pixels: l2 (Gaussian decoder) or l1 (Laplace)', default: 'l2', choices: ['l1', 'l2'] },
-  { name: 'beta', help: 'weight of the KL term (1: plain VAE; larger: smoother latent space, blurrier images)', default: 1 },
-  LR_OPTION(1e-3),
-];
 
 /** Prior noise vectors kept for the sample grid, so grids at different iterations show the same z. */
 export const FIXED_SAMPLES = 64;
@@ -216,13 +208,8 @@ export const vae: ModelFamily<VaeConfig> = {
   summary: 'Learns a smooth latent space of your images: rebuild them, blend between two, or draw new ones from noise.',
   datasets: 1,
   resolveConfig(options) {
-    const given = givenOptions('vae', options, VAE_OPTIONS);
-    return {
-      ...resolveSizeLatentNf('vae', given, { latent: 64, nf: 32 }),
-      loss: choiceOption('vae', given, 'loss', ['l1', 'l2'] as const, 'l2'),
-      beta: numberOption('vae', given, 'beta', 1, { min: 0, max: 1000 }),
-      lr: numberOption('vae', given, 'lr', 1e-3, { above: 0, max: 1 }),
-    };
+    const read = new FamilyOptions('vae', options, VAE_OPTIONS);
+    return { ...resolveSizeLatentNf(read), loss: read.choice<ReconLoss>('loss'), beta: read.number('beta'), lr: read.number('lr') };
   },
   create: (config, rng, engine) => new VaeModel(config, rng, engine),
 };

@@ -9,6 +9,7 @@ import { specToOnnx } from '../onnx/spec-to-onnx.js';
 import { readCheckpoint, type CheckpointFormat } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { recogniseGenerator, type RecognisedGenerator } from './recognise.js';
+import { FAMILY_TRAITS, type Direction, type FamilyId } from '../families/family.js';
 
 export { CHECKPOINT_EXTENSIONS, isCheckpointPath } from './checkpoint-files.js';
 
@@ -33,8 +34,9 @@ export interface ImportedGenerator {
 }
 
 /** Nested keys and the repository's file names that say which way a CycleGAN generator translates. */
-function directionOf(family: string, nestedKey: string | null, fileName: string): 'AtoB' | 'BtoA' | null {
-  if (family === 'cut') return 'AtoB'; // CUT trains one generator, A → B
+function directionOf(family: FamilyId, nestedKey: string | null, fileName: string): Direction | null {
+  const { directions } = FAMILY_TRAITS[family];
+  if (directions.length === 1) return directions[0]; // CUT trains one generator, A → B
   const said = `${nestedKey ?? ''} ${fileName}`;
   if (/(^|[^A-Za-z])(net_?)?G_A([^A-Za-z]|$)/.test(said)) return 'AtoB';
   if (/(^|[^A-Za-z])(net_?)?G_B([^A-Za-z]|$)/.test(said)) return 'BtoA';

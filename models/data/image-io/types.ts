@@ -1,16 +1,12 @@
 // Names and types shared by image-io's readers and writers: which files are images, the input size limit,
 // pixel ranges, output formats, and the shape of a photo and its metadata.
 
-import { extname } from 'node:path';
+import { hasImageExtension } from './formats.js';
 
-/** Extensions (lower case, without the dot) that Darkroom treats as images. */
-export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'avif', 'gif', 'heic', 'heif'] as const;
-const IMAGE_EXTENSION_SET: ReadonlySet<string> = new Set(IMAGE_EXTENSIONS);
+export { IMAGE_EXTENSIONS } from './formats.js';
 
 /** True when the path's extension (case-insensitive) is one of IMAGE_EXTENSIONS. Does not touch the file. */
-export function isImagePath(path: string): boolean {
-  return IMAGE_EXTENSION_SET.has(extname(path).slice(1).toLowerCase());
-}
+export const isImagePath = (path: string): boolean => hasImageExtension(path);
 
 /** sharp's default limit (0x3FFF × 0x3FFF pixels); larger inputs are refused as likely decompression bombs. */
 export const MAX_INPUT_PIXELS = 268_402_689;

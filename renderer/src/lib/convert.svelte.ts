@@ -7,6 +7,7 @@ import type { StudioClient } from './client.js';
 import type { ModelsState } from './models.svelte.js';
 import { keepForm } from './keep-form.svelte.js';
 import { fileToBase64, formatBytes } from './format.js';
+import { hasImageExtension } from '../../../models/data/image-io/formats.js';
 
 export type SaveFormat = Exclude<OutputFormat, 'same'>;
 
@@ -92,7 +93,7 @@ export class ConvertState {
 
   /** Queues dropped or pasted files (every image among them, in order); files that are not images are named. */
   addFiles(files: File[]): void {
-    const images = files.filter((f) => f.type.startsWith('image/') || /\.(jpe?g|png|webp|tiff?|avif|gif|heic|heif)$/i.test(f.name));
+    const images = files.filter((f) => f.type.startsWith('image/') || hasImageExtension(f.name));
     for (const file of files.filter((f) => !images.includes(f)))
       this.#client.notify('error', `${file.name} is not an image Darkroom can read (JPEG, PNG, WebP, TIFF, AVIF, GIF, HEIC).`);
     if (images.length === 0 || !this.#ensureModel()) return;

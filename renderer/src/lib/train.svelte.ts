@@ -6,6 +6,7 @@ import type { StudioClient } from './client.js';
 import type { RunsState } from './runs.svelte.js';
 import type { DatasetsState } from './datasets.svelte.js';
 import { recall, remember } from './remember.js';
+import { sizeField, sizeProblem } from './train-form.js';
 
 /** Starting points that finish in minutes on a laptop CPU; the user scales up from there. */
 const UI_DEFAULTS: Record<FamilyId, { size: number; iterations: number }> = {
@@ -100,6 +101,11 @@ export class TrainState {
     return id === 'cyclegan' ? 2 : id === 'cut' ? 1 : 0;
   }
 
+  /** The size field's bounds and step, from the family's size rule. */
+  get sizeField() {
+    return sizeField(this.familyInfo);
+  }
+
   get hasPreset(): boolean {
     return (this.familyInfo?.options ?? []).some((o) => o.name === 'preset');
   }
@@ -113,7 +119,8 @@ export class TrainState {
     // The run this form just started has the name, and is no reason to refuse anything while it trains.
     const taken = name ? this.#runs.list.find((r) => r.name.trim().toLowerCase() === name && r.id !== this.justStarted?.id) : undefined;
     if (taken) return `There is already a run named "${taken.name}": choose another name.`;
-    if (!Number.isInteger(this.size) || this.size < 8 || this.size % 4 !== 0) return 'Image size must be a multiple of 4, at least 8.';
+    const size = sizeProblem(this.familyInfo, this.size);
+    if (size) return size;
     if (!Number.isInteger(this.iterations) || this.iterations < 1) return 'Iterations must be a whole number, at least 1.';
     if (this.initGenerators === 2 && this.initGeneratorB.trim() && !this.initGeneratorA.trim())
       return 'Give the A → B checkpoint too, or start both generators from scratch: the B → A one alone is not enough.';
