@@ -101,8 +101,9 @@ test('training.start reads an --init-generator checkpoint only where the policy 
   await mkdir(checkpoint, { recursive: true });
   await writeFile(join(checkpoint, 'latest_net_G.pth'), 'stand-in: refused before it is read');
   await call('fs.choose', { path: photos(), use: 'input' });
-  const night = join(photos(), 'night');
+  const night = join(root, 'night');
   await mkdir(night, { recursive: true });
+  await call('fs.choose', { path: night, use: 'input' });
   await writeFile(join(night, 'n.png'), await encodePng(new Uint8Array(12 * 10 * 3).fill(20), 12, 10, 3));
   const listed = (await call('datasets.list', {})) as { id: string; path: string }[];
   const day = listed.find((d) => d.path === photos()) ?? (await call('datasets.add', { path: photos() }));

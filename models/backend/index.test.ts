@@ -159,12 +159,14 @@ test('auto takes the best backend that starts and says why the better ones did n
     return;
   }
   if (report.name === 'webgpu') return; // a hardware GPU adapter is here
-  assert.equal(report.name, 'wasm');
+  // Darkroom's ONNX Runtime engine, ahead of tfjs-node and wasm (faster for every family, architecture.md).
+  assert.equal(report.name, 'onnx');
   // In auto's order; webgpu's reason depends on the machine (no adapter, a software one, Dawn not loading).
-  assert.deepEqual(report.unavailable.map((u) => u.name), ['tensorflow (@tensorflow/tfjs-node-gpu)', 'webgpu', 'tensorflow (@tensorflow/tfjs-node)']);
-  assert.deepEqual([report.unavailable[0].reason, report.unavailable[2].reason], ['not installed', 'not installed']);
+  assert.deepEqual(report.unavailable.map((u) => u.name), ['tensorflow (@tensorflow/tfjs-node-gpu)', 'webgpu']);
+  assert.equal(report.unavailable[0].reason, 'not installed');
   assert.ok(report.unavailable[1].reason.length > 0, 'says why WebGPU was not used');
-  assert.equal(report.threads, Math.min(CORES, MAX_WASM_THREADS));
+  assert.equal(report.threads, CORES);
+  assert.equal(report.device?.name, 'cpu', 'no real GPU here: ONNX Runtime trains on the CPU');
 });
 
 test('forcing tensorflow where it cannot start fails with what to do', async (t) => {
