@@ -4,7 +4,8 @@
 import { basename, extname } from 'node:path';
 import { MEDIA_PROTOCOL_HOST } from '../api.js';
 
-const INLINE_MEDIA_TYPES: Record<string, string> = {
+/** The raster images a page may show inline (the studio's own page serves them with these types too). */
+export const INLINE_MEDIA_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',

@@ -2,6 +2,7 @@
 // types for its files and one Content-Security-Policy. The transports differ only in the sources they add: Electron's
 // media protocol for images, browser mode's WebSocket for events.
 import { extname } from 'node:path';
+import { INLINE_MEDIA_TYPES } from './media-policy.js';
 
 const PAGE_CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -10,12 +11,7 @@ const PAGE_CONTENT_TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.gif': 'image/gif',
+  ...INLINE_MEDIA_TYPES,
   '.tif': 'image/tiff',
   '.tiff': 'image/tiff',
   '.ico': 'image/x-icon',
