@@ -30,10 +30,7 @@ export class GraphOps implements Ops<Sym> {
   }
 
   concat = (xs: readonly Sym[]) => this.g.concat(xs, 0);
-  split(x: Sym, sizes: readonly number[]): Sym[] {
-    let at = 0;
-    return sizes.map((n) => this.g.slice(x, 0, at, (at += n)));
-  }
+  split = (x: Sym, sizes: readonly number[]) => this.parts(x, 0, sizes);
   batchSize = (x: Sym) => x.shape[0];
   flipWidth = (x: Sym) => this.g.slice(x, 3, x.shape[3] - 1, -1, -1);
 
@@ -56,8 +53,10 @@ export class GraphOps implements Ops<Sym> {
   mean = (x: Sym) => this.g.mean(x);
   sumPerItem = (x: Sym) => this.g.sum(x, x.shape.slice(1).map((_, i) => i + 1));
   sumLast = (x: Sym, keepDims = false) => this.g.sum(x, [x.shape.length - 1], keepDims);
-  splitLast(x: Sym, sizes: readonly number[]): Sym[] {
-    const axis = x.shape.length - 1;
+  splitLast = (x: Sym, sizes: readonly number[]) => this.parts(x, x.shape.length - 1, sizes);
+
+  /** Consecutive slices of `x` along `axis` of the given sizes. */
+  private parts(x: Sym, axis: number, sizes: readonly number[]): Sym[] {
     let at = 0;
     return sizes.map((n) => this.g.slice(x, axis, at, (at += n)));
   }
