@@ -131,7 +131,7 @@ export class OnnxEngine implements TrainingEngine {
       outputs[`newv/${name}`] = v;
       updates.push({ key: name, slot });
     });
-    const lowered = toOnnx(g, outputs, `train_${phase.name}`);
+    const lowered = toOnnx(g, outputs, `train_${phase.name}`, { threads: this.options.threads });
     const fed = new Set(lowered.inputs.map((i) => i.name));
     const weights = [...ops.params.entries()].filter(([name]) => fed.has(name)).map(([name, p]) => ({ name, variable: p.net.params.get(p.param)! }));
     const profileTo = this.options.profileDir ? join(this.options.profileDir, phase.name) : undefined;

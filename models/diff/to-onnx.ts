@@ -14,8 +14,18 @@ export interface LoweredModel {
   outputs: { name: string; shape: number[] }[];
 }
 
+export interface LoweringOptions {
+  /**
+   * The CPU threads the graph will run on. ONNX Runtime's CPU Conv spreads a batch over its threads one image each
+   * when there are at least as many images as threads, so 3 images on 2 threads take as long as 4; a batch that does
+   * not divide evenly is cut in two convolutions, one of a multiple of the threads and one of the rest, which is
+   * threaded inside (measured, 256-channel 3×3 at 64²: 94–100 ms for 3 images, 73–80 ms cut as 2 + 1).
+   */
+  threads?: number;
+}
+
 /** The model computing `outputs` (by name) of `g` from its inputs; nodes nothing needs are left out. */
-export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string): LoweredModel {
+export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string, options: LoweringOptions = {}): LoweredModel {
   const live = liveNodes(g, Object.values(outputs));
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
@@ -52,7 +62,7 @@ export function toOnnx(g: Graph, outputs: Record<string, Sym>, graphName: string
       initializers.push(floatTensor(out, [...node.output.shape], node.values!));
       continue;
     }
-    nodes.push(...[lowerNode(node, node.inputs.map(name), out, ints, zero)].flat());
+    nodes.push(...[lowerNode(node, node.inputs.map(name), out, ints, zero, options.threads ?? 1)].flat());
   }
   const outputList = Object.entries(outputs).map(([outName, s]) => {
     nodes.push(makeNode('Identity', [name(s)], [outName]));
@@ -86,7 +96,7 @@ export function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
   return g.nodes.filter((n) => live.has(n.output.id));
 }
 
-function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: readonly number[]) => string, floats0: () => string): NodeProto | NodeProto[] {
+function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: readonly number[]) => string, floats0: () => string, threads: number): NodeProto | NodeProto[] {
   const a = node.attrs;
   switch (node.op) {
     case 'wherePositive':
@@ -133,7 +143,17 @@ function lowerNode(node: GraphNode, inputs: string[], out: string, ints: (v: rea
       return makeNode('Pad', [inputs[0], ints(a.pads as number[])], [out], { mode: a.mode as string });
     case 'conv': {
       const [, , kh, kw] = node.inputs[1].shape;
-      return makeNode('Conv', inputs, [out], { kernel_shape: [kh, kw], strides: a.strides as number[], pads: a.pads as number[], dilations: a.dilations as number[] });
+      const attrs = { kernel_shape: [kh, kw], strides: a.strides as number[], pads: a.pads as number[], dilations: a.dilations as number[] };
+      const batch = node.inputs[0].shape[0];
+      const rest = batch % threads;
+      if (batch < threads || rest === 0) return makeNode('Conv', inputs, [out], attrs);
+      const [even, odd] = [`${out}.even`, `${out}.rest`];
+      return [
+        makeNode('Split', [inputs[0], ints([batch - rest, rest])], [`${even}.x`, `${odd}.x`], { axis: 0 }),
+        makeNode('Conv', [`${even}.x`, inputs[1]], [even], attrs),
+        makeNode('Conv', [`${odd}.x`, inputs[1]], [odd], attrs),
+        makeNode('Concat', [even, odd], [out], { axis: 0 }),
+      ];
     }
     case 'convTranspose': {
       const [, , kh, kw] = node.inputs[1].shape;

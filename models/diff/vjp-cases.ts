@@ -21,6 +21,8 @@ export interface OpCase {
   rows?: number[];
   /** Kinked ops (relu, abs): inputs kept at least this far from the kink, so the finite difference does not cross it. */
   kinkFree?: boolean;
+  /** CPU threads the graph is lowered for and run on (default 1). */
+  threads?: number;
 }
 
 /** Moves every value 0.1 further from zero. */
@@ -78,11 +80,22 @@ export const CASES: OpCase[] = [
   convCase('conv 7×7 head, 4 → 3 channels', 4, 3, 7, 1, 0, 14),
   convTransposeCase('transposed conv 3×3 stride 2, 8 → 4 channels', 8, 4, 3, 2, 8),
   convTransposeCase('transposed conv 3×3 stride 2, 16 → 8 channels', 16, 8, 3, 2, 4),
+  // Lowered for 2 threads, 3 images are cut into convolutions of 2 and 1 (to-onnx.ts): values and gradients unchanged.
+  // One image: the strided weight gradient's single product (vjp.ts stridedConvWeightGrad).
+  { ...convCase('conv 3×3 stride 2 pad 1 of one image', 3, 5, 3, 2, 1, 10), shapes: [[1, 3, 10, 10], [3, 3, 3, 5]] },
+  { ...convCase('conv 3×3 of a batch of 3 on 2 threads', 4, 6, 3, 1, 1, 6), shapes: [[3, 4, 6, 6], [3, 3, 4, 6]], threads: 2 },
   {
     name: 'reflect pad',
     shapes: [[2, 3, 7, 6]],
     graph: (g, [x]) => g.pad(x, [0, 0, 3, 2, 0, 0, 3, 2], 'reflect'),
     tfjs: ([x]) => tf.mirrorPad(x, [[0, 0], [0, 0], [3, 3], [2, 2]], 'reflect'),
+  },
+  {
+    // Axes long enough that the folds are cut apart (vjp.ts reflectPadGrad), with unequal ends.
+    name: 'reflect pad, axes longer than both folds',
+    shapes: [[2, 3, 9, 6]],
+    graph: (g, [x]) => g.pad(x, [0, 0, 3, 1, 0, 0, 2, 1], 'reflect'),
+    tfjs: ([x]) => tf.mirrorPad(x, [[0, 0], [0, 0], [3, 2], [1, 1]], 'reflect'),
   },
   {
     name: 'constant pad',
@@ -181,8 +194,8 @@ export async function onnxGradients(c: OpCase, values: Float32Array[], weights: 
   const grads = gradients(g, loss, xs);
   const outputs: Record<string, Sym> = { loss };
   grads.forEach((d, i) => (outputs[`d${i}`] = d!));
-  const lowered = toOnnx(g, outputs, 'vjp_test');
-  const session = await openTrainingSession(lowered.bytes, { device, threads: 1, label: c.name });
+  const lowered = toOnnx(g, outputs, 'vjp_test', { threads: c.threads });
+  const session = await openTrainingSession(lowered.bytes, { device, threads: c.threads ?? 1, label: c.name });
   try {
     const feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }> = { r: { data: weights, dims: [...y.shape] } };
     if (c.rows) feeds.rows = { data: BigInt64Array.from(c.rows, (i) => BigInt(i)), dims: [c.rows.length, 1] };

@@ -204,7 +204,10 @@ function cropPad(g: Graph, d: Sym, shape: Shape, pads: readonly number[]): Sym {
 
 /**
  * Reflect padding by p copies x[p…1] before and x[H−2…H−1−p] after each axis: their gradients fold back
- * (reversed) onto those rows, added to the gradient of the rows in the middle.
+ * (reversed) onto those rows, added to the gradient of the rows in the middle. Per axis the result is cut from d in
+ * five parts — the first row, the p rows that take the front fold, the middle, the p rows that take the back fold,
+ * the last row — and joined once: padding each fold back to full size and adding it copied the whole tensor four
+ * times per axis.
  */
 function reflectPadGrad(g: Graph, d: Sym, shape: Shape, pads: readonly number[]): Sym {
   const rank = shape.length;
@@ -213,21 +216,42 @@ function reflectPadGrad(g: Graph, d: Sym, shape: Shape, pads: readonly number[])
     const after = pads[axis + rank];
     if (before === 0 && after === 0) continue;
     const size = shape[axis];
-    const placed = (part: Sym, start: number) => {
-      const p = new Array(2 * rank).fill(0);
-      p[axis] = start;
-      p[axis + rank] = size - start - part.shape[axis];
-      return g.pad(part, p, 'constant');
-    };
-    let sum = g.slice(d, axis, before, before + size);
-    if (before > 0) sum = g.addT(sum, placed(g.slice(d, axis, before - 1, -1, -1), 1));
+    if (size < 2 + before + after) {
+      d = foldedByPadding(g, d, axis, size, before, after); // the folds overlap
+      continue;
+    }
+    // Rows [from, to) of x's gradient, read from d (where x's row r sits at before + r).
+    const rows = (from: number, to: number) => g.slice(d, axis, before + from, before + to);
+    const parts: Sym[] = [rows(0, 1)];
+    if (before > 0) parts.push(g.addT(rows(1, 1 + before), g.slice(d, axis, before - 1, -1, -1)));
+    const middleEnd = size - 1 - after;
+    if (middleEnd > 1 + before) parts.push(rows(1 + before, middleEnd));
     if (after > 0) {
       const end = before + size;
-      sum = g.addT(sum, placed(g.slice(d, axis, end + after - 1, end - 1, -1), size - 1 - after));
+      parts.push(g.addT(rows(middleEnd, size - 1), g.slice(d, axis, end + after - 1, end - 1, -1)));
     }
-    d = sum;
+    parts.push(rows(size - 1, size));
+    d = g.concat(parts, axis);
   }
   return d;
+}
+
+/** The same fold for an axis too short to cut in five: each fold padded back to full size and added. */
+function foldedByPadding(g: Graph, d: Sym, axis: number, size: number, before: number, after: number): Sym {
+  const rank = d.shape.length;
+  const placed = (part: Sym, start: number) => {
+    const p = new Array(2 * rank).fill(0);
+    p[axis] = start;
+    p[axis + rank] = size - start - part.shape[axis];
+    return g.pad(part, p, 'constant');
+  };
+  let sum = g.slice(d, axis, before, before + size);
+  if (before > 0) sum = g.addT(sum, placed(g.slice(d, axis, before - 1, -1, -1), 1));
+  if (after > 0) {
+    const end = before + size;
+    sum = g.addT(sum, placed(g.slice(d, axis, end + after - 1, end - 1, -1), size - 1 - after));
+  }
+  return sum;
 }
 
 /** Extra rows an op's output-size formula leaves when the input does not fill its last stride exactly. */
@@ -264,29 +288,50 @@ function convInputGrad(g: Graph, xShape: Shape, w: Sym, dy: Sym, s: readonly num
 
 /**
  * The weight gradient of a convolution as one matrix product: dW[m, (i, j, c)] = Σ over batch and positions of
- * dy[m] · x[c] shifted by (i, j). The shifted copies (k² strided windows) are taken of x, or, at stride 1, of dy
- * padded by k − 1 when dy has fewer channels (the 7×7 head: 3 against 32).
+ * dy[m] · x[c] shifted by (i, j). At stride 1 the shifted copies (k² windows) are Slices of x, or of dy padded by
+ * k − 1 when dy has fewer channels (the 7×7 head: 3 against 32); strided, they come from one convolution (below).
  */
 function convWeightGrad(g: Graph, x: Sym, wShape: Shape, dy: Sym, s: readonly number[], p: readonly number[]): Sym {
   const [m, c, kh, kw] = wShape;
   const [n, , oh, ow] = dy.shape;
+  if (s[0] !== 1 || s[1] !== 1) return stridedConvWeightGrad(g, x, wShape, dy, s, p);
   const xp = g.transpose(g.pad(x, [0, 0, p[0], p[1], 0, 0, p[2], p[3]], 'constant'), [1, 0, 2, 3]); // [C, N, Hp, Wp]
   const [, , hp, wp] = xp.shape;
   const dyt = g.transpose(dy, [1, 0, 2, 3]); // [M, N, O, O]
   const shifts: [number, number][] = [];
   for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) shifts.push([i, j]);
-  const unstrided = s[0] === 1 && s[1] === 1;
-  if (unstrided && m * hp * wp < c * oh * ow) {
+  if (m * hp * wp < c * oh * ow) {
     const dyp = g.pad(dyt, [0, 0, kh - 1, kw - 1, 0, 0, kh - 1, kw - 1], 'constant');
     const windows = shifts.map(([i, j]) => g.window(dyp, { axes: [2, 3], starts: [kh - 1 - i, kw - 1 - j], steps: [1, 1], sizes: [hp, wp] }));
     const cols = g.reshape(g.concat(windows, 0), [kh * kw * m, n * hp * wp]);
     const dw = g.matmulTransB(g.reshape(xp, [c, n * hp * wp]), cols); // [C, (i, j, M)]
     return g.transpose(g.reshape(dw, [c, kh, kw, m]), [3, 0, 1, 2]);
   }
-  const windows = shifts.map(([i, j]) => g.window(xp, { axes: [2, 3], starts: [i, j], steps: [s[0], s[1]], sizes: [oh, ow] }));
+  const windows = shifts.map(([i, j]) => g.window(xp, { axes: [2, 3], starts: [i, j], steps: [1, 1], sizes: [oh, ow] }));
   const cols = g.reshape(g.concat(windows, 0), [kh * kw * c, n * oh * ow]);
   const dw = g.matmulTransB(g.reshape(dyt, [m, n * oh * ow]), cols); // [M, (i, j, C)]
   return g.transpose(g.reshape(dw, [m, kh, kw, c]), [0, 3, 1, 2]);
+}
+
+/**
+ * The strided case: the k² shifted, strided copies of every channel of x come from one convolution of x, as a batch
+ * of one-channel images, with a constant one-hot filter per tap — [N·C, k², O, O], already in the weights' order
+ * (c, i, j). Strided Slices were twice as slow (the standard generator's 64 → 128 downsampling at 256 px, 3 images:
+ * 151 against 72 ms). The batch is summed by a batched product with dy.
+ */
+function stridedConvWeightGrad(g: Graph, x: Sym, wShape: Shape, dy: Sym, s: readonly number[], p: readonly number[]): Sym {
+  const [m, c, kh, kw] = wShape;
+  const [n, , h, w] = x.shape;
+  const [, , oh, ow] = dy.shape;
+  const taps = kh * kw;
+  const oneHot = new Float32Array(taps * taps);
+  for (let t = 0; t < taps; t++) oneHot[t * taps + t] = 1;
+  const cols = g.conv(g.reshape(x, [n * c, 1, h, w]), g.constant(oneHot, [taps, 1, kh, kw]), { strides: s, pads: p });
+  if (cols.shape[2] !== oh || cols.shape[3] !== ow) throw new Error(`conv weight gradient: taps [${cols.shape}] do not match dy [${dy.shape}]`);
+  const positions = oh * ow;
+  if (n === 1) return g.reshape(g.matmulTransB(g.reshape(dy, [m, positions]), g.reshape(cols, [c * taps, positions])), [m, c, kh, kw]);
+  const perImage = g.matmul(g.reshape(cols, [n, c * taps, positions]), g.transpose(g.reshape(dy, [n, m, positions]), [0, 2, 1])); // [N, C·k², M]
+  return g.reshape(g.transpose(g.reduce('reduceSum', perImage, [0], false), [1, 0]), [m, c, kh, kw]);
 }
 
 function convTransposeGrads(g: Graph, node: GraphNode, dy: Sym, needs: (x: Sym) => boolean): (Sym | null)[] {
@@ -294,7 +339,6 @@ function convTransposeGrads(g: Graph, node: GraphNode, dy: Sym, needs: (x: Sym) 
   const s = node.attrs.strides as number[];
   const p = node.attrs.pads as number[];
   const op = node.attrs.outputPadding as number[];
-  const [, , kh, kw] = w.shape;
   // y[o] = Σ x[i]·w[o − i·s + pad_begin]: reading dy padded by pad_begin in front, a strided convolution.
   const endH = Math.max(0, p[2] - op[0]);
   const endW = Math.max(0, p[3] - op[1]);
@@ -304,13 +348,9 @@ function convTransposeGrads(g: Graph, node: GraphNode, dy: Sym, needs: (x: Sym) 
     dx = g.conv(dy, w, { strides: s, pads });
     dx = g.slice(g.slice(dx, 2, 0, x.shape[2]), 3, 0, x.shape[3]);
   }
-  let dw: Sym | null = null;
-  if (needs(w)) {
-    const dyt = g.transpose(dy, [1, 0, 2, 3]);
-    const xt = g.transpose(x, [1, 0, 2, 3]);
-    let r = g.conv(dyt, xt, { strides: [1, 1], pads, dilations: s }); // [M, C, k', k']
-    r = g.slice(g.slice(r, 2, 0, kh), 3, 0, kw);
-    dw = g.transpose(r, [1, 0, 2, 3]);
-  }
+  // The weights' gradient is that of the convolution this one transposes (from the output back to x), taken as
+  // one matrix product like a conv's: measured 2.8× the speed of a dilated Conv over batch-swapped tensors (53 against
+  // 147 GFLOP/s for the standard generator's last upsampling at 256 px).
+  const dw = needs(w) ? convWeightGrad(g, dy, w.shape, x, s, p) : null;
   return [dx, dw];
 }
