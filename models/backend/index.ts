@@ -95,14 +95,40 @@ async function tryGpu(unavailable: BackendReport['unavailable']): Promise<Backen
 }
 
 /**
- * The ONNX Runtime engine: its graphs run on the device placed here; tfjs keeps the weights, the data feed and the
- * sample grids on its cpu backend, whose tensors are plain memory that ONNX Runtime reads without a copy.
+ * The ONNX Runtime engine: its graphs run on the device placed here; tfjs keeps the weights and the data feed on its
+ * cpu backend, whose tensors are plain memory that ONNX Runtime reads without a copy. Forward passes that tfjs
+ * itself runs (sample grids) go to wasm when it starts (drawWith).
  */
 async function startOnnx(device: DeviceChoice, threads: number, unavailable: BackendReport['unavailable']): Promise<BackendReport> {
   const { placeOnnxDevice } = await import('../onnx/runtime.js');
   const placed = await placeOnnxDevice(device, threads);
+  try {
+    await startWasm(threads, []);
+    drawingBackend = 'wasm';
+  } catch {
+    drawingBackend = null; // the grids are drawn on cpu: slow, but they come
+  }
   await startCpu([]);
   return { name: 'onnx', detail: `onnx (${placed.detail})`, threads, device: placed, unavailable };
+}
+
+/** Where tfjs's own forward passes run while the onnx engine trains; null: on the active backend. */
+let drawingBackend: 'wasm' | null = null;
+
+/**
+ * Runs `draw` (forward passes the user looks at, e.g. a sample grid, and reading their pixels) on the backend fit
+ * for them. Under onnx, tfjs's cpu backend took 190–254 s for one light CycleGAN grid at 128 px where wasm takes
+ * 3–4 s; the weights move to wasm for the grid and back at the next training step (one copy each way).
+ */
+export async function drawWith<T>(draw: () => Promise<T>): Promise<T> {
+  const active = tf.getBackend();
+  if (drawingBackend === null || active !== 'cpu' || last?.report.name !== 'onnx') return draw();
+  if (!(await tf.setBackend(drawingBackend))) return draw();
+  try {
+    return await draw();
+  } finally {
+    await tf.setBackend(active);
+  }
 }
 
 /** auto's onnx step: null, with the reason recorded, where it cannot start. */

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
+import { OnnxEngine } from '../diff/onnx-engine.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import { Rng } from '../rng.js';
 import { cut, type CutModel } from './cut.js';
 import { assertTranslatesTowardNight, SCENE_SIZE, sceneData } from './scenes-support.js';
@@ -23,18 +25,26 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('a small CUT trained on unpaired scenes turns held-out day scenes toward their true night', async (t) => {
-  const data = await sceneData(dir);
-  const config = cut.resolveConfig({ size: SCENE_SIZE, preset: 'light', ngf: 8, ndf: 8, blocks: 3, lr: 1e-3, patches: 64 });
-  const model = cut.create(config, new Rng(1)) as CutModel;
-  const untrained = tf.tidy(() => model.translate(data.testDay));
-  for (let i = 0; i < ITERATIONS; i++) {
-    const lrScale = Math.min(1, 2 * (1 - i / ITERATIONS));
-    const losses = await model.trainStep(data.next, lrScale);
-    assert.ok(Object.values(losses).every(Number.isFinite), `iteration ${i}: ${JSON.stringify(losses)}`);
-  }
-  const translated = tf.tidy(() => model.translate(data.testDay));
-  t.diagnostic(assertTranslatesTowardNight(data, untrained, translated));
-  tf.dispose([data.testDay, data.testNight, untrained, translated]);
-  model.dispose();
-});
+// The same scenes and margins on both engines: tfjs (wasm) and Darkroom's ONNX Runtime engine on the CPU.
+const ENGINES: [string, () => TrainingEngine][] = [
+  ['tfjs wasm', () => tfEngine],
+  ['the onnx engine', () => new OnnxEngine({ device: 'cpu', threads: 1 })],
+];
+
+for (const [engineName, makeEngine] of ENGINES) {
+  test(`a small CUT trained on unpaired scenes turns held-out day scenes toward their true night (${engineName})`, async (t) => {
+    const data = await sceneData(join(dir, engineName.replace(/\W+/g, '-')));
+    const config = cut.resolveConfig({ size: SCENE_SIZE, preset: 'light', ngf: 8, ndf: 8, blocks: 3, lr: 1e-3, patches: 64 });
+    const model = cut.create(config, new Rng(1), makeEngine()) as CutModel;
+    const untrained = tf.tidy(() => model.translate(data.testDay));
+    for (let i = 0; i < ITERATIONS; i++) {
+      const lrScale = Math.min(1, 2 * (1 - i / ITERATIONS));
+      const losses = await model.trainStep(data.next, lrScale);
+      assert.ok(Object.values(losses).every(Number.isFinite), `iteration ${i}: ${JSON.stringify(losses)}`);
+    }
+    const translated = tf.tidy(() => model.translate(data.testDay));
+    t.diagnostic(assertTranslatesTowardNight(data, untrained, translated));
+    tf.dispose([data.testDay, data.testNight, untrained, translated]);
+    model.dispose();
+  });
+}

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writePngAtomic } from '../data/image-io.js';
 import type { Batches } from '../families/family.js';
 import { UsageError } from '../errors.js';
-import { gpuFailure } from '../backend/index.js';
+import { drawWith, gpuFailure } from '../backend/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { StopReason, TrainingEvent } from './events.js';
 import { tileGrid } from './grid.js';
@@ -178,9 +178,16 @@ function gpuStopMessage(gpuError: string, lastCheckpoint: number, runDir: string
 }
 
 async function writeSample(session: Session, fixed: Batches, iteration: number, onEvent: (e: TrainingEvent) => void) {
-  const grid = session.model.sampleGrid(fixed);
+  const { grid, image } = await drawWith(async () => {
+    const grid = session.model.sampleGrid(fixed);
+    try {
+      return { grid, image: await tileGrid(grid) };
+    } catch (error) {
+      tf.dispose(grid.rows.map((r) => r.images));
+      throw error;
+    }
+  });
   try {
-    const image = await tileGrid(grid);
     const path = samplePath(session.runDir, iteration);
     await writePngAtomic(path, image.data, image.width, image.height, 3);
     const rows = grid.rows.map((row) => row.label);
