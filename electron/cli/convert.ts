@@ -6,6 +6,7 @@ import { formatDuration } from '../format.js';
 import type { BatchEvent } from '../services/batch.js';
 import { FORMAT_CHOICES, PIXEL_RANGES, type FormatChoice } from '../../models/data/image-io/formats.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'convert';
 export const summary = 'translate photos and folders at full resolution with an ONNX model';
@@ -121,7 +122,7 @@ class ProgressPrinter {
   constructor(private readonly json: boolean) {}
 
   print(event: BatchEvent): void {
-    if (this.json) process.stdout.write(JSON.stringify(event) + '\n');
+    if (this.json) process.stdout.write(JSON.stringify(inCliWords(event)) + '\n');
     switch (event.type) {
       case 'started':
         this.line(`Converting ${event.toConvert} of ${event.total} images into ${event.out}${event.total > event.toConvert ? ` (${event.total - event.toConvert} already done or not convertible)` : ''}`);
@@ -167,7 +168,7 @@ class ProgressPrinter {
 
   private line(text: string): void {
     if (this.tty && this.statusLine) process.stderr.write(`\r${' '.repeat(this.statusLine.length)}\r`);
-    process.stderr.write(text + '\n');
+    process.stderr.write(cliText(text) + '\n');
     if (this.tty && this.statusLine) process.stderr.write(this.statusLine);
   }
 }

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, usageError } from './args.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'info';
 export const summary = 'describe an ONNX model (inputs, outputs, metadata, the device it runs on) or a run';
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!stat) throw usageError(name, `${target} does not exist`);
   if (stat.isDirectory() && args.options.device !== undefined) throw usageError(name, '--device is for models; a run has no device');
   const { lines, ...info } = stat.isDirectory() ? await describeRun(target) : await describeModel(target, args.options.device as DeviceChoice | undefined);
-  process.stdout.write(args.options.json ? JSON.stringify(info, null, 2) + '\n' : lines.join('\n') + '\n');
+  process.stdout.write(args.options.json ? JSON.stringify(inCliWords(info), null, 2) + '\n' : cliText(lines.join('\n')) + '\n');
   return 0;
 }
 

@@ -11,6 +11,7 @@ import { BAD_FILES, EXIF_COPYRIGHT, GOOD_PHOTOS, listTree, writeBadFiles, writeG
 import { REPORT_NAME, runBatch, type BatchEvent, type BatchReport } from './batch.js';
 import { planBatch } from './batch-plan.js';
 import { convertPhoto } from './convert.js';
+import { cliText } from '../electron/remedy-words.js';
 
 let dir: string;
 let modelPath: string;
@@ -198,7 +199,7 @@ test('bad options are refused before any work', async () => {
   await writeGoodPhotos(input);
   const out = join(dir, 'options-out');
   await assert.rejects(runBatch({ model, inputs: [input], out, quality: 0 }), /--quality must be a whole number from 1 to 100/);
-  await assert.rejects(runBatch({ model, inputs: [input], out, tile: 16 }), /--tile must be a whole number of at least 64/);
+  await assert.rejects(runBatch({ model, inputs: [input], out, tile: 16 }), (e: Error) => /--tile must be a whole number of at least 64/.test(cliText(e.message)));
   await assert.rejects(runBatch({ model: join(dir, 'missing.onnx'), inputs: [input], out }), (e: Error) => e instanceof UsageError && /missing\.onnx does not exist/.test(e.message));
   await assert.rejects(fs.stat(out), 'nothing was created');
 });

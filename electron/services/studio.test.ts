@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { encodePng, readImageInfo } from '../../models/data/image-io.js';
-import { dispatch, type BatchEvent, type StudioEvent } from '../api.js';
+import { dispatch, toErrorBody, type BatchEvent, type StudioEvent } from '../api.js';
 import { createStudio, type StudioBackend } from './studio.js';
 
 let root: string;
@@ -140,4 +140,18 @@ test('devices.list names every training backend and inference device, with what 
   for (const b of training.backends) assert.ok(b.available || typeof b.reason === 'string', `${b.name} says why it is not available`);
   assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
   assert.ok(inference.devices.find((d: { name: string }) => d.name === inference.auto).available);
+});
+
+test("a refusal from the trainer names the studio's fields, in the answer and in the event, never a command-line flag", async () => {
+  const [day] = (await call('datasets.list', {})) as { id: string }[];
+  const run = await call('training.start', { family: 'ae', datasets: { a: day.id }, name: 'Words', size: 16, batch: 2, iterations: 2, backend: 'cpu', advanced: { latent: 8, nf: 4 } });
+  await eventWhere('the run finishing', (e) => e.type === 'training' && e.jobId === run.id && e.event.type === 'stopped');
+  // A new total below what the run has done: refused by the trainer, in the library's words for it.
+  const refusal = await call('training.resume', { runId: run.id, iterations: 1 }).then(() => null, (e: unknown) => toErrorBody(e));
+  assert.equal(refusal?.code, 'bad-request');
+  assert.match(refusal.message, /has already done 2 iterations; “Iterations” is the run's new total, so give more than 2/);
+  assert.doesNotMatch(refusal.message, /--|⟦/);
+  const failed = await eventWhere('the refusal as an event', (e) => e.type === 'training' && e.jobId === run.id && e.event.type === 'failed');
+  assert.match(JSON.stringify(failed), /“Iterations” is the run's new total/);
+  assert.doesNotMatch(JSON.stringify(failed), /--iterations|⟦/);
 });

@@ -21,6 +21,7 @@ import { ConvertJobs } from './studio-convert.js';
 import { DARKROOM_VERSION } from './export.js';
 import { releaseIdleModels } from '../../models/onnx/runtime.js';
 import { listFolder, picturesFolder } from './studio-files.js';
+import { inStudioWords } from '../remedy-words.js';
 import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
@@ -70,7 +71,8 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   const models = new ModelStore(workspace);
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const emit = (event: StudioEvent) => events.emit('event', event);
+  // Every event leaves in the studio's words: a trainer's warning or failure names its fields, not flags.
+  const emit = (event: StudioEvent) => events.emit('event', inStudioWords(event));
   if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
 
   const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION, access);

@@ -2,6 +2,7 @@
 // float32 NCHW RGB models with one input (its own exports and e.g. PyTorch CycleGAN exports).
 import type { Dim } from './proto.js';
 import { OnnxModelError } from './model-error.js';
+import { remedy } from '../errors.js';
 import type { OnnxModel, TensorInfo } from './model.js';
 
 export interface ImageModelInfo {
@@ -44,7 +45,7 @@ export function describeImageModel(model: OnnxModel): ImageModelInfo {
     const latent = model.metadata['darkroom.input'] === 'latent' || input.dims.length === 2;
     refuse(
       latent
-        ? `its input '${input.name}' ${shapeText(input)} is a latent vector, not an image (a decoder or generator from noise: use \`darkroom sample\` on its run)`
+        ? `its input '${input.name}' ${shapeText(input)} is a latent vector, not an image (a decoder or generator from noise: use ${remedy({ action: 'command', command: 'sample' })} on its run)`
         : `its input '${input.name}' has shape ${shapeText(input)}; an image model takes [N, 3, H, W]`,
     );
   }

@@ -10,6 +10,7 @@ import { runTraining } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readRunInfo, runPaths } from './run-dir.js';
 import { makeScenes, makeTempDir, TINY_AE } from './test-support.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 /** Fills the disk holding `dir` until `leave` bytes are free. */
 function fillDisk(dir: string, leave: number): void {
@@ -75,7 +76,7 @@ test('a disk full before the first run.json: the message says to start again, no
   assert.equal(outcome.status, 'failed');
   assert.match(messages[0] ?? '', /the disk is full: free some space/);
   assert.match(messages[0] ?? '', /start the run again/);
-  assert.doesNotMatch(messages[0] ?? '', /--resume/, 'there is no run to resume');
+  assert.doesNotMatch(cliText(messages[0] ?? ''), /--resume/, 'there is no run to resume');
   await assert.rejects(readdir(runDir), 'the half-made run folder was removed');
 
   rmSync(join(disk.path, 'filler'));
