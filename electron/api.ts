@@ -67,6 +67,11 @@ export interface AppInfo {
   home: string;
   /** The user's pictures folder (the folder browser's first stop), when this machine has one. */
   pictures: string | null;
+  /**
+   * What the device fields offer on this machine's platform (auto and the devices its ONNX Runtime can have), and
+   * one sentence on those it cannot ('' when none): DirectML is Windows's, Core ML macOS's.
+   */
+  devices: { choices: DeviceChoice[]; elsewhere: string };
 }
 
 /** The folder browser shows folders and images only (hidden ones when asked), never other files. */

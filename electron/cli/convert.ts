@@ -5,7 +5,7 @@ import { parseArgs, usageError } from './args.js';
 import { formatDuration } from '../format.js';
 import type { BatchEvent } from '../services/batch.js';
 import { FORMAT_CHOICES, PIXEL_RANGES, type FormatChoice } from '../../models/data/image-io/formats.js';
-import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { DEVICE_CHOICES, autoGpusText, devicesElsewhereNote, platformDeviceChoices, type DeviceChoice } from '../../models/onnx/devices.js';
 import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'convert';
@@ -28,10 +28,10 @@ listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
   --tile N            largest tile side in pixels (default 512, larger for narrower networks as
                       \`darkroom info MODEL\` says; smaller uses less memory; on WebGPU at most what
                       the adapter's buffers hold)
-  --device D          auto | cpu | webgpu | cuda | dml | coreml (default auto: CUDA, DirectML,
-                      Core ML or WebGPU on a real GPU when one works here, else the CPU; a device
-                      named is used even on a software GPU). A model the device cannot run goes
-                      to the CPU, and the reason is printed. \`darkroom info MODEL\` shows the devices.
+  --device D          ${platformDeviceChoices(process.platform).join(' | ')} (default auto: ${autoGpusText(process.platform)}
+                      on a real GPU when one works here, else the CPU; a device named is used even on
+                      a software GPU). A model the device cannot run goes to the CPU, and the reason
+                      is printed. \`darkroom devices\` shows the devices. ${devicesElsewhereNote(process.platform)}
   --overwrite         replace outputs that already exist
   --range R           -1,1 or 0,1: the model's value range, for models whose metadata does not say
   --json              print progress events as JSON lines on stdout

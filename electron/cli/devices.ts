@@ -43,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`  ${mark(d.available, d.usable)} ${d.name.padEnd(11)}${d.adapter ?? ''}${d.kind ? ` (${d.kind}${limits})` : ''}`.trimEnd());
     if (d.reason) lines.push(`${' '.repeat(16)}${d.reason}`);
   }
+  for (const d of inference.elsewhere) lines.push(`    ${d.name.padEnd(11)}not offered here: ${d.reason}`);
   lines.push('', '✓ auto may choose it   ~ only when chosen by name   ✗ not available');
   process.stdout.write(cliText(lines.join('\n')) + '\n');
   return 0;

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, usageError } from './args.js';
-import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { DEVICE_CHOICES, platformDeviceChoices, type DeviceChoice } from '../../models/onnx/devices.js';
 import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'info';
@@ -13,11 +13,10 @@ export const usage = `Usage:
   darkroom info RUN [--json]
 
 For a model: its inputs and outputs, metadata (darkroom.family, darkroom.range, …), whether and how
-\`darkroom convert\` can use it, the device ONNX Runtime runs it on (CPU, WebGPU, CUDA, DirectML or Core ML)
-and why not on the others.
+\`darkroom convert\` can use it, the device ONNX Runtime runs it on and why not on the others.
 For a run directory: family, status, iteration, backend, datasets and exported models, from run.json.
 
-  --device D   auto | cpu | webgpu | cuda | dml | coreml: where to open the model (default auto,
+  --device D   ${platformDeviceChoices(process.platform).join(' | ')}: where to open the model (default auto,
                as \`darkroom convert\` does)
   --json       print the same as one JSON object on stdout
 
@@ -52,7 +51,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
   const { prepareNormSurgery } = await import('../../models/onnx/frozen-norm.js');
   const model = await openModel(path, { device });
   try {
-    const { devices } = await listInferenceDevices();
+    const { devices, elsewhere } = await listInferenceDevices();
     const others = devices.filter((d) => d.name !== model.device.name);
     const bytes = (await fs.stat(path)).size;
     const { header } = model;
@@ -92,6 +91,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
       ...(model.device.fallback ? [`  (not on the device meant for it: ${model.device.fallback})`] : []),
       'Other devices:',
       ...others.map((d) => `  ${d.name}: ${d.available ? 'available' : d.reason}`),
+      ...elsewhere.map((d) => `  ${d.name}: not offered here: ${d.reason}`),
     );
     return {
       kind: 'model',
@@ -106,6 +106,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
       convert,
       device: model.device,
       devices,
+      elsewhere,
       lines,
     };
   } finally {

@@ -8,6 +8,7 @@ import { negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/conve
 import { encodePng, readImageInfo } from '../../models/data/image-io.js';
 import { dispatch, toErrorBody, type BatchEvent, type StudioEvent } from '../api.js';
 import { createStudio, type StudioBackend } from './studio.js';
+import { platformDevices } from '../../models/onnx/devices.js';
 
 let root: string;
 let studio: StudioBackend;
@@ -138,8 +139,17 @@ test('devices.list names every training backend and inference device, with what 
   assert.deepEqual(training.backends.map((b: { name: string }) => b.name), ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu']);
   assert.ok(training.backends.find((b: { name: string }) => b.name === training.auto).available);
   for (const b of training.backends) assert.ok(b.available || typeof b.reason === 'string', `${b.name} says why it is not available`);
-  assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  // Only the devices this platform's ONNX Runtime can have; the others named apart, with why (DirectML off Windows).
+  assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), platformDevices(process.platform).sort());
+  assert.deepEqual([...inference.devices, ...inference.elsewhere].map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  for (const d of inference.elsewhere) assert.match(d.reason, /is only in ONNX Runtime for/);
   assert.ok(inference.devices.find((d: { name: string }) => d.name === inference.auto).available);
+  // The device fields offer the same, and say why the others are missing.
+  const { devices } = await call('app.info', {});
+  assert.deepEqual(devices.choices, ['auto', ...platformDevices(process.platform)]);
+  if (process.platform === 'linux') assert.match(devices.elsewhere, /DirectML is only in ONNX Runtime for Windows; Core ML is only in ONNX Runtime for macOS/);
+  // What the library's reasons ask for is said in the studio's words.
+  assert.doesNotMatch(JSON.stringify({ training, inference }), /⟦/);
 });
 
 test("a refusal from the trainer names the studio's fields, in the answer and in the event, never a command-line flag", async () => {

@@ -22,6 +22,7 @@ import { DARKROOM_VERSION } from './export.js';
 import { releaseIdleModels } from '../../models/onnx/runtime.js';
 import { listFolder, picturesFolder } from './studio-files.js';
 import { inStudioWords } from '../remedy-words.js';
+import { devicesElsewhereNote, platformDeviceChoices } from '../../models/onnx/devices.js';
 import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
@@ -93,6 +94,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     sample: workspace.info.sample && datasets.list().some((d) => d.id === workspace.info.sample!.dayDatasetId) ? workspace.info.sample : null,
     home: homedir(),
     pictures,
+    devices: { choices: platformDeviceChoices(process.platform), elsewhere: devicesElsewhereNote(process.platform) },
   });
 
   const handlers: StudioHandlers = {

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import { OnnxModelError, readModelFileHeader } from './model-error.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type ModelHeader } from './proto.js';
-import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
+import { DEVICE_CHOICES, DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
 import { deviceDetail, maxBufferBytesOf, onnxRuntimeBinaryDir, probeDevices, type InferenceDevicesReport } from './providers.js';
 
 export { OnnxModelError };
@@ -72,12 +72,15 @@ export const placeOnnxDevice = (requested: DeviceChoice, threads: number): Promi
 
 /** Where a model asked to run on `requested` goes; UsageError when a device asked for by name cannot work here. */
 async function placeModel(requested: DeviceChoice, threads: number): Promise<DeviceUse> {
-  if (!isDeviceChoice(requested)) throw new UsageError(`device must be one of auto, cpu, webgpu, cuda, dml, coreml (got "${String(requested)}")`);
+  if (!isDeviceChoice(requested)) throw new UsageError(`${option('device')} must be one of ${DEVICE_CHOICES.join(', ')} (got "${String(requested)}")`);
   if (requested === 'cpu') return cpuUse(requested, threads, null);
   const report = await listInferenceDevices();
-  const device = report.devices.find((d) => d.name === (requested === 'auto' ? report.auto : requested))!;
-  if (!device.usable)
-    throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[device.name]} here: ${device.reason}. Use device auto (the best available, now ${DEVICE_LABELS[report.auto]}) or cpu.`);
+  const name = requested === 'auto' ? report.auto : requested;
+  const instead = `Use ${option('device', 'auto')} (the best available, now ${DEVICE_LABELS[report.auto]}) or ${option('device', 'cpu')}.`;
+  const elsewhere = report.elsewhere.find((d) => d.name === name);
+  if (elsewhere) throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[name]} here: ${elsewhere.reason}. ${instead}`);
+  const device = report.devices.find((d) => d.name === name)!;
+  if (!device.usable) throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[device.name]} here: ${device.reason}. ${instead}`);
   return { requested, name: device.name, detail: deviceDetail(report.runtimeVersion, device, threads), fallback: null, maxBufferBytes: maxBufferBytesOf(device) };
 }
 
