@@ -94,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { report } = await runBatch({
       model: modelFile,
+      // The cache file is ours: messages name the checkpoint the user gave.
+      modelLabel: modelFile === model ? undefined : model,
       inputs: args.positionals,
       out,
       recursive: args.options.recursive === true,

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
+import { fixedSizeModelBytes, negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { encodePng, readImageInfo } from '../../models/data/image-io.js';
 import { dispatch, toErrorBody, type BatchEvent, type StudioEvent } from '../api.js';
 import { createStudio, type StudioBackend } from './studio.js';
@@ -164,4 +164,14 @@ test("a refusal from the trainer names the studio's fields, in the answer and in
   const failed = await eventWhere('the refusal as an event', (e) => e.type === 'training' && e.jobId === run.id && e.event.type === 'failed');
   assert.match(JSON.stringify(failed), /“Iterations” is the run's new total/);
   assert.doesNotMatch(JSON.stringify(failed), /--iterations|⟦/);
+});
+
+test("a conversion that fails names the model as the user knows it, never the workspace's copy of it", async () => {
+  // A model that takes only 32×32 inputs cannot tile a larger photo: the refusal names the model.
+  const model = await call('models.import', { name: 'tiny-fixed.onnx', base64: Buffer.from(fixedSizeModelBytes(32)).toString('base64'), range: '-1,1' });
+  const image = { name: 'street.png', base64: (await photo(150, 100)).toString('base64') };
+  const refusal = await call('convert.image', { modelId: model.id, image }).then(() => null, (e: unknown) => toErrorBody(e));
+  assert.ok(refusal, 'refused');
+  assert.match(refusal.message, new RegExp(`model “${model.name}” takes only 32×32 inputs`));
+  assert.ok(!refusal.message.includes(join(root, 'ws')), `no workspace path: ${refusal.message}`);
 });

@@ -35,7 +35,7 @@ const fixed = (d: Dim | undefined): number | null => (typeof d === 'number' ? d 
 /** Checks that `model` is an image-to-image model Darkroom can run and says what it takes; throws OnnxModelError saying why not. */
 export function describeImageModel(model: OnnxModel): ImageModelInfo {
   const refuse = (why: string): never => {
-    throw new OnnxModelError(`model ${model.source} cannot convert images: ${why}`);
+    throw new OnnxModelError(`model ${model.label} cannot convert images: ${why}`);
   };
   if (model.inputs.length !== 1)
     refuse(`it has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ') || 'none'}); Darkroom runs models that take one image`);

@@ -97,7 +97,7 @@ export async function translatePhoto(model: OnnxModel, photo: RgbPixels, options
 export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array): Promise<Translator> {
   const info = describeImageModel(model);
   if (info.batch !== null && info.batch !== 1)
-    throw new OnnxModelError(`model ${model.source} takes batches of exactly ${info.batch} images; Darkroom runs one image at a time (export it with a dynamic or 1 batch size)`);
+    throw new OnnxModelError(`model ${model.label} takes batches of exactly ${info.batch} images; Darkroom runs one image at a time (export it with a dynamic or 1 batch size)`);
   const fixedSize = info.height !== null || info.width !== null;
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
@@ -195,7 +195,7 @@ export function resolveRange(model: OnnxModel, info: ImageModelInfo, requested: 
   }
   if (info.range) return info.range;
   throw new UsageError(
-    `model ${model.source} does not say which value range it works in (${info.rangeNote ?? 'no darkroom.range metadata'}); ` +
+    `model ${model.label} does not say which value range it works in (${info.rangeNote ?? 'no darkroom.range metadata'}); ` +
       `pass ${option('range', '-1,1')} (tanh generators such as CycleGAN) or ${option('range', '0,1')}`,
   );
 }
@@ -214,7 +214,7 @@ function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, ph
     const needsTiles = photo.width > tileWidth || photo.height > tileHeight;
     if (needsTiles && Math.min(tileWidth, tileHeight) < MIN_TILE)
       throw new OnnxModelError(
-        `model ${model.source} takes only ${tileWidth}×${tileHeight} inputs, too small to tile a ${photo.width}×${photo.height} photo ` +
+        `model ${model.label} takes only ${tileWidth}×${tileHeight} inputs, too small to tile a ${photo.width}×${photo.height} photo ` +
           `without seams (tiles need at least ${MIN_TILE}×${MIN_TILE}); use a model with a dynamic or larger input size`,
       );
     return { tileWidth, tileHeight, stride, fixedSize: true };
@@ -247,7 +247,7 @@ async function probeStride(model: OnnxModel): Promise<number> {
       // Some graphs (e.g. U-Nets concatenating skips) reject sizes off their grid: try the next stride.
     }
   }
-  throw new OnnxModelError(`model ${model.source} does not return images at the size it is given; Darkroom converts with image-to-image models that keep the size`);
+  throw new OnnxModelError(`model ${model.label} does not return images at the size it is given; Darkroom converts with image-to-image models that keep the size`);
 }
 
 /**
