@@ -209,6 +209,13 @@ export interface RunDetail extends RunSummary {
   settings: Record<string, unknown>;
 }
 
+/** Every run in the workspace, and the run folders left out (browser mode: one linked in from outside), each with why. */
+export interface RunList {
+  runs: RunSummary[];
+  /** `name`: the folder's name in the workspace's runs folder ('runs/' for the folder itself). */
+  leftOut: { name: string; reason: string }[];
+}
+
 export interface ModelInfo {
   id: string;
   name: string;
@@ -369,7 +376,7 @@ export interface StudioMethods {
   /** `iterations`: train further to this new total (more than the run has done), a finished run too. */
   'training.resume': Method<{ runId: string; iterations?: number }, RunSummary>;
   'training.stop': Method<{ runId: string }, Empty>;
-  'runs.list': Method<Empty, RunSummary[]>;
+  'runs.list': Method<Empty, RunList>;
   'runs.get': Method<{ runId: string }, RunDetail>;
   'runs.delete': Method<{ runId: string }, Empty>;
   'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPartName }, ModelInfo[]>;

@@ -129,7 +129,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
       await runs.stop(runId);
       return {};
     },
-    'runs.list': async () => runs.list(),
+    'runs.list': async () => runs.listing(),
     'runs.get': async ({ runId }) => runs.get(runId),
     'runs.delete': async ({ runId }) => {
       await runs.delete(runId);

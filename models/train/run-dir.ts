@@ -208,12 +208,13 @@ export interface ListedRun {
 }
 
 /** Runs directly inside a workspace folder (each a subfolder with a run.json), newest first. */
-export async function listRunDirs(workspaceDir: string): Promise<ListedRun[]> {
+export async function listRunDirs(workspaceDir: string, accept: (runDir: string) => Promise<boolean> = async () => true): Promise<ListedRun[]> {
   const names = await fs.readdir(workspaceDir).catch(() => [] as string[]);
   const runs: ListedRun[] = [];
   for (const name of names) {
     const runDir = join(resolve(workspaceDir), name);
-    if (!(await isRunDir(runDir))) continue;
+    // `accept` says first which folders may be read at all (the studio's browser mode: none linked from elsewhere).
+    if (!(await accept(runDir)) || !(await isRunDir(runDir))) continue;
     try {
       runs.push({ runDir, info: await readRunInfo(runDir) });
     } catch {
