@@ -9,7 +9,7 @@ import { type FamilyModel, type FamilyState, type ModelFamily } from '../familie
 import { OnnxEngine } from '../diff/onnx-engine.js';
 import type { DeviceChoice } from '../onnx/devices.js';
 import { getFamily } from '../families/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 import { Rng } from '../rng.js';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, loadLatestCheckpoint, setAsideDamagedCheckpoints } from './checkpoint.js';
