@@ -16,6 +16,7 @@ import { exportNet, exportPart, exportPartToFile, writeModelFile } from './expor
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim } from './proto.js';
 import { describeImageModel, listInferenceDevices, openModel, OnnxModelError, releaseIdleModels, type OnnxModel } from './runtime.js';
 import { AUTO_ORDER, INFERENCE_DEVICES, platformDevices } from './devices.js';
+import { cliText } from '../../electron/remedy-words.js';
 import { randomInput, randomNet } from './parity-helpers.js';
 import { tinyTranslatorBytes } from './convert-fixtures.js';
 
@@ -126,7 +127,7 @@ describe('describeImageModel refuses models that are not image-to-image, saying 
     const net = randomNet(buildConvDecoder({ name: 'decoder', size: 8, nf: 2, latent: 4 }), 3);
     try {
       const bytes = await exportPart({ part: 'decoder', net, input: 'latent', output: 'image', description: 'z to image' }, { ...INFO, family: 'vae' });
-      await withModel(bytes, (m) => assert.throws(() => describeImageModel(m), (e: Error) => e instanceof OnnxModelError && /latent vector/.test(e.message) && /darkroom sample/.test(e.message)));
+      await withModel(bytes, (m) => assert.throws(() => describeImageModel(m), (e: Error) => e instanceof OnnxModelError && /latent vector/.test(e.message) && /`darkroom sample`/.test(cliText(e.message))));
     } finally {
       disposeNet(net);
     }

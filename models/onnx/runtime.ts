@@ -29,7 +29,7 @@ export interface OpenModelOptions {
   /**
    * What messages call the model (OnnxModel.label): the user's file where the one opened is Darkroom's own copy (a
    * checkpoint imported into the cache, a model kept in the studio's workspace); a path names itself by default,
-   * bytes as "given as bytes".
+   * bytes as "<bytes>" ("given as bytes" while loading).
    */
   label?: string;
   /**
@@ -147,9 +147,8 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
   const device = await placeModel(requested, threads);
 
   if (typeof source !== 'string') {
-    const label = options.label ?? 'given as bytes';
-    const shared = await createSession(source, label, source, device, threads);
-    return handle('<bytes>', label, shared, () => releaseShared(shared));
+    const shared = await createSession(source, options.label ?? 'given as bytes', source, device, threads);
+    return handle('<bytes>', options.label ?? '<bytes>', shared, () => releaseShared(shared));
   }
 
   const path = resolve(source);
