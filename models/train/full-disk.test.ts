@@ -60,7 +60,7 @@ test('a disk that fills up while metrics are logged: the message names metrics.j
   const run = await trainOntoFillingDisk(t, { iterations: 200, checkpointEvery: 1000, logEvery: 1 }, 0);
   if (!run) return;
   assert.equal(run.outcome.status, 'failed');
-  assert.match(run.messages[0] ?? '', new RegExp(`Could not write ${runPaths(run.runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
+  assert.match(cliText(run.messages[0] ?? ''), new RegExp(`Could not write ${runPaths(run.runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
 });
 
 test('a disk full before the first run.json: the message says to start again, not to resume, and the folder is gone so the same command works', async (t) => {
