@@ -222,7 +222,7 @@ test('stopping saves a checkpoint and records "stopped"; resuming a finished run
   const again = await train({ runDir, resume: true });
   assert.equal(again.outcome.status, 'done');
   assert.deepEqual(again.events.map((e) => e.type), ['warning', 'stopped']);
-  assert.match(cliText(again.events[0].type === 'warning' ? again.events[0].message : ''), /is done \(50 iterations\)\. To train it further, give a new total: darkroom train --resume .* --iterations 100/);
+  assert.match(cliText(again.events[0].type === 'warning' ? again.events[0].message : ''), /is done \(50 iterations\)\. To train it further, give a new total: `darkroom train --resume .* --iterations 100`/);
   assert.deepEqual(again.events[1], { type: 'stopped', iteration: 50, reason: 'done' });
 });
 
