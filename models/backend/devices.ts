@@ -49,7 +49,7 @@ function wasm(): TrainingBackendInfo {
 
 function onnx(): TrainingBackendInfo {
   if (!installed('onnxruntime-node')) return { name: 'onnx', available: false, usable: false, reason: 'onnxruntime-node is not installed: run npm install', detail: '' };
-  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device ${option('device')} names, ${availableParallelism()} CPU threads; auto takes it after the GPU backends` };
+  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device chosen by ${option('device')}, ${availableParallelism()} CPU threads; auto takes it after the GPU backends` };
 }
 
 export async function listTrainingBackends(): Promise<TrainingBackendsReport> {
