@@ -1,7 +1,7 @@
 // Builds the renderer, makes a temp workspace and starts `darkroom serve` in it on a free port. The address
 // (with its token) reaches the tests through DARKROOM_E2E_URL; the returned function stops the server.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const timer = setTimeout(() => reject(new Error(`darkroom serve did not start in 120 s:\n${stderr}`)), 120_000);
     server.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      // Everything serve prints, for the tests that ask it for a new launch address (SIGUSR1).
+      appendFileSync(join(scratch, 'serve-stdout.jsonl'), chunk);
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
@@ -36,6 +38,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // The single-use address a person is given (security.e2e.ts opens it, once).
   process.env.DARKROOM_E2E_LAUNCH_URL = launchUrl;
   process.env.DARKROOM_E2E_SCRATCH = scratch;
+  process.env.DARKROOM_E2E_SERVE_PID = String(server.pid);
+  process.env.DARKROOM_E2E_SERVE_STDOUT = join(scratch, 'serve-stdout.jsonl');
   process.env.DARKROOM_E2E_WORKSPACE = workspace;
 
   return async () => {

@@ -3,7 +3,7 @@
 // nor load media, even with a media URL the studio's page used; and the studio itself writes only where allowed.
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -155,6 +155,27 @@ test('the printed address opens the studio once: the token never shows in the ad
   // The same address again (from the history, say) is spent: no token.
   const again = await browser.newPage();
   await again.goto(launch);
+  await expect(again.getByRole('alert')).toContainText('This page has no access token');
+  // …and says how to get a new address from the running serve, without restarting it.
+  await expect(again.getByRole('alert')).toContainText('press Enter in the terminal where `darkroom serve` runs (or send it SIGUSR1');
+  await Promise.all([page.close(), again.close()]);
+});
+
+test('a running serve asked with SIGUSR1 prints a new address, which opens the studio once', async ({ browser }) => {
+  test.skip(process.platform === 'win32', 'SIGUSR1 is POSIX; on Windows serve takes Enter only');
+  const out = process.env.DARKROOM_E2E_SERVE_STDOUT!;
+  const launches = () => readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"type":"launch"'));
+  const before = launches().length;
+  process.kill(Number(process.env.DARKROOM_E2E_SERVE_PID), 'SIGUSR1');
+  await expect.poll(() => launches().length, { timeout: 10_000 }).toBe(before + 1);
+  const { launchUrl } = JSON.parse(launches().at(-1)!) as { launchUrl: string };
+  expect(launchUrl).not.toBe(process.env.DARKROOM_E2E_LAUNCH_URL);
+  const page = await browser.newPage();
+  await page.goto(launchUrl);
+  await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  const again = await browser.newPage();
+  await again.goto(launchUrl);
   await expect(again.getByRole('alert')).toContainText('This page has no access token');
   await Promise.all([page.close(), again.close()]);
 });

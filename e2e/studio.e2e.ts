@@ -106,10 +106,17 @@ test('a tiny CycleGAN trains while the loss chart and sample grid update; pause 
   await page.getByTestId('iterations').fill('24');
   await page.getByText('Advanced').click();
   await page.getByTestId('sample-every').fill('2');
+  // The family's options are named in words; an empty one says its default, or the option that decides it.
+  const form = page.getByRole('form', { name: 'New training run' });
+  await expect(form).toContainText('Cycle loss weight');
+  await expect(form).not.toContainText('default ()');
+  await expect(form).not.toContainText('lambdaCycle');
+  await expect(page.getByLabel('Generator width', { exact: true })).toHaveAttribute('placeholder', 'set by Preset');
+  await expect(page.getByLabel('Image pool size', { exact: true })).toHaveAttribute('placeholder', 'default (50)');
   // A very small network, so that the test spends seconds, not minutes.
-  await page.getByLabel('ngf', { exact: true }).fill('8');
-  await page.getByLabel('ndf', { exact: true }).fill('8');
-  await page.getByLabel('blocks', { exact: true }).fill('1');
+  await page.getByLabel('Generator width', { exact: true }).fill('8');
+  await page.getByLabel('Discriminator width', { exact: true }).fill('8');
+  await page.getByLabel('Residual blocks', { exact: true }).fill('1');
   await page.getByTestId('start-training').click();
 
   const live = page.getByTestId('run-live');

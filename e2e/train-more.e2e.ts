@@ -38,9 +38,9 @@ async function fillTinyRun(name: string, iterations: number): Promise<void> {
   const advanced = page.locator('details', { has: page.getByText('Advanced') });
   if ((await advanced.getAttribute('open')) === null) await page.getByText('Advanced').click();
   await page.getByTestId('sample-every').fill('2');
-  await page.getByLabel('ngf', { exact: true }).fill('4');
-  await page.getByLabel('ndf', { exact: true }).fill('4');
-  await page.getByLabel('blocks', { exact: true }).fill('1');
+  await page.getByLabel('Generator width', { exact: true }).fill('4');
+  await page.getByLabel('Discriminator width', { exact: true }).fill('4');
+  await page.getByLabel('Residual blocks', { exact: true }).fill('1');
 }
 
 test('the Train form refuses Domain A = Domain B and says how long a first result takes', async () => {
@@ -154,7 +154,7 @@ test('a reload keeps the current view, the open run, the open model and the Trai
   await expect(page.getByRole('heading', { name: 'Train', level: 1 })).toBeVisible();
   await expect(page.getByLabel('Run name')).toHaveValue('Kept after reload');
   await expect(page.getByTestId('iterations')).toHaveValue('123');
-  await expect(page.getByLabel('ngf', { exact: true })).toHaveValue('4');
+  await expect(page.getByLabel('Generator width', { exact: true })).toHaveValue('4');
 });
 
 test('screenshots of the Train and run pages, light and dark', async () => {

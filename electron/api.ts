@@ -9,7 +9,8 @@ import { DIRECTIONS, EXPORT_PART_NAMES, FAMILY_IDS, FAMILY_TRAITS, PRESETS, type
 import { FORMAT_CHOICES, OUTPUT_FORMATS, PIXEL_RANGES, type FormatChoice, type OutputFormat, type PixelRange } from '../models/data/image-io/formats.js';
 import { DEVICE_CHOICES, type DeviceChoice, type DeviceUse } from '../models/onnx/devices.js';
 import { MAX_BATCH } from '../models/train/limits.js';
-import { UsageError } from '../models/errors.js';
+import { UsageError, option as remedyOption } from '../models/errors.js';
+import { inStudioWords } from './remedy-words.js';
 import { FAMILY_OPTIONS, familyOption } from '../models/families/family-options.js';
 import { optionProblem, type OptionInfo } from '../models/families/option-spec.js';
 
@@ -66,6 +67,11 @@ export interface AppInfo {
   home: string;
   /** The user's pictures folder (the folder browser's first stop), when this machine has one. */
   pictures: string | null;
+  /**
+   * What the device fields offer on this machine's platform (auto and the devices its ONNX Runtime can have), and
+   * one sentence on those it cannot ('' when none): DirectML is Windows's, Core ML macOS's.
+   */
+  devices: { choices: DeviceChoice[]; elsewhere: string };
 }
 
 /** The folder browser shows folders and images only (hidden ones when asked), never other files. */
@@ -201,6 +207,13 @@ export interface RunDetail extends RunSummary {
   datasets: RunDataset[];
   /** Loop settings and the family's resolved config, for the "advanced" view. */
   settings: Record<string, unknown>;
+}
+
+/** Every run in the workspace, and the run folders left out (browser mode: one linked in from outside), each with why. */
+export interface RunList {
+  runs: RunSummary[];
+  /** `name`: the folder's name in the workspace's runs folder ('runs/' for the folder itself). */
+  leftOut: { name: string; reason: string }[];
 }
 
 export interface ModelInfo {
@@ -363,7 +376,7 @@ export interface StudioMethods {
   /** `iterations`: train further to this new total (more than the run has done), a finished run too. */
   'training.resume': Method<{ runId: string; iterations?: number }, RunSummary>;
   'training.stop': Method<{ runId: string }, Empty>;
-  'runs.list': Method<Empty, RunSummary[]>;
+  'runs.list': Method<Empty, RunList>;
   'runs.get': Method<{ runId: string }, RunDetail>;
   'runs.delete': Method<{ runId: string }, Empty>;
   'runs.export': Method<{ runId: string; direction?: Direction; part?: ExportPartName }, ModelInfo[]>;
@@ -415,12 +428,15 @@ export class ApiError extends Error {
 /** Body of every /api response (HTTP 200 for answers and refusals alike; 401/403 only for a missing token or a foreign origin). */
 export type ApiReply<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 
-/** Turns anything a service threw into what the transports send: a UsageError is the caller's to fix (bad-request). */
-export function toErrorBody(error: unknown): ApiErrorBody {
-  if (error instanceof ApiError) return { code: error.code, message: error.message };
-  if (error instanceof UsageError) return { code: 'bad-request', message: error.message };
-  if (error instanceof Error) return { code: 'failed', message: error.message };
-  return { code: 'failed', message: String(error) };
+/**
+ * Turns anything a service threw into what the transports send: a UsageError is the caller's to fix (bad-request).
+ * The remedies a message names are put in the studio's words (its fields and buttons), or in `say`'s (the CLI's flags).
+ */
+export function toErrorBody(error: unknown, say: (text: string) => string = inStudioWords): ApiErrorBody {
+  if (error instanceof ApiError) return { code: error.code, message: say(error.message) };
+  if (error instanceof UsageError) return { code: 'bad-request', message: say(error.message) };
+  if (error instanceof Error) return { code: 'failed', message: say(error.message) };
+  return { code: 'failed', message: say(String(error)) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -520,14 +536,14 @@ function validateTrain(raw: unknown): TrainRequest {
       const option = FAMILY_OPTIONS[family].find((o) => o.name === key && o.name !== 'size');
       if (!option) bad(m, `${family} has no setting "${key}"; it takes: ${FAMILY_OPTIONS[family].filter((o) => o.name !== 'size').map((o) => o.name).join(', ')}`);
       const problem = optionProblem(option, value);
-      if (problem) bad(m, `advanced setting "${key}" ${problem} (got ${JSON.stringify(value)})`);
+      if (problem) bad(m, `${remedyOption(key)} ${problem} (got ${JSON.stringify(value)})`);
       advanced[key] = value as number | string | boolean;
     }
   }
   const initGenerator = r.initGenerator === undefined ? undefined : initGeneratorFiles(m, family, r.initGenerator);
   // The family's own rule (a power of two for ae, vae and gan; a multiple of 4 for cyclegan and cut), as the CLI checks it.
   const sizeProblem = typeof r.size === 'number' ? optionProblem(familyOption(family, 'size'), r.size) : 'must be a number';
-  if (sizeProblem) bad(m, `"size" for ${family} ${sizeProblem} (got ${JSON.stringify(r.size)})`);
+  if (sizeProblem) bad(m, `${remedyOption('size')} for ${family} ${sizeProblem} (got ${JSON.stringify(r.size)})`);
   const size = r.size as number;
   return clean({
     family,
@@ -693,11 +709,14 @@ export function validateRequest(method: unknown, raw: unknown): unknown {
   return REQUEST_VALIDATORS[method](raw);
 }
 
-/** Calls the handler for a method after validating its request: the one path every transport takes. */
+/**
+ * Calls the handler for a method after validating its request: the one path every transport takes. What the
+ * library's messages in the answer ask for (a run's last error, a device's reason) is said in the studio's words.
+ */
 export async function dispatch(handlers: StudioHandlers, method: unknown, raw: unknown): Promise<unknown> {
   const request = validateRequest(method, raw);
   const handler = handlers[method as MethodName] as (request: unknown) => Promise<unknown>;
-  return handler(request);
+  return inStudioWords(await handler(request));
 }
 
 // ---------------------------------------------------------------------------------------------------

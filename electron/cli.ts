@@ -2,6 +2,7 @@
 // Exit codes: 0 done, 1 failed, 2 bad usage or bad input before any work, 3 finished with some items failed,
 // 130 interrupted (Ctrl-C; the command saved its work and said how to resume).
 import { toErrorBody } from './api.js';
+import { cliText } from './remedy-words.js';
 import { DARKROOM_VERSION } from './services/version.js';
 import type { CliCommand } from './cli/command.js';
 import { COMMAND_MODULES } from './cli/registry.js';
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     // The same classification as every other transport: what the user can fix is bad input (exit 2).
-    const { code, message } = toErrorBody(error);
+    const { code, message } = toErrorBody(error, cliText);
     const detail = process.env.DARKROOM_DEBUG && error instanceof Error && error.stack ? `\n${error.stack}` : '';
     process.stderr.write(`darkroom ${name}: ${message}${detail}\n`);
     return code === 'bad-request' ? 2 : 1;

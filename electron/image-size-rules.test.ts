@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FAMILIES } from '../models/families/index.js';
 import { FAMILY_IDS, FAMILY_TRAITS, type FamilyId } from '../models/families/family.js';
 import { FAMILY_OPTIONS } from '../models/families/family-options.js';
-import { validateRequest, type FamilyInfo } from './api.js';
+import { toErrorBody, validateRequest, type FamilyInfo } from './api.js';
 import { freshRunRequest, parseTrainArgs } from './cli/train.js';
 import { sizeProblem } from '../renderer/src/lib/train-form.js';
 
@@ -64,7 +64,9 @@ test('resolveConfig, the API, the CLI and the Train form accept and refuse the s
 
 test('each front end says the family and the rule when it refuses a size', () => {
   const datasets = { a: 'day' };
-  assert.throws(() => validateRequest('training.start', { family: 'gan', datasets, size: 2048, iterations: 10 }), /"size" for gan must be a power of two from 16 to 1024 \(got 2048\)/);
+  // The studio names the option by its form's label.
+  const said = (e: unknown) => toErrorBody(e).message;
+  assert.throws(() => validateRequest('training.start', { family: 'gan', datasets, size: 2048, iterations: 10 }), (e) => /“Image size” for gan must be a power of two from 16 to 1024 \(got 2048\)/.test(said(e)));
   assert.throws(() => freshRunRequest(parseTrainArgs(['cut', '--a', 'x', '--b', 'y', '--out', 'r', '--size', '30'])), /--size for cut must be a multiple of 4 from 32 to 4096 \(got 30\)/);
   assert.throws(() => FAMILIES.vae.resolveConfig({ size: 48 }), /vae option size must be a power of two from 16 to 1024; got 48/);
   const gan: FamilyInfo = { id: 'gan', title: 'GAN', summary: '', datasets: 1, options: [...FAMILY_OPTIONS.gan] };
@@ -75,7 +77,7 @@ test('the CLI and the API check the other family options by the same description
   assert.throws(() => freshRunRequest(parseTrainArgs(['gan', '--data', 'x', '--out', 'r', '--k', '0'])), /--k for gan must be a whole number from 1 to 100/);
   assert.throws(() => freshRunRequest(parseTrainArgs(['ae', '--data', 'x', '--out', 'r', '--pool-size', '3'])), /ae has no option --pool-size/);
   const train = { family: 'cyclegan', datasets: { a: 'day', b: 'night' }, size: 64, iterations: 10 };
-  assert.throws(() => validateRequest('training.start', { ...train, advanced: { poolSize: -1 } }), /advanced setting "poolSize" must be a whole number from 0 to 1000/);
+  assert.throws(() => validateRequest('training.start', { ...train, advanced: { poolSize: -1 } }), (e) => /“Image pool size” must be a whole number from 0 to 1000/.test(toErrorBody(e).message));
   assert.throws(() => validateRequest('training.start', { ...train, advanced: { k: 2 } }), /cyclegan has no setting "k"/);
   const { request } = freshRunRequest(parseTrainArgs(['cyclegan', '--a', 'x', '--b', 'y', '--out', 'r', '--size', '2048', '--pool-size', '0']));
   assert.deepEqual([request.size, request.familyOptions], [2048, { poolSize: 0 }]);

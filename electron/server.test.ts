@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { encodePng } from '../models/data/image-io.js';
 import { startServer, type RunningServer } from './server.js';
+import { offerNewAddresses } from './cli/serve.js';
+import { PassThrough } from 'node:stream';
 import { createStudio, type StudioBackend } from './services/studio.js';
 import { mediaKeyOf, type ApiReply, type AppInfo, type StudioEvent } from './api.js';
 
@@ -69,6 +71,38 @@ test('a launch address gives the page its token once, never to be stored; a spen
   assert.ok(!(await get('/?launch=made-up')).text.includes(server.token));
   assert.ok(!(await get('/')).text.includes(server.token));
   assert.notEqual(new URL(server.launchUrl()).search, launch.search, 'every launch address is new');
+});
+
+test('a running serve gives a new single-use address on Enter or SIGUSR1, while the spent one stays spent', async () => {
+  const spent = new URL(server.launchUrl());
+  assert.ok((await get(spent.pathname + spent.search)).text.includes(server.token), 'the first tab opened it');
+  assert.ok(!(await get(spent.pathname + spent.search)).text.includes(server.token), 'closed and opened again: spent');
+  const given: string[] = [];
+  const input = new PassThrough();
+  const before = process.listenerCount('SIGUSR1');
+  const stop = offerNewAddresses(() => given.push(server.launchUrl()), input);
+  try {
+    const next = (count: number) => new Promise<void>((resolve) => { const check = () => (given.length >= count ? resolve() : setTimeout(check, 10)); check(); });
+    input.write('\n'); // Enter on serve's terminal
+    await next(1);
+    if (process.platform !== 'win32') {
+      process.kill(process.pid, 'SIGUSR1');
+      await next(2);
+    }
+    for (const address of given) {
+      const url = new URL(address);
+      assert.notEqual(url.search, spent.search);
+      const page = await get(url.pathname + url.search);
+      assert.ok(page.text.includes(`<meta name="darkroom-token" content="${server.token}">`), 'the new address opens the studio');
+      assert.ok(!(await get(url.pathname + url.search)).text.includes(server.token), 'and works once, like the first');
+    }
+  } finally {
+    stop();
+  }
+  assert.equal(process.listenerCount('SIGUSR1'), before, 'stopped listening: SIGUSR1 is left as it was');
+  input.write('\n');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(given.length, process.platform === 'win32' ? 1 : 2, 'no address after serve stopped offering them');
 });
 
 test('a launch address is spent only by a GET of the page: a HEAD or an asset asked for with the code leaves it usable', async () => {

@@ -27,7 +27,7 @@ import type { StudioBackend } from './services/studio.js';
 import { decodePath, mediaHeaders, mediaRequestAllowed } from './services/media-policy.js';
 import { pageContentType, pageCsp } from './services/page-policy.js';
 import { BodyRefused, createBodyReader } from './server-body.js';
-import { LAUNCH_QUERY, TOKEN_META } from './transport-constants.js';
+import { LAUNCH_QUERY, NEW_LAUNCH_ADDRESS, TOKEN_META } from './transport-constants.js';
 
 export interface ServeOptions {
   studio: StudioBackend;
@@ -62,7 +62,7 @@ const MAX_BODY_BYTES = 160 * 1024 * 1024;
 /** All large bodies being received at once: two of the largest. Small ones have their own pool (server-body.ts). */
 const BODIES_IN_FLIGHT_BYTES = 2 * MAX_BODY_BYTES;
 
-const NEEDS_TOKEN = 'Darkroom needs its access token: open the address that `darkroom serve` printed (it works once; start `darkroom serve` again for a new one).';
+const NEEDS_TOKEN = `Darkroom needs its access token: open the address that \`darkroom serve\` printed (it works once). ${NEW_LAUNCH_ADDRESS}`;
 
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;

@@ -27,6 +27,13 @@ export const TOKEN_QUERY = 'token';
 /** A single-use launch address's code: the page served for it carries the token in this meta tag, once. */
 export const LAUNCH_QUERY = 'launch';
 export const TOKEN_META = 'darkroom-token';
+/**
+ * How a person gets a new launch address from a running `darkroom serve` (electron/cli/serve.ts), in the words
+ * every place that meets a spent one uses: the page, and the server's refusals.
+ */
+export const NEW_LAUNCH_ADDRESS =
+  'For a new address, press Enter in the terminal where `darkroom serve` runs (or send it SIGUSR1: `kill -USR1 PID`, ' +
+  'with the process id it printed); the studio and its training keep running.';
 export const MEDIA_KEY_QUERY = 'key';
 
 /** The media key within a token: what media URLs may carry without giving away the API. */

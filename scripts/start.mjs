@@ -13,6 +13,8 @@ import { buildStudio, MAIN_JS } from './build.mjs';
 export { buildStudio, MAIN_JS };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Preloaded into Electron's installer: its error output comes to us on a pipe (fd 3) instead of the terminal. */
+const INSTALLER_ERRORS = fileURLToPath(new URL('./installer-errors.cjs', import.meta.url));
 /** Downloading Electron (~100 MB) on a slow line takes minutes; a network that swallows requests must not hang. */
 export const ELECTRON_INSTALL_TIMEOUT_MS = 5 * 60_000;
 /** The installer's last lines kept to say why it failed. */
@@ -33,22 +35,30 @@ export function electronBinary(packageDir = electronPackageDir()) {
 
 /**
  * The Electron binary, running the package's own installer (install.js) once when it is missing. On a terminal
- * the installer writes straight to it (its progress bar draws only on a TTY, and its error stays above our
- * message); elsewhere its output is relayed to `output` and its error line becomes the reason. Never throws.
+ * the installer writes straight to it (its progress bar draws only on a TTY); elsewhere its output is relayed to
+ * `output`. Either way what it prints as an error (a stack trace) comes to us on a pipe of its own
+ * (installer-errors.cjs), never to the person, and its error line becomes the reason. Never throws.
  */
 export async function ensureElectron({ packageDir = electronPackageDir(), env = process.env, timeoutMs = ELECTRON_INSTALL_TIMEOUT_MS, output = process.stderr } = {}) {
   const found = electronBinary(packageDir);
   if (found.path) return found;
   output.write('Downloading Electron for the desktop window (once)…\n');
   const onTerminal = output === process.stderr && process.stderr.isTTY === true;
-  const child = spawn(process.execPath, [join(packageDir, 'install.js')], { cwd: packageDir, env, stdio: ['ignore', onTerminal ? 'inherit' : 'pipe', onTerminal ? 'inherit' : 'pipe'] });
-  let tail = onTerminal ? 'its error is printed above' : '';
+  const child = spawn(process.execPath, ['--require', INSTALLER_ERRORS, join(packageDir, 'install.js')], {
+    cwd: packageDir,
+    env,
+    stdio: ['ignore', onTerminal ? 'inherit' : 'pipe', onTerminal ? 'inherit' : 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk) => (tail = (tail + chunk.toString()).slice(-4000));
   const relay = (chunk) => {
     output.write(chunk);
-    tail = (tail + chunk.toString()).slice(-4000);
+    keep(chunk);
   };
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);
+  // The installer's errors: the reason, not for the terminal.
+  child.stdio[3]?.on('data', keep);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -102,9 +112,23 @@ async function main() {
   }
   await buildStudio();
   const child = spawn(electron.path, [MAIN_JS, ...args], { stdio: 'inherit', cwd: ROOT });
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return new Promise((resolve) => {
+    // A binary that is there but cannot run here (not executable, the wrong platform's): browser mode, with why.
+    child.on('error', (error) => {
+      process.stderr.write(browserModeMessage(`the Electron binary ${electron.path} cannot be started (${error.message})`));
+      resolve(1);
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await main();
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    // A failed build, or Electron that cannot be started: one line that says why (the stack only when debugging).
+    const detail = process.env.DARKROOM_DEBUG && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+    process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}${detail}\n`);
+    process.exitCode = 1;
+  }
 }

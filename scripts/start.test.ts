@@ -70,6 +70,9 @@ test('npm start offline: the installer runs once, fails fast, and the browser-mo
     assert.equal(run.stderr.match(/Downloading Electron/g)?.length, 1, run.stderr);
     assert.match(run.stderr, /cannot open its desktop window here: Electron's installer could not download it: RequestError: connect ECONNREFUSED/);
     assert.match(run.stderr, /npx darkroom serve/);
+    // Only the friendly message, the reason in one line of it: none of the installer's stack trace.
+    assert.doesNotMatch(run.stderr, /^\s+at /m, run.stderr);
+    assert.equal(run.stderr.match(/ECONNREFUSED/g)?.length, 1, run.stderr);
     assert.equal(electronBinary().path, null, 'a failed download leaves no binary behind');
   } finally {
     rmSync(scratch, { recursive: true, force: true });

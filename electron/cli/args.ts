@@ -111,3 +111,5 @@ function editDistance(a: string, b: string): number {
 
 /** "lambda-cycle" → "lambdaCycle". */
 export const camelCase = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** 'lambdaCycle' → 'lambda-cycle': an option's name as its flag is written. */
+export const kebabCase = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

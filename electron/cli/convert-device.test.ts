@@ -50,7 +50,7 @@ test('a device that cannot work here is refused before any work, saying why', as
   if (process.platform === 'darwin') return; // Core ML works on a Mac
   const refused = convert('coreml', 'refused');
   assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /cannot run on Core ML here: Core ML is for macOS/);
+  assert.match(refused.stderr, /cannot run on Core ML here: Core ML is only in ONNX Runtime for macOS\. Use --device auto .* or --device cpu/);
   await assert.rejects(fs.access(join(dir, 'refused')), 'no output folder was made');
 });
 

@@ -5,7 +5,8 @@ import { parseArgs, usageError } from './args.js';
 import { formatDuration } from '../format.js';
 import type { BatchEvent } from '../services/batch.js';
 import { FORMAT_CHOICES, PIXEL_RANGES, type FormatChoice } from '../../models/data/image-io/formats.js';
-import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { DEVICE_CHOICES, autoGpusText, devicesElsewhereNote, platformDeviceChoices, type DeviceChoice } from '../../models/onnx/devices.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'convert';
 export const summary = 'translate photos and folders at full resolution with an ONNX model';
@@ -27,10 +28,10 @@ listed on stderr and in DIR/darkroom-report.json; they never stop the batch.
   --tile N            largest tile side in pixels (default 512, larger for narrower networks as
                       \`darkroom info MODEL\` says; smaller uses less memory; on WebGPU at most what
                       the adapter's buffers hold)
-  --device D          auto | cpu | webgpu | cuda | dml | coreml (default auto: CUDA, DirectML,
-                      Core ML or WebGPU on a real GPU when one works here, else the CPU; a device
-                      named is used even on a software GPU). A model the device cannot run goes
-                      to the CPU, and the reason is printed. \`darkroom info MODEL\` shows the devices.
+  --device D          ${platformDeviceChoices(process.platform).join(' | ')} (default auto: ${autoGpusText(process.platform)}
+                      on a real GPU when one works here, else the CPU; a device named is used even on
+                      a software GPU). A model the device cannot run goes to the CPU, and the reason
+                      is printed. \`darkroom devices\` shows the devices. ${devicesElsewhereNote(process.platform)}
   --overwrite         replace outputs that already exist
   --range R           -1,1 or 0,1: the model's value range, for models whose metadata does not say
   --json              print progress events as JSON lines on stdout
@@ -93,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { report } = await runBatch({
       model: modelFile,
+      // The cache file is ours: messages name the checkpoint the user gave.
+      modelLabel: modelFile === model ? undefined : model,
       inputs: args.positionals,
       out,
       recursive: args.options.recursive === true,
@@ -121,7 +124,7 @@ class ProgressPrinter {
   constructor(private readonly json: boolean) {}
 
   print(event: BatchEvent): void {
-    if (this.json) process.stdout.write(JSON.stringify(event) + '\n');
+    if (this.json) process.stdout.write(JSON.stringify(inCliWords(event)) + '\n');
     switch (event.type) {
       case 'started':
         this.line(`Converting ${event.toConvert} of ${event.total} images into ${event.out}${event.total > event.toConvert ? ` (${event.total - event.toConvert} already done or not convertible)` : ''}`);
@@ -167,7 +170,7 @@ class ProgressPrinter {
 
   private line(text: string): void {
     if (this.tty && this.statusLine) process.stderr.write(`\r${' '.repeat(this.statusLine.length)}\r`);
-    process.stderr.write(text + '\n');
+    process.stderr.write(cliText(text) + '\n');
     if (this.tty && this.statusLine) process.stderr.write(this.statusLine);
   }
 }

@@ -1,6 +1,7 @@
 // `darkroom devices [--json]`: the training backends and inference devices this machine has, each GPU adapter's
 // name, whether it is hardware or software, its limits, what `auto` picks, and why the others are unavailable.
 import { parseArgs, usageError } from './args.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'devices';
 export const summary = 'list the training backends and inference devices found (GPUs, their limits, what auto picks)';
@@ -27,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const [{ listTrainingBackends }, { listInferenceDevices }] = await Promise.all([import('../../models/backend/devices.js'), import('../../models/onnx/runtime.js')]);
   const [training, inference] = await Promise.all([listTrainingBackends(), listInferenceDevices()]);
   if (args.options.json) {
-    process.stdout.write(JSON.stringify({ training, inference }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(inCliWords({ training, inference }), null, 2) + '\n');
     return 0;
   }
   const lines = [`Training (auto: ${training.auto})`];
@@ -42,8 +43,9 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`  ${mark(d.available, d.usable)} ${d.name.padEnd(11)}${d.adapter ?? ''}${d.kind ? ` (${d.kind}${limits})` : ''}`.trimEnd());
     if (d.reason) lines.push(`${' '.repeat(16)}${d.reason}`);
   }
+  for (const d of inference.elsewhere) lines.push(`    ${d.name.padEnd(11)}not offered here: ${d.reason}`);
   lines.push('', '✓ auto may choose it   ~ only when chosen by name   ✗ not available');
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(cliText(lines.join('\n')) + '\n');
   return 0;
 }
 

@@ -4,9 +4,7 @@
 import { FAMILY_OPTIONS } from '../../models/families/family-options.js';
 import type { FamilyId } from '../../models/families/family.js';
 import { describeRule, optionProblem, type OptionInfo } from '../../models/families/option-spec.js';
-import { camelCase, usageError, type OptionSpecs, type OptionValue } from './args.js';
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { camelCase, kebabCase as kebab, usageError, type OptionSpecs, type OptionValue } from './args.js';
 
 /** How the argument parser reads an option's value; the option's own rule is checked afterwards, per family. */
 function parserSpec(option: OptionInfo): OptionSpecs[string] {

@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, usageError } from './args.js';
-import { DEVICE_CHOICES, type DeviceChoice } from '../../models/onnx/devices.js';
+import { DEVICE_CHOICES, platformDeviceChoices, type DeviceChoice } from '../../models/onnx/devices.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 export const name = 'info';
 export const summary = 'describe an ONNX model (inputs, outputs, metadata, the device it runs on) or a run';
@@ -12,11 +13,10 @@ export const usage = `Usage:
   darkroom info RUN [--json]
 
 For a model: its inputs and outputs, metadata (darkroom.family, darkroom.range, …), whether and how
-\`darkroom convert\` can use it, the device ONNX Runtime runs it on (CPU, WebGPU, CUDA, DirectML or Core ML)
-and why not on the others.
+\`darkroom convert\` can use it, the device ONNX Runtime runs it on and why not on the others.
 For a run directory: family, status, iteration, backend, datasets and exported models, from run.json.
 
-  --device D   auto | cpu | webgpu | cuda | dml | coreml: where to open the model (default auto,
+  --device D   ${platformDeviceChoices(process.platform).join(' | ')}: where to open the model (default auto,
                as \`darkroom convert\` does)
   --json       print the same as one JSON object on stdout
 
@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!stat) throw usageError(name, `${target} does not exist`);
   if (stat.isDirectory() && args.options.device !== undefined) throw usageError(name, '--device is for models; a run has no device');
   const { lines, ...info } = stat.isDirectory() ? await describeRun(target) : await describeModel(target, args.options.device as DeviceChoice | undefined);
-  process.stdout.write(args.options.json ? JSON.stringify(info, null, 2) + '\n' : lines.join('\n') + '\n');
+  process.stdout.write(args.options.json ? JSON.stringify(inCliWords(info), null, 2) + '\n' : cliText(lines.join('\n')) + '\n');
   return 0;
 }
 
@@ -51,7 +51,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
   const { prepareNormSurgery } = await import('../../models/onnx/frozen-norm.js');
   const model = await openModel(path, { device });
   try {
-    const { devices } = await listInferenceDevices();
+    const { devices, elsewhere } = await listInferenceDevices();
     const others = devices.filter((d) => d.name !== model.device.name);
     const bytes = (await fs.stat(path)).size;
     const { header } = model;
@@ -91,6 +91,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
       ...(model.device.fallback ? [`  (not on the device meant for it: ${model.device.fallback})`] : []),
       'Other devices:',
       ...others.map((d) => `  ${d.name}: ${d.available ? 'available' : d.reason}`),
+      ...elsewhere.map((d) => `  ${d.name}: not offered here: ${d.reason}`),
     );
     return {
       kind: 'model',
@@ -105,6 +106,7 @@ async function describeModel(path: string, device: DeviceChoice = 'auto'): Promi
       convert,
       device: model.device,
       devices,
+      elsewhere,
       lines,
     };
   } finally {

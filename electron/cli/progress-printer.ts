@@ -2,6 +2,7 @@
 // updating status line on a terminal and a plain line per update elsewhere (logs, CI).
 import type { TrainingEvent } from '../../models/train/events.js';
 import { formatEvent, formatProgress } from '../services/progress.js';
+import { cliText, inCliWords } from '../remedy-words.js';
 
 /** The part of a stream the printers use (process.stderr satisfies it). */
 export interface TextStream {
@@ -22,10 +23,10 @@ export class JsonPrinter implements Printer {
     private readonly err: TextStream = process.stderr,
   ) {}
   print(event: TrainingEvent) {
-    this.out.write(JSON.stringify(event) + '\n');
+    this.out.write(JSON.stringify(inCliWords(event)) + '\n');
   }
   note(text: string) {
-    this.err.write(text + '\n');
+    this.err.write(cliText(text) + '\n');
   }
   finish() {}
 }
@@ -59,9 +60,10 @@ export class ProgressPrinter implements Printer {
     this.note(formatEvent(event));
   }
 
+  /** A line of text; what the library's messages ask for is said as flags and commands. */
   note(text: string) {
     this.clearStatus();
-    this.out.write(text + '\n');
+    this.out.write(cliText(text) + '\n');
   }
 
   finish() {

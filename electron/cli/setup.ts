@@ -1,6 +1,7 @@
 // `darkroom setup cuda`: an opt-in download of ONNX Runtime's CUDA 12 provider by onnxruntime-node's own installer,
 // with its output shown, then a plain statement of what happened and whether CUDA now runs models.
 import { parseArgs, usageError } from './args.js';
+import { cliText } from '../remedy-words.js';
 
 export const name = 'setup';
 export const summary = 'install optional parts: `setup cuda` fetches ONNX Runtime\'s CUDA 12 provider';
@@ -40,9 +41,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(`\nInstalled:\n${result.installed.map((f) => `  ${f}`).join('\n')}\n`);
   const { listInferenceDevices } = await import('../../models/onnx/runtime.js');
-  const cuda = (await listInferenceDevices()).devices.find((d) => d.name === 'cuda')!;
-  if (!cuda.available) {
-    process.stderr.write(`The CUDA provider is installed, but CUDA does not run here yet: ${cuda.reason}\n`);
+  const report = await listInferenceDevices();
+  const cuda = report.devices.find((d) => d.name === 'cuda') ?? report.elsewhere.find((d) => d.name === 'cuda');
+  if (!cuda || !('available' in cuda) || !cuda.available) {
+    process.stderr.write(`The CUDA provider is installed, but CUDA does not run here yet: ${cliText(cuda?.reason ?? 'not found')}\n`);
     return 1;
   }
   process.stderr.write('CUDA works: `darkroom convert` now runs models on it (--device auto or cuda).\n');

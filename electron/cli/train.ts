@@ -1,7 +1,7 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
 import { resolve } from 'node:path';
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
-import { DEVICE_CHOICES } from '../../models/onnx/devices.js';
+import { DEVICE_CHOICES, platformDeviceChoices } from '../../models/onnx/devices.js';
 import { FAMILY_IDS, type FamilyId } from '../../models/families/family.js';
 import { checkDomainFolders } from '../../models/data/domain-folders.js';
 import type { RunHandle, RunOutcome, RunRequest } from '../services/training.js';
@@ -85,7 +85,7 @@ Training:
   --backend B             auto | tensorflow | webgpu | onnx | wasm | cpu (default auto: the fastest that works;
                           auto never takes a software GPU adapter, webgpu by name does, with a warning).
                           onnx is Darkroom's engine on ONNX Runtime, for every family
-  --device D              where onnx runs: auto | cpu | webgpu | cuda | dml | coreml (the rules of convert --device)
+  --device D              where onnx runs: ${platformDeviceChoices(process.platform).join(' | ')} (the rules of convert --device)
   --threads N             compute threads for wasm and onnx on the CPU
   --json                  events as JSON lines on stdout
 

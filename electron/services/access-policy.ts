@@ -8,6 +8,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { isImagePath } from '../../models/data/image-io.js';
+import { linkOutReason } from '../../models/data/image-listing.js';
 import { isCheckpointPath } from '../../models/import/checkpoint-files.js';
 import { noSuchFolder, notAFolder } from '../../models/errors.js';
 import { isInside } from '../../models/output-folder.js';
@@ -35,6 +36,12 @@ export interface AccessPolicy {
   readonly savesToNamedPaths: boolean;
   /** Opens a file to read: symlinks resolved, a regular file, inside the folders allowed (checked on what was opened). */
   openFile(path: string, kind: ReadableKind): Promise<FileHandle>;
+  /**
+   * Why one of the workspace's own folders or files (the runs folder, a run folder) is not to be read: browser mode
+   * takes nothing through a link that leads out of the workspace, and says so in the words of every listing's
+   * skipped links. Null when it may be read (always, in trusted mode).
+   */
+  leadsOutOfWorkspace(path: string): Promise<string | null>;
 }
 
 const READ_REFUSED = 'is outside the workspace and the folders you chose in this studio session. In browser mode Darkroom reads only from those: choose the folder with Browse… first (or drop the file on the page)';
@@ -150,6 +157,7 @@ export function trustedAccess(): AccessPolicy {
     writableFolder: async () => {},
     savesToNamedPaths: true,
     openFile: (path, kind) => openRegularFile(path, kind, null),
+    leadsOutOfWorkspace: async () => null,
   };
 }
 
@@ -187,6 +195,12 @@ export function browserAccess(workspaceRoot: string): AccessPolicy {
     async openFile(path, kind) {
       await realWorkspace();
       return openRegularFile(path, kind, (real) => within(readable, real));
+    },
+    async leadsOutOfWorkspace(path) {
+      const root = await realWorkspace();
+      const real = await fs.realpath(resolve(path)).catch(() => null);
+      if (real === null || isInside(real, root)) return null;
+      return linkOutReason(real, root, 'move it into the workspace to open it in browser mode (the command line and the desktop window open it where it is)');
     },
   };
 }

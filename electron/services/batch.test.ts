@@ -5,12 +5,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UsageError } from '../../models/errors.js';
-import { tinyGeneratorBytes } from '../../models/onnx/convert-fixtures.js';
+import { negativeModelBytes, tinyGeneratorBytes } from '../../models/onnx/convert-fixtures.js';
 import { openModel, type OnnxModel } from '../../models/onnx/runtime.js';
 import { BAD_FILES, EXIF_COPYRIGHT, GOOD_PHOTOS, listTree, writeBadFiles, writeGoodPhotos } from './batch-fixtures.js';
 import { REPORT_NAME, runBatch, type BatchEvent, type BatchReport } from './batch.js';
 import { planBatch } from './batch-plan.js';
 import { convertPhoto } from './convert.js';
+import { cliText } from '../remedy-words.js';
 
 let dir: string;
 let modelPath: string;
@@ -198,7 +199,7 @@ test('bad options are refused before any work', async () => {
   await writeGoodPhotos(input);
   const out = join(dir, 'options-out');
   await assert.rejects(runBatch({ model, inputs: [input], out, quality: 0 }), /--quality must be a whole number from 1 to 100/);
-  await assert.rejects(runBatch({ model, inputs: [input], out, tile: 16 }), /--tile must be a whole number of at least 64/);
+  await assert.rejects(runBatch({ model, inputs: [input], out, tile: 16 }), (e: Error) => /--tile must be a whole number of at least 64/.test(cliText(e.message)));
   await assert.rejects(runBatch({ model: join(dir, 'missing.onnx'), inputs: [input], out }), (e: Error) => e instanceof UsageError && /missing\.onnx does not exist/.test(e.message));
   await assert.rejects(fs.stat(out), 'nothing was created');
 });
@@ -213,4 +214,18 @@ test('the convert service translates one photo from a path or from dropped bytes
   const fromBytes = await convertPhoto(model, { name: 'dropped.png', bytes }, join(dir, 'single-out', 'dropped-result.png'));
   assert.equal((await sharp(fromBytes.output).metadata()).hasAlpha, true);
   await assert.rejects(convertPhoto(model, { name: 'broken.jpg', bytes: new Uint8Array(10) }, join(dir, 'single-out', 'x.png')), /Cannot read image broken\.jpg: /);
+});
+
+test("a model converted from Darkroom's copy (a checkpoint imported into the cache) is named in errors as the user's file", async () => {
+  const cached = join(dir, 'cache', 'imported', '0123abcd.onnx');
+  await fs.mkdir(join(dir, 'cache', 'imported'), { recursive: true });
+  await fs.writeFile(cached, negativeModelBytes());
+  const input = join(dir, 'label-in');
+  await writeGoodPhotos(input);
+  // No range metadata and no final Tanh or Sigmoid: the refusal names the model.
+  await assert.rejects(runBatch({ model: cached, modelLabel: 'horse2zebra.pth', inputs: [input], out: join(dir, 'label-out'), device: 'cpu' }), (e: Error) => {
+    assert.match(e.message, /model horse2zebra\.pth does not say which value range/);
+    assert.ok(!e.message.includes(cached), e.message);
+    return true;
+  });
 });

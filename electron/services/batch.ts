@@ -27,6 +27,8 @@ const REPORT_INTERVAL_MS = 1000;
 export interface BatchOptions {
   /** An .onnx file, or a model the caller opened (and keeps). */
   model: string | OnnxModel;
+  /** What messages call a `model` file that is Darkroom's copy of the user's (OnnxModel.label); default its path. */
+  modelLabel?: string;
   /** Photos and folders. */
   inputs: string[];
   out: string;
@@ -75,7 +77,7 @@ export interface BatchResult {
 export async function runBatch(o: BatchOptions): Promise<BatchResult> {
   checkOptions(o);
   const ownModel = typeof o.model === 'string';
-  const model = typeof o.model === 'string' ? await openModel(o.model, { threads: o.threads, device: o.device }) : o.model;
+  const model = typeof o.model === 'string' ? await openModel(o.model, { threads: o.threads, device: o.device, label: o.modelLabel }) : o.model;
   let translator: Translator | undefined;
   try {
     translator = await createTranslator(model);

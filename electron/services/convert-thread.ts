@@ -18,7 +18,7 @@ export interface ThreadJob {
   output: string;
   /** Also write the input's pixels here as a PNG (the studio's "before" view: browsers cannot show every format). */
   preview?: string;
-  options: Omit<ConvertOptions, 'signal' | 'onTile' | 'onPlan'> & { device?: DeviceChoice };
+  options: Omit<ConvertOptions, 'signal' | 'onTile' | 'onPlan'> & { device?: DeviceChoice; label?: string };
 }
 
 /** A converted photo written again in another format (the studio's Save): no model, only the encoder. */

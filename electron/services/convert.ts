@@ -50,7 +50,7 @@ export interface Converter {
   dispose(): Promise<void>;
 }
 
-async function openConverter(model: string | OnnxModel, options: { threads?: number; device?: DeviceChoice } = {}): Promise<Converter> {
+async function openConverter(model: string | OnnxModel, options: { threads?: number; device?: DeviceChoice; label?: string } = {}): Promise<Converter> {
   const owned = typeof model === 'string';
   const opened = typeof model === 'string' ? await openModel(model, options) : model;
   let translator: Translator;
@@ -71,8 +71,9 @@ async function openConverter(model: string | OnnxModel, options: { threads?: num
 }
 
 /** Opens `model`, converts one photo, and closes the model again. */
-export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions & { device?: DeviceChoice } = {}): Promise<ConvertedPhoto> {
-  const converter = await openConverter(model, { device: options.device });
+/** `label`: what messages call a `model` file that is Darkroom's copy of the user's (OnnxModel.label). */
+export async function convertPhoto(model: string | OnnxModel, input: PhotoSource, output: string, options: ConvertOptions & { device?: DeviceChoice; label?: string } = {}): Promise<ConvertedPhoto> {
+  const converter = await openConverter(model, { device: options.device, label: options.label });
   try {
     return await converter.convert(input, output, options);
   } finally {

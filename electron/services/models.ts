@@ -63,6 +63,14 @@ async function describeModelFile(source: string | Uint8Array, label: string): Pr
   }
 }
 
+/**
+ * What messages call a model the studio keeps (its file in the workspace is Darkroom's copy): its name, and for an
+ * imported checkpoint the file it came from.
+ */
+export function modelLabel(model: ModelInfo): string {
+  return `“${model.name}”${model.origin.kind === 'imported' ? ` (imported from ${model.origin.file})` : ''}`;
+}
+
 export class ModelStore {
   readonly #workspace: Workspace;
 

@@ -9,7 +9,7 @@ export interface BatchJob {
   done: Promise<void>;
 }
 
-export async function startBatchJob(request: BatchRequest & { modelFile: string; range?: string }, onEvent: (event: StudioBatchEvent) => void): Promise<BatchJob> {
+export async function startBatchJob(request: BatchRequest & { modelFile: string; modelLabel?: string; range?: string }, onEvent: (event: StudioBatchEvent) => void): Promise<BatchJob> {
   const controller = new AbortController();
   let hasStarted = false;
   let startedResolve!: () => void;
@@ -17,6 +17,7 @@ export async function startBatchJob(request: BatchRequest & { modelFile: string;
   const started = new Promise<void>((resolve, reject) => ((startedResolve = resolve), (startedReject = reject)));
   const done = runBatch({
     model: request.modelFile,
+    modelLabel: request.modelLabel,
     inputs: [request.input],
     out: request.output,
     recursive: request.recursive ?? true,

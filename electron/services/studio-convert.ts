@@ -12,7 +12,7 @@ import { TileTimes } from './tile-times.js';
 import { ApiError, type BatchRequest, type ConvertProgress, type ConvertResult, type DeviceChoice, type ImageInput, type JobRef, type ModelInfo, type SavedImage, type StudioEvent } from '../api.js';
 import { startBatchJob, type BatchJob } from './studio-batch.js';
 import { BatchGallery, type BatchPreview } from './batch-gallery.js';
-import { requireRange, type ModelStore } from './models.js';
+import { modelLabel, requireRange, type ModelStore } from './models.js';
 import { mediaRef, type Workspace } from './workspace.js';
 import { trustedAccess, type AccessPolicy } from './access-policy.js';
 
@@ -101,7 +101,7 @@ export class ConvertJobs {
         onPlan: (plan) => emit({ done: 0, total: plan.tiles, estimatedSeconds: clock.estimate(plan) }),
         onTile: (done, total) => (clock.tileDone(done, total), emit({ done, total })),
       };
-      return await this.#convertInto(dir, id, modelId, inputName, image, range, device, progress);
+      return await this.#convertInto(dir, id, modelId, modelLabel(model), inputName, image, range, device, progress);
     } catch (error) {
       // A photo that could not be converted leaves nothing behind in the cache.
       await fs.rm(dir, { recursive: true, force: true });
@@ -113,6 +113,7 @@ export class ConvertJobs {
     dir: string,
     id: string,
     modelId: string,
+    label: string,
     inputName: string,
     image: ImageInput,
     range: string | undefined,
@@ -129,7 +130,7 @@ export class ConvertJobs {
     // Browsers cannot show every input format (TIFF, HEIC): the "before" view gets a PNG of the same pixels.
     const preview = join(dir, 'before.png');
     // Off the studio's thread: a huge photo's tiles would otherwise hold up every other request.
-    const converted = await convertOffThread({ model: modelFile, input: original, output: translated, preview, options: { format: 'png', range, device } }, progress);
+    const converted = await convertOffThread({ model: modelFile, input: original, output: translated, preview, options: { format: 'png', range, device, label } }, progress);
 
     const result: ConvertResult = {
       id,
@@ -193,7 +194,7 @@ export class ConvertJobs {
     if (model.input !== 'image') throw new ApiError('bad-request', `${model.name} draws images from noise; choose an image-to-image model`);
     const jobId = `batch-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
     const onEvent = this.#gallery.follow(jobId, (event) => this.#emit({ type: 'batch', jobId, event }));
-    const job = await startBatchJob({ ...request, modelFile, range: rangeOption(model) }, onEvent);
+    const job = await startBatchJob({ ...request, modelFile, modelLabel: modelLabel(model), range: rangeOption(model) }, onEvent);
     this.#batches.set(jobId, job);
     void job.done.finally(() => this.#batches.delete(jobId));
     return { jobId };

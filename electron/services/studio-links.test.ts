@@ -111,11 +111,31 @@ test('the trainer uses exactly the images the dataset shows; links out of it are
       assert.ok(!(grid.data[i] > 200 && grid.data[i + 1] < 60 && grid.data[i + 2] < 60), `a red pixel at ${x},${y} of the sample grid's input row`);
     }
 
-  // Export and resume write into the run folder: one linked in from outside the workspace is refused.
+  // Export and resume read and write the run folder: one linked in from outside the workspace is refused, in the
+  // listings' words for a link leading out.
   const runDir = at('ws', 'runs', run.id);
   await rename(runDir, at('outside-runs', run.id));
   await symlink(at('outside-runs', run.id), runDir);
-  await assert.rejects(call('runs.export', { runId: run.id }), /outside the workspace and the output folders/);
-  await assert.rejects(call('training.resume', { runId: run.id, iterations: 4 }), /outside the workspace and the output folders/);
+  await assert.rejects(call('runs.export', { runId: run.id }), /is not read: it is a link to .*outside-runs.*, outside .*ws: Darkroom reads only what is inside the folder/);
+  await assert.rejects(call('training.resume', { runId: run.id, iterations: 4 }), /is not read: it is a link to .*outside-runs.*, outside .*ws: Darkroom reads only what is inside the folder/);
   assert.equal(existsSync(at('outside-runs', run.id, 'exports')), false, 'no export written outside');
+  await rm(runDir);
+  await rename(at('outside-runs', run.id), runDir);
+});
+
+test('a run folder linked in from outside the workspace is neither listed nor read, and the list says why in the listings\' words', async () => {
+  const outsideRun = at('outside-runs', 'planted');
+  // A run made elsewhere (any run.json will do: it must never be read), linked into the workspace's runs folder.
+  await mkdir(join(outsideRun, 'samples'), { recursive: true });
+  await writeFile(join(outsideRun, 'run.json'), JSON.stringify({ format: 'darkroom-run', secret: 'outside' }));
+  await writeFile(join(outsideRun, 'samples', '000001.png'), await solid(RED));
+  await symlink(outsideRun, at('ws', 'runs', 'planted'));
+  const listed = await call('runs.list', {});
+  assert.ok(!listed.runs.some((r: { id: string }) => r.id === 'planted'), 'not listed');
+  assert.deepEqual(listed.leftOut.map((l: { name: string }) => l.name), ['planted']);
+  assert.match(listed.leftOut[0].reason, new RegExp(`^a link to ${outsideRun}, outside ${at('ws')}: Darkroom reads only what is inside the folder; `));
+  for (const method of ['runs.get', 'runs.export', 'runs.delete'])
+    await assert.rejects(call(method, { runId: 'planted' }), /The run folder planted is not read: it is a link to .*, outside .*: Darkroom reads only what is inside the folder/, method);
+  assert.ok(existsSync(join(outsideRun, 'run.json')), 'nothing outside was removed');
+  await rm(at('ws', 'runs', 'planted'));
 });

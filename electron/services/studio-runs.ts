@@ -1,7 +1,7 @@
 // The studio's side of training: runs live in the workspace's runs/ folder, one trainer process each through
 // the training service (training.ts), their events relayed as StudioEvents keyed by run id.
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RunRequest } from '../../models/train/options.js';
 import type { RunInfo } from '../../models/train/run-dir.js';
 import { readJson, writeJsonAtomic } from '../../models/atomic-fs.js';
@@ -14,6 +14,7 @@ import {
   type ModelInfo,
   type RunDataset,
   type RunDetail,
+  type RunList,
   type RunStatus,
   type RunSummary,
   type StudioEvent,
@@ -71,6 +72,17 @@ export class RunManager {
 
   #runDir(runId: string): string {
     return join(this.#workspace.paths.runs, runId);
+  }
+
+  /**
+   * A run folder about to be read: in browser mode, one linked in from outside the workspace (or a runs folder that
+   * is such a link) is not read, in the words the listings use for a link they leave out.
+   */
+  async #readableRunDir(runId: string): Promise<string> {
+    const runDir = this.#runDir(runId);
+    const reason = await this.#access.leadsOutOfWorkspace(runDir);
+    if (reason) throw new ApiError('bad-request', `The run folder ${runId} is not read: it is ${reason}`);
+    return runDir;
   }
 
   /** A run folder about to be written into: in browser mode, one linked in from outside the workspace is refused. */
@@ -218,8 +230,9 @@ export class RunManager {
   }
 
   async #info(runId: string): Promise<RunInfo> {
+    const runDir = await this.#readableRunDir(runId);
     try {
-      return (await readRun(this.#runDir(runId))).info;
+      return (await readRun(runDir)).info;
     } catch {
       throw new ApiError('not-found', `There is no run "${runId}" in this workspace.`);
     }
@@ -257,7 +270,20 @@ export class RunManager {
   }
 
   async list(): Promise<RunSummary[]> {
-    const runs = await listRuns(this.#workspace.paths.runs);
+    return (await this.listing()).runs;
+  }
+
+  /** The runs, and the run folders not read (browser mode: links leading out of the workspace), each with why. */
+  async listing(): Promise<RunList> {
+    const folder = this.#workspace.paths.runs;
+    const folderOut = await this.#access.leadsOutOfWorkspace(folder);
+    if (folderOut) return { runs: [], leftOut: [{ name: 'runs/', reason: folderOut }] };
+    const leftOut: RunList['leftOut'] = [];
+    const runs = await listRuns(folder, async (runDir) => {
+      const reason = await this.#access.leadsOutOfWorkspace(runDir);
+      if (reason) leftOut.push({ name: basename(runDir), reason });
+      return reason === null;
+    });
     const summaries: RunSummary[] = [];
     for (const run of runs) {
       const runId = run.runDir.split(/[\\/]/).at(-1)!;
@@ -265,7 +291,7 @@ export class RunManager {
       const last = samples.at(-1);
       summaries.push(await this.#toSummary(runId, run.info, last ? mediaRef(this.#workspace, join(run.runDir, 'samples', last)) : null));
     }
-    return summaries;
+    return { runs: summaries, leftOut: leftOut.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
   }
 
   async summary(runId: string): Promise<RunSummary> {
@@ -274,9 +300,10 @@ export class RunManager {
   }
 
   async #detailParts(runId: string) {
+    const runDir = await this.#readableRunDir(runId);
     let details;
     try {
-      details = await readRun(this.#runDir(runId));
+      details = await readRun(runDir);
     } catch {
       throw new ApiError('not-found', `There is no run "${runId}" in this workspace.`);
     }

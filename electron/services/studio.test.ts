@@ -4,10 +4,11 @@ import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
+import { fixedSizeModelBytes, negativeModelBytes, tinyTranslatorBytes } from '../../models/onnx/convert-fixtures.js';
 import { encodePng, readImageInfo } from '../../models/data/image-io.js';
-import { dispatch, type BatchEvent, type StudioEvent } from '../api.js';
+import { dispatch, toErrorBody, type BatchEvent, type StudioEvent } from '../api.js';
 import { createStudio, type StudioBackend } from './studio.js';
+import { platformDevices } from '../../models/onnx/devices.js';
 
 let root: string;
 let studio: StudioBackend;
@@ -138,6 +139,41 @@ test('devices.list names every training backend and inference device, with what 
   assert.deepEqual(training.backends.map((b: { name: string }) => b.name), ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu']);
   assert.ok(training.backends.find((b: { name: string }) => b.name === training.auto).available);
   for (const b of training.backends) assert.ok(b.available || typeof b.reason === 'string', `${b.name} says why it is not available`);
-  assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  // Only the devices this platform's ONNX Runtime can have; the others named apart, with why (DirectML off Windows).
+  assert.deepEqual(inference.devices.map((d: { name: string }) => d.name).sort(), platformDevices(process.platform).sort());
+  assert.deepEqual([...inference.devices, ...inference.elsewhere].map((d: { name: string }) => d.name).sort(), ['coreml', 'cpu', 'cuda', 'dml', 'webgpu']);
+  for (const d of inference.elsewhere) assert.match(d.reason, /is only in ONNX Runtime for/);
   assert.ok(inference.devices.find((d: { name: string }) => d.name === inference.auto).available);
+  // The device fields offer the same, and say why the others are missing.
+  const { devices } = await call('app.info', {});
+  assert.deepEqual(devices.choices, ['auto', ...platformDevices(process.platform)]);
+  if (process.platform === 'linux') assert.match(devices.elsewhere, /DirectML is only in ONNX Runtime for Windows; Core ML is only in ONNX Runtime for macOS/);
+  // What the library's reasons ask for is said in the studio's words.
+  assert.doesNotMatch(JSON.stringify({ training, inference }), /⟦/);
+});
+
+test("a refusal from the trainer names the studio's fields, in the answer and in the event, never a command-line flag", async () => {
+  const [day] = (await call('datasets.list', {})) as { id: string }[];
+  // A device only another platform's ONNX Runtime has: the trainer refuses to start its backend there.
+  const device = process.platform === 'win32' ? 'coreml' : 'dml';
+  const request = { family: 'ae', datasets: { a: day.id }, name: 'Words', size: 16, batch: 2, iterations: 2, backend: 'onnx', device, advanced: { latent: 8, nf: 4 } };
+  const refusal = await call('training.start', request).then(() => null, (e: unknown) => toErrorBody(e));
+  assert.equal(refusal?.code, 'bad-request');
+  assert.match(refusal.message, /is only in ONNX Runtime for (Windows|macOS)/);
+  assert.match(refusal.message, /Use “Device” auto \(the best available, now .*\) or “Device” cpu/);
+  assert.match(refusal.message, /Choose another “Device”, or “Backend” wasm/);
+  assert.doesNotMatch(refusal.message, /--|⟦/);
+  const failed = await eventWhere('the refusal as an event', (e) => e.type === 'training' && e.event.type === 'failed' && JSON.stringify(e).includes('only in ONNX Runtime'));
+  assert.match(JSON.stringify(failed), /“Backend” wasm/);
+  assert.doesNotMatch(JSON.stringify(failed), /--backend|⟦/);
+});
+
+test("a conversion that fails names the model as the user knows it, never the workspace's copy of it", async () => {
+  // A model that takes only 32×32 inputs cannot tile a larger photo: the refusal names the model.
+  const model = await call('models.import', { name: 'tiny-fixed.onnx', base64: Buffer.from(fixedSizeModelBytes(32)).toString('base64'), range: '-1,1' });
+  const image = { name: 'street.png', base64: (await photo(150, 100)).toString('base64') };
+  const refusal = await call('convert.image', { modelId: model.id, image }).then(() => null, (e: unknown) => toErrorBody(e));
+  assert.ok(refusal, 'refused');
+  assert.match(refusal.message, new RegExp(`model “${model.name}” takes only 32×32 inputs`));
+  assert.ok(!refusal.message.includes(join(root, 'ws')), `no workspace path: ${refusal.message}`);
 });

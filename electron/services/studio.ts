@@ -21,6 +21,8 @@ import { ConvertJobs } from './studio-convert.js';
 import { DARKROOM_VERSION } from './export.js';
 import { releaseIdleModels } from '../../models/onnx/runtime.js';
 import { listFolder, picturesFolder } from './studio-files.js';
+import { inStudioWords } from '../remedy-words.js';
+import { devicesElsewhereNote, platformDeviceChoices } from '../../models/onnx/devices.js';
 import { accessPolicy, readOpenedFile, type AccessMode } from './access-policy.js';
 import { openWorkspace, resolveMedia, saveWorkspaceInfo, type Workspace } from './workspace.js';
 
@@ -70,7 +72,8 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   const models = new ModelStore(workspace);
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const emit = (event: StudioEvent) => events.emit('event', event);
+  // Every event leaves in the studio's words: a trainer's warning or failure names its fields, not flags.
+  const emit = (event: StudioEvent) => events.emit('event', inStudioWords(event));
   if (workspace.firstStart && options.sample !== false) await createSampleProject(workspace, datasets, options.sample ?? DEFAULT_SAMPLE);
 
   const runs = new RunManager(workspace, datasets, models, emit, DARKROOM_VERSION, access);
@@ -91,6 +94,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
     sample: workspace.info.sample && datasets.list().some((d) => d.id === workspace.info.sample!.dayDatasetId) ? workspace.info.sample : null,
     home: homedir(),
     pictures,
+    devices: { choices: platformDeviceChoices(process.platform), elsewhere: devicesElsewhereNote(process.platform) },
   });
 
   const handlers: StudioHandlers = {
@@ -125,7 +129,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
       await runs.stop(runId);
       return {};
     },
-    'runs.list': async () => runs.list(),
+    'runs.list': async () => runs.listing(),
     'runs.get': async ({ runId }) => runs.get(runId),
     'runs.delete': async ({ runId }) => {
       await runs.delete(runId);

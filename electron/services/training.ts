@@ -67,8 +67,9 @@ export function resumeRun(runDir: string, overrides: ResumeOverrides = {}, servi
   return launch({ type: 'resume', runDir: resolve(runDir), overrides }, service);
 }
 
-export async function listRuns(workspaceDir: string): Promise<ListedRun[]> {
-  return listRunDirs(workspaceDir);
+/** The runs in a folder, newest first; `accept` is asked first which run folders may be read. */
+export async function listRuns(workspaceDir: string, accept?: (runDir: string) => Promise<boolean>): Promise<ListedRun[]> {
+  return listRunDirs(workspaceDir, accept);
 }
 
 /** What a run directory holds, read from disk (the studio's RunDetail is built from it). */

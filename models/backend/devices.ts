@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { adapterName, probeGpuAdapter } from '../gpu/adapter.js';
 import { BACKEND_NAMES, MAX_WASM_THREADS, type TrainingBackendInfo, type TrainingBackendsReport } from './names.js';
+import { option } from '../errors.js';
 
 export type { TrainingBackendInfo, TrainingBackendsReport } from './names.js';
 
@@ -48,7 +49,7 @@ function wasm(): TrainingBackendInfo {
 
 function onnx(): TrainingBackendInfo {
   if (!installed('onnxruntime-node')) return { name: 'onnx', available: false, usable: false, reason: 'onnxruntime-node is not installed: run npm install', detail: '' };
-  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device --device names, ${availableParallelism()} CPU threads; auto takes it after the GPU backends` };
+  return { name: 'onnx', available: true, usable: true, reason: null, detail: `ONNX Runtime, Darkroom's engine, on the device chosen by ${option('device')}, ${availableParallelism()} CPU threads; auto takes it after the GPU backends` };
 }
 
 export async function listTrainingBackends(): Promise<TrainingBackendsReport> {

@@ -10,6 +10,7 @@ import { Rng } from '../rng.js';
 import { initBackend, isValidBackendPreference } from './index.js';
 import { MAX_WASM_THREADS, PINNED_TFJS_VERSION, wasmPackageVersion, wasmThreadPool } from './wasm-loader.js';
 import { normals } from './test-util.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 const CORES = availableParallelism();
 
@@ -178,7 +179,7 @@ test('forcing tensorflow where it cannot start fails with what to do', async (t)
   await assert.rejects(
     initBackend('tensorflow'),
     (e: Error) =>
-      /tfjs-node-gpu: not installed/.test(e.message) && /npm install|Install @tensorflow\/tfjs-node/.test(e.message) && /--backend wasm/.test(e.message),
+      /tfjs-node-gpu: not installed/.test(e.message) && /npm install|Install @tensorflow\/tfjs-node/.test(e.message) && /--backend wasm/.test(cliText(e.message)),
   );
   assert.equal(tf.getBackend(), before, 'a failed start must leave the active backend alone');
 });

@@ -12,6 +12,7 @@ export { adapterName, gpuFailure, type GpuAdapterReport } from './webgpu.js';
 
 import { BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
 import type { DeviceChoice, DeviceUse } from '../onnx/devices.js';
+import { option, remedy } from '../errors.js';
 
 export { BACKEND_NAMES, BACKEND_PREFERENCES, isValidBackendPreference, type BackendName, type BackendPreference } from './names.js';
 
@@ -80,7 +81,7 @@ async function startGpu(allowSoftware: boolean): Promise<BackendReport> {
   const adapter = await startWebGpu(allowSoftware);
   const report: BackendReport = { name: 'webgpu', detail: `webgpu (Dawn) on ${adapterName(adapter)}`, threads: 1, adapter, unavailable: [] };
   if (adapter.software) {
-    report.warning = `WebGPU runs on a software adapter, ${adapterName(adapter)}: correct but far slower than --backend wasm.`;
+    report.warning = `WebGPU runs on a software adapter, ${adapterName(adapter)}: correct but far slower than ${option('backend', 'wasm')}.`;
   }
   return report;
 }
@@ -180,7 +181,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
         throw new Error(
           `The 'tensorflow' backend cannot start (${unavailable.map((u) => `${u.name.replace(/^tensorflow \((.*)\)$/, '$1')}: ${u.reason}`).join('; ')}). ` +
             `Install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu with CUDA), which downloads libtensorflow ` +
-            `when installed, or choose --backend wasm.`,
+            `when installed, or choose ${option('backend', 'wasm')}.`,
         );
       }
       report = native;
@@ -190,7 +191,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
       try {
         report = await startGpu(true);
       } catch (error) {
-        throw new Error(`The 'webgpu' backend cannot start (${reasonOf(error)}). Choose --backend wasm, or see darkroom devices.`);
+        throw new Error(`The 'webgpu' backend cannot start (${reasonOf(error)}). Choose ${option('backend', 'wasm')}, or see ${remedy({ action: 'devices' })}.`);
       }
       break;
     case 'wasm':
@@ -199,7 +200,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
       } catch (error) {
         throw new Error(
           `The 'wasm' backend cannot start (${reasonOf(error)}). Check that @tensorflow/tfjs-backend-wasm is installed ` +
-            `(npm install), or choose --backend cpu.`,
+            `(npm install), or choose ${option('backend', 'cpu')}.`,
         );
       }
       break;
@@ -207,7 +208,7 @@ export async function initBackend(preference: BackendPreference, options: InitBa
       try {
         report = await startOnnx(device, threads, unavailable);
       } catch (error) {
-        throw new Error(`The 'onnx' backend cannot start (${reasonOf(error)}). Choose another --device, or --backend wasm.`);
+        throw new Error(`The 'onnx' backend cannot start (${reasonOf(error)}). Choose another ${option('device')}, or ${option('backend', 'wasm')}.`);
       }
       break;
     case 'cpu':

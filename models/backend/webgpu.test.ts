@@ -17,6 +17,7 @@ import { initBackend } from './index.js';
 import { softwareGpuSkip } from './gpu-test-env.js';
 import { gradientCase, instanceNorm, miniCycleGanLoss, NET_WEIGHTS, OPS, t4 } from './grad-cases.js';
 import { assertClose, normals, onBackend, readGradients } from './test-util.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 const skip = softwareGpuSkip();
 const REL = 1e-4; // the same bound as wasm against cpu
@@ -153,7 +154,7 @@ test('a size or batch past the adapter’s buffer limit is refused before traini
     const small = { ...gpu.adapter!, description: 'a small GPU', maxBufferSize: 2 ** 20, maxStorageBufferBindingSize: 2 ** 20 };
     assert.throws(
       () => checkGpuFit(small, nets, 256, 4),
-      (e: unknown) => e instanceof UsageError && /size 256 with batch 4 needs a \d+ MiB GPU buffer, but this GPU \(a small GPU\) allows 1 MiB/.test(e.message) && /What fits: --batch \d+ at this size|--size \d+ at this batch/.test(e.message),
+      (e: unknown) => e instanceof UsageError && /size 256 with batch 4 needs a \d+ MiB GPU buffer, but this GPU \(a small GPU\) allows 1 MiB/.test(e.message) && /What fits: --batch \d+ at this size|--size \d+ at this batch/.test(cliText(e.message)),
     );
   } finally {
     model.dispose();

@@ -12,6 +12,7 @@ import { adapterName, isSoftwareAdapter, type GpuAdapterInfo } from '../gpu/adap
 import { dawnModuleUrl } from '../gpu/dawn-module.js';
 // The WebGPU types of the Dawn we load (its own, newer @webgpu/types: adapter.info and friends).
 import type {} from 'webgpu';
+import { option } from '../errors.js';
 
 export { adapterName };
 /** The adapter training runs on; the device is created with these limits (the adapter's own maxima). */
@@ -121,7 +122,7 @@ export async function startWebGpu(allowSoftware: boolean): Promise<GpuAdapterRep
 
 function softwareRefusal(report: GpuAdapterReport): WebGpuUnavailable {
   return new WebGpuUnavailable(
-    `the only WebGPU adapter is a software one (${adapterName(report)}), slower than the CPU backends; choose --backend webgpu to use it anyway`,
+    `the only WebGPU adapter is a software one (${adapterName(report)}), slower than the CPU backends; choose ${option('backend', 'webgpu')} to use it anyway`,
     report,
   );
 }

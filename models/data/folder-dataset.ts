@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { listImages, leftOutLines, FolderListingError, type ImageListing } from './image-listing.js';
 import { Rng, type RngState } from '../rng.js';
 import { IMAGE_EXTENSIONS, ImageReadError, readImageForTraining } from './image-io.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 
 /** A dataset folder is unusable. The message names the folder and says what to do (the CLI exits with 2). */
 export class DatasetError extends UsageError {
@@ -177,7 +177,7 @@ export async function openFolderDataset(dir: string, options: FolderDatasetOptio
     if (small.length > listed.length) listed.push(`  … and ${small.length - listed.length} more`);
     warn(
       `${small.length} of ${paths.length} images in ${root} are smaller than the ${cropSize} px training crop; they are enlarged, ` +
-        `which blurs them. Use larger images, or a smaller --size:\n${listed.join('\n')}`,
+        `which blurs them. Use larger images, or a smaller ${option('size')}:\n${listed.join('\n')}`,
     );
   }
   if (unreadable.length > 0) {

@@ -114,6 +114,14 @@ export function leftOutLines(leftOut: readonly LeftOutEntry[]): string {
   return leftOut.map((entry) => `  ${entry.name}: ${entry.reason}`).join('\n');
 }
 
+/**
+ * The one wording for a link that leads out of the folder being read, wherever one is left out: the listings of
+ * images and the studio's own folders (a run folder linked in from outside the workspace). `what`: what to do.
+ */
+export function linkOutReason(target: string, root: string, what: string): string {
+  return `a link to ${target}, outside ${root}: Darkroom reads only what is inside the folder; ${what}`;
+}
+
 type LinkJudgement = { kind: 'image'; path: string } | { kind: 'left out'; reason: string; isFolder: boolean };
 
 /** Where a link in `dir` (inside `root`) leads, and whether the listing takes it. */
@@ -131,7 +139,7 @@ async function judgeLink(link: string, root: string, dir: string): Promise<LinkJ
   const isFolder = info?.isDirectory() ?? false;
   if (!isInside(target, root)) {
     const what = isFolder ? `choose ${target} itself` : `copy the photo into ${root}, or choose the folder it is in`;
-    return { kind: 'left out', isFolder, reason: `a link to ${target}, outside ${root}: Darkroom reads only what is inside the folder; ${what}` };
+    return { kind: 'left out', isFolder, reason: linkOutReason(target, root, what) };
   }
   if (isFolder) {
     const inside = slashed(relative(root, target)) || '.';

@@ -10,6 +10,7 @@ import { Rng } from '../rng.js';
 import { Graph } from './graph.js';
 import { graphMemory } from './graph-memory.js';
 import { OnnxEngine } from './onnx-engine.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 before(async () => {
   await initBackend('cpu');
@@ -51,8 +52,8 @@ test('a batch or size that does not fit is refused before the first step, and wh
   const budget = 0.6 * need * 2 ** 20;
   const refusal = await firstStep(64, 4, budget).then(() => null, (e: unknown) => e as Error);
   assert.ok(refusal instanceof UsageError, 'refused');
-  const batch = Number(/--batch (\d+) at this size/.exec(refusal.message)?.[1]);
-  const size = Number(/--size (\d+) or less at this batch/.exec(refusal.message)?.[1]);
+  const batch = Number(/--batch (\d+) at this size/.exec(cliText(refusal.message))?.[1]);
+  const size = Number(/--size (\d+) or less at this batch/.exec(cliText(refusal.message))?.[1]);
   assert.ok(batch >= 1 && batch < 4, refusal.message);
   assert.ok(size >= 32 && size < 64, refusal.message);
   await firstStep(64, batch, budget);

@@ -2,7 +2,7 @@
 // opens by running its nodes in order and keeping each value from the node that makes it to its last reader
 // (ONNX Runtime's planner reuses buffers the same way). Weights, moments and the step's images are live throughout.
 import { totalmem } from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import { sizeOf, type Graph, type Sym } from './graph.js';
 import { liveNodes } from './to-onnx.js';
 
@@ -58,9 +58,9 @@ export function checkGraphFits(memory: GraphMemory, budget: number, run: { phase
   const room = (budget - inputs) / (need - inputs);
   const fitting: string[] = [];
   const batch = Math.floor(run.batch * room);
-  if (batch >= 1) fitting.push(`--batch ${batch} at this size`);
+  if (batch >= 1) fitting.push(`${option('batch', batch)} at this size`);
   const size = Math.floor((run.size * Math.sqrt(Math.max(room, 0))) / 4) * 4;
-  if (size >= 8) fitting.push(`--size ${size} or less at this batch`);
+  if (size >= 8) fitting.push(`${option('size', size)} or less at this batch`);
   throw new UsageError(
     `size ${run.size} with batch ${run.batch} needs about ${gib(need)} for the ${run.phase} step on ${run.where}, more than the ${gib(budget)} ` +
       `it can use. ${fitting.length > 0 ? `What fits: ${fitting.join(', or ')}.` : 'Nothing this large fits.'}`,

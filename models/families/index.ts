@@ -1,7 +1,7 @@
 // The five model families by id, with their options and the "new images from the prior" helper
 // behind `darkroom sample`.
 import type * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { ae } from './ae.js';
 import { cyclegan } from './cyclegan.js';
@@ -41,7 +41,7 @@ export const samplingFamilies = (): string => {
 
 /** count new images drawn from the prior of a vae or gan (NHWC in [-1, 1]; caller disposes). */
 export function sampleImages(model: FamilyModel, count: number, rng: Rng): tf.Tensor4D {
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1; got ${count}`);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`${option('count')} must be a whole number ≥ 1; got ${count}`);
   if (canSample(model.family) && model.sample) return model.sample(count, rng);
   throw new UsageError(`${model.family} models cannot draw new images from noise; sampling works for ${samplingFamilies()} runs`);
 }

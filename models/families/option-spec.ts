@@ -7,11 +7,16 @@
 export type OptionKind = 'int' | 'number' | 'choice' | 'text';
 
 export interface OptionInfo {
+  /** The option's key (resolveConfig's, the API's; the CLI's flag is its kebab-case: lambdaNce → --lambda-nce). */
   name: string;
+  /** What a person calls it: the Train form's label, and how the studio names the option in a message. */
+  label: string;
   help: string;
   kind: OptionKind;
-  /** The value used when the option is left out; null: decided by another option (a preset, a mode), see help. */
+  /** The value used when the option is left out; null: decided by another option (`defaultFrom`), see help. */
   default: number | string | null;
+  /** Where the default is null: the option of the same family that decides the value (preset, mode). */
+  defaultFrom?: string;
   /** Numbers: the smallest value allowed. */
   min?: number;
   /** Numbers: a value the option must be greater than (a rate can be tiny, never 0). */

@@ -3,6 +3,7 @@
 // nn.DataParallel adds (`module.`) or one left by saving a wrapper's submodule.
 import { PyDict, type PyValue } from './pickle.js';
 import { CheckpointError } from './checkpoint-error.js';
+import { option } from '../errors.js';
 import type { CheckpointTensor } from './tensor.js';
 
 export interface StateDict {
@@ -42,7 +43,7 @@ export function findStateDict(root: PyValue | Map<string, CheckpointTensor>, lab
     const chosen = GENERATOR_KEYS.find((k) => candidates.includes(k)) ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (chosen !== undefined) return { tensors: stripPrefixes(tensorsOf(root.entries.get(chosen)!)!), nestedKey: chosen };
     if (candidates.length > 1)
-      throw new CheckpointError(`${label} holds several state dicts (${candidates.join(', ')}); say which generator to import with --key NAME`);
+      throw new CheckpointError(`${label} holds several state dicts (${candidates.join(', ')}); say which generator to import with ${option('key', 'NAME')}`);
   }
   throw new CheckpointError(`${label} holds no state dict (a dict of named tensors)${describeKeys(root)}. Save the generator's model.state_dict() with torch.save`);
 }

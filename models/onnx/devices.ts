@@ -13,6 +13,48 @@ export const AUTO_ORDER: readonly InferenceDevice[] = ['cuda', 'dml', 'coreml', 
 
 export const DEVICE_LABELS: Record<InferenceDevice, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'Core ML' };
 
+/**
+ * The devices that onnxruntime-node's build for only some platforms has (`process.platform` names): DirectML is in
+ * the Windows build alone, Core ML in the macOS one, CUDA in the Linux and Windows ones. Elsewhere they are not
+ * offered, and where the devices are chosen or listed the user is told why.
+ */
+const ONLY_ON: Partial<Record<InferenceDevice, { platforms: readonly string[]; where: string }>> = {
+  cuda: { platforms: ['linux', 'win32'], where: 'Linux and Windows' },
+  dml: { platforms: ['win32'], where: 'Windows' },
+  coreml: { platforms: ['darwin'], where: 'macOS' },
+};
+
+/** The devices this platform's ONNX Runtime can have, in INFERENCE_DEVICES' order. */
+export function platformDevices(platform: string): InferenceDevice[] {
+  return INFERENCE_DEVICES.filter((d) => ONLY_ON[d]?.platforms.includes(platform) ?? true);
+}
+
+/** What the device fields offer on this platform: auto and the devices it can have. */
+export function platformDeviceChoices(platform: string): DeviceChoice[] {
+  return ['auto', ...platformDevices(platform)];
+}
+
+/** The devices this platform's ONNX Runtime does not have, each with why ("DirectML is only in … for Windows"). */
+export function devicesElsewhere(platform: string): { name: InferenceDevice; reason: string }[] {
+  return INFERENCE_DEVICES.filter((d) => !platformDevices(platform).includes(d)).map((name) => ({
+    name,
+    reason: `${DEVICE_LABELS[name]} is only in ONNX Runtime for ${ONLY_ON[name]!.where}`,
+  }));
+}
+
+/** The GPU devices `auto` tries here, in its order, in words: "CUDA or WebGPU" on Linux. */
+export function autoGpusText(platform: string): string {
+  const gpus = AUTO_ORDER.filter((d) => d !== 'cpu' && platformDevices(platform).includes(d)).map((d) => DEVICE_LABELS[d]);
+  return gpus.length <= 1 ? gpus.join('') : `${gpus.slice(0, -1).join(', ')} or ${gpus.at(-1)}`;
+}
+
+/** One sentence for the device fields and lists: which devices this platform lacks, and why; '' when none. */
+export function devicesElsewhereNote(platform: string): string {
+  const missing = devicesElsewhere(platform);
+  if (missing.length === 0) return '';
+  return `Not offered here: ${missing.map((m) => m.reason).join('; ')}.`;
+}
+
 /** One inference device as found on this machine (`darkroom devices` lists these). */
 export interface InferenceDeviceInfo {
   name: InferenceDevice;
@@ -69,8 +111,10 @@ export interface InferenceDevicesReport {
   runtimeVersion: string;
   /** Intra-op threads a CPU session uses by default (all cores). */
   threads: number;
-  /** Every device Darkroom knows, in the order `auto` tries them, with what was found. */
+  /** Every device this platform's ONNX Runtime can have (platformDevices), in the order `auto` tries them, with what was found. */
   devices: InferenceDeviceInfo[];
+  /** The devices Darkroom knows that this platform's ONNX Runtime does not have, with why (devicesElsewhere). */
+  elsewhere: { name: InferenceDevice; reason: string }[];
   /** What `auto` runs models on here. */
   auto: InferenceDevice;
 }

@@ -2,6 +2,7 @@
 // float32 NCHW RGB models with one input (its own exports and e.g. PyTorch CycleGAN exports).
 import type { Dim } from './proto.js';
 import { OnnxModelError } from './model-error.js';
+import { remedy } from '../errors.js';
 import type { OnnxModel, TensorInfo } from './model.js';
 
 export interface ImageModelInfo {
@@ -34,7 +35,7 @@ const fixed = (d: Dim | undefined): number | null => (typeof d === 'number' ? d 
 /** Checks that `model` is an image-to-image model Darkroom can run and says what it takes; throws OnnxModelError saying why not. */
 export function describeImageModel(model: OnnxModel): ImageModelInfo {
   const refuse = (why: string): never => {
-    throw new OnnxModelError(`model ${model.source} cannot convert images: ${why}`);
+    throw new OnnxModelError(`model ${model.label} cannot convert images: ${why}`);
   };
   if (model.inputs.length !== 1)
     refuse(`it has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ') || 'none'}); Darkroom runs models that take one image`);
@@ -44,7 +45,7 @@ export function describeImageModel(model: OnnxModel): ImageModelInfo {
     const latent = model.metadata['darkroom.input'] === 'latent' || input.dims.length === 2;
     refuse(
       latent
-        ? `its input '${input.name}' ${shapeText(input)} is a latent vector, not an image (a decoder or generator from noise: use \`darkroom sample\` on its run)`
+        ? `its input '${input.name}' ${shapeText(input)} is a latent vector, not an image (a decoder or generator from noise: use ${remedy({ action: 'command', command: 'sample' })} on its run)`
         : `its input '${input.name}' has shape ${shapeText(input)}; an image model takes [N, 3, H, W]`,
     );
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { nonFiniteModelBytes, squashingModelBytes, texturedPhoto, tinyTranslatorBytes } from './convert-fixtures.js';
 import { OnnxModelError, describeImageModel, openModel } from './runtime.js';
 import { createTranslator, resolveRange } from './translate.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 let dir: string;
 before(async () => {
@@ -62,7 +63,7 @@ test('darkroom.range metadata that is not a range is reported as such, not as mi
     assert.throws(() => resolveRange(model, info, undefined), (error: Error) => {
       assert.match(error.message, /its darkroom\.range metadata is "banana", which is not a value range/);
       assert.doesNotMatch(error.message, /no darkroom\.range metadata/);
-      assert.match(error.message, /pass --range -1,1 .* or --range 0,1/);
+      assert.match(cliText(error.message), /pass --range -1,1 .* or --range 0,1/);
       return true;
     });
     assert.deepEqual(resolveRange(model, info, '-1,1'), [-1, 1]);
@@ -81,7 +82,7 @@ test('a foreign model without range metadata: a final Tanh means -1..1 and a fin
         assert.match(info.rangeNote ?? '', new RegExp(`no darkroom\\.range metadata; its output comes from a final ${last}, so its range is ${range[0]}\\.\\.${range[1]}`));
         assert.deepEqual(resolveRange(model, info, undefined), range);
       } else {
-        assert.throws(() => resolveRange(model, info, undefined), /its last operation does not fix a range\); pass --range/);
+        assert.throws(() => resolveRange(model, info, undefined), (e: Error) => /its last operation does not fix a range\); pass --range/.test(cliText(e.message)));
       }
     } finally {
       await model.dispose();

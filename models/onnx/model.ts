@@ -19,6 +19,11 @@ export interface RunResult {
 export interface OnnxModel {
   /** The file path, or "<bytes>" for a model opened from memory. */
   readonly source: string;
+  /**
+   * What messages call it: the file as the user knows it — the checkpoint they gave, not the cache file imported
+   * from it; a model by its name in the studio — else its path.
+   */
+  readonly label: string;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /** The model's metadata_props (e.g. darkroom.family, darkroom.range). */

@@ -15,6 +15,8 @@ import { UsageError } from '../errors.js';
 import { exportNet, exportPart, exportPartToFile, writeModelFile } from './export.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type Dim } from './proto.js';
 import { describeImageModel, listInferenceDevices, openModel, OnnxModelError, releaseIdleModels, type OnnxModel } from './runtime.js';
+import { AUTO_ORDER, INFERENCE_DEVICES, platformDevices } from './devices.js';
+import { cliText } from '../../electron/remedy-words.js';
 import { randomInput, randomNet } from './parity-helpers.js';
 import { tinyTranslatorBytes } from './convert-fixtures.js';
 
@@ -125,7 +127,7 @@ describe('describeImageModel refuses models that are not image-to-image, saying 
     const net = randomNet(buildConvDecoder({ name: 'decoder', size: 8, nf: 2, latent: 4 }), 3);
     try {
       const bytes = await exportPart({ part: 'decoder', net, input: 'latent', output: 'image', description: 'z to image' }, { ...INFO, family: 'vae' });
-      await withModel(bytes, (m) => assert.throws(() => describeImageModel(m), (e: Error) => e instanceof OnnxModelError && /latent vector/.test(e.message) && /darkroom sample/.test(e.message)));
+      await withModel(bytes, (m) => assert.throws(() => describeImageModel(m), (e: Error) => e instanceof OnnxModelError && /latent vector/.test(e.message) && /`darkroom sample`/.test(cliText(e.message))));
     } finally {
       disposeNet(net);
     }
@@ -194,9 +196,11 @@ test('exportPart refuses a part whose declared input does not match its net', as
   await assert.rejects(exportPart({ ...generatorPart(generator), input: 'latent' }, INFO), /says its input is latent but net G_AB takes a image/);
 });
 
-test('the device list names every device, says why the unavailable ones are, and auto takes an available one', async () => {
+test("the device list names every device this platform's ONNX Runtime can have, says why the unavailable ones are, and auto takes an available one", async () => {
   const report = await listInferenceDevices();
-  assert.deepEqual(report.devices.map((d) => d.name), ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'], 'in the order auto tries them');
+  const here = platformDevices(process.platform);
+  assert.deepEqual(report.devices.map((d) => d.name), AUTO_ORDER.filter((d) => here.includes(d)), 'in the order auto tries them');
+  assert.deepEqual(report.elsewhere.map((d) => d.name), INFERENCE_DEVICES.filter((d) => !here.includes(d)), 'the others are named apart');
   assert.equal(report.threads, availableParallelism());
   for (const d of report.devices) {
     if (d.available) assert.ok(d.usable && d.reason === null && d.kind === 'hardware', `${d.name} is available on hardware`);
@@ -205,7 +209,7 @@ test('the device list names every device, says why the unavailable ones are, and
   const cpu = report.devices.find((d) => d.name === 'cpu')!;
   assert.ok(cpu.available && cpu.limits?.memoryBytes! > 0, 'the CPU always works, and its memory is known');
   assert.ok(report.devices.find((d) => d.name === report.auto)!.available);
-  if (process.platform !== 'win32') assert.match(report.devices.find((d) => d.name === 'dml')!.reason!, /Windows/);
+  if (process.platform !== 'win32') assert.match(report.elsewhere.find((d) => d.name === 'dml')!.reason, /only in ONNX Runtime for Windows/);
 
   const model = await openModel(await tinyTranslatorBytes({ 'darkroom.range': '-1,1' }));
   try {
@@ -220,8 +224,10 @@ test('the device list names every device, says why the unavailable ones are, and
 test('a device asked for by name that cannot work here is refused with the reason, before anything is loaded', async () => {
   const { devices } = await listInferenceDevices();
   const unusable = devices.find((d) => !d.usable);
-  if (!unusable) return; // every device works on this machine
-  await assert.rejects(openModel(join(dir, 'does-not-matter.onnx'), { device: unusable.name }), (e: Error) => e instanceof UsageError && e.message.includes(unusable.reason!));
+  if (unusable) await assert.rejects(openModel(join(dir, 'does-not-matter.onnx'), { device: unusable.name }), (e: Error) => e instanceof UsageError && e.message.includes(unusable.reason!));
+  // A device only another platform's ONNX Runtime has is refused saying so (DirectML off Windows, Core ML off macOS).
+  const elsewhere = process.platform === 'win32' ? 'coreml' : 'dml';
+  await assert.rejects(openModel(join(dir, 'does-not-matter.onnx'), { device: elsewhere }), (e: Error) => e instanceof UsageError && /is only in ONNX Runtime for (Windows|macOS)/.test(e.message));
   await assert.rejects(openModel(join(dir, 'x.onnx'), { device: 'tpu' as never }), (e: Error) => e instanceof UsageError && /auto, cpu, webgpu/.test(e.message));
 });
 

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import { OnnxModelError, readModelFileHeader } from './model-error.js';
 import { IR_VERSION, OPSET, floatValueInfo, makeNode, onnx, type ModelHeader } from './proto.js';
-import { DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
+import { DEVICE_CHOICES, DEVICE_LABELS, isDeviceChoice, type DeviceChoice, type DeviceUse, type InferenceDevice } from './devices.js';
 import { deviceDetail, maxBufferBytesOf, onnxRuntimeBinaryDir, probeDevices, type InferenceDevicesReport } from './providers.js';
 
 export { OnnxModelError };
@@ -26,7 +26,11 @@ export type { InferenceDevicesReport } from './providers.js';
 export interface OpenModelOptions {
   /** Intra-op threads for the CPU; defaults to every core. */
   threads?: number;
-  /** What messages call a model opened from bytes (its file name); a path names itself. */
+  /**
+   * What messages call the model (OnnxModel.label): the user's file where the one opened is Darkroom's own copy (a
+   * checkpoint imported into the cache, a model kept in the studio's workspace); a path names itself by default,
+   * bytes as "<bytes>" ("given as bytes" while loading).
+   */
   label?: string;
   /**
    * Where to run: 'auto' (default) takes the first available of CUDA, DirectML, Core ML and WebGPU on a hardware
@@ -72,12 +76,15 @@ export const placeOnnxDevice = (requested: DeviceChoice, threads: number): Promi
 
 /** Where a model asked to run on `requested` goes; UsageError when a device asked for by name cannot work here. */
 async function placeModel(requested: DeviceChoice, threads: number): Promise<DeviceUse> {
-  if (!isDeviceChoice(requested)) throw new UsageError(`device must be one of auto, cpu, webgpu, cuda, dml, coreml (got "${String(requested)}")`);
+  if (!isDeviceChoice(requested)) throw new UsageError(`${option('device')} must be one of ${DEVICE_CHOICES.join(', ')} (got "${String(requested)}")`);
   if (requested === 'cpu') return cpuUse(requested, threads, null);
   const report = await listInferenceDevices();
-  const device = report.devices.find((d) => d.name === (requested === 'auto' ? report.auto : requested))!;
-  if (!device.usable)
-    throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[device.name]} here: ${device.reason}. Use device auto (the best available, now ${DEVICE_LABELS[report.auto]}) or cpu.`);
+  const name = requested === 'auto' ? report.auto : requested;
+  const instead = `Use ${option('device', 'auto')} (the best available, now ${DEVICE_LABELS[report.auto]}) or ${option('device', 'cpu')}.`;
+  const elsewhere = report.elsewhere.find((d) => d.name === name);
+  if (elsewhere) throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[name]} here: ${elsewhere.reason}. ${instead}`);
+  const device = report.devices.find((d) => d.name === name)!;
+  if (!device.usable) throw new UsageError(`ONNX models cannot run on ${DEVICE_LABELS[device.name]} here: ${device.reason}. ${instead}`);
   return { requested, name: device.name, detail: deviceDetail(report.runtimeVersion, device, threads), fallback: null, maxBufferBytes: maxBufferBytesOf(device) };
 }
 
@@ -141,18 +148,19 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
 
   if (typeof source !== 'string') {
     const shared = await createSession(source, options.label ?? 'given as bytes', source, device, threads);
-    return handle('<bytes>', shared, () => releaseShared(shared));
+    return handle('<bytes>', options.label ?? '<bytes>', shared, () => releaseShared(shared));
   }
 
   const path = resolve(source);
+  const label = options.label ?? path;
   const info = await stat(path).catch(() => {
-    throw new OnnxModelError(`model file ${path} does not exist; give the path of an .onnx file`);
+    throw new OnnxModelError(`model file ${label} does not exist; give the path of an .onnx file`);
   });
-  if (!info.isFile()) throw new OnnxModelError(`model ${path} is not a file; give the path of an .onnx file`);
+  if (!info.isFile()) throw new OnnxModelError(`model ${label} is not a file; give the path of an .onnx file`);
   const key = `${path}\0${info.size}\0${info.mtimeMs}\0${requested}\0${threads}`;
   let entry = cache.get(key);
   if (!entry) {
-    entry = { key, holders: 0, shared: readFile(path).then((bytes) => createSession(path, path, bytes, device, threads)) };
+    entry = { key, holders: 0, shared: readFile(path).then((bytes) => createSession(path, label, bytes, device, threads)) };
     cache.set(key, entry);
     entry.shared.catch(() => cache.delete(key));
   }
@@ -167,7 +175,7 @@ export async function openModel(source: string | Uint8Array, options: OpenModelO
     throw error;
   }
   const held = entry;
-  return handle(path, shared, () => letGo(held));
+  return handle(path, label, shared, () => letGo(held));
 }
 
 /** Releases every cached session nobody holds; the studio calls it when it closes (the window or `darkroom serve`). */
@@ -275,13 +283,14 @@ function tensorInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): T
   return metadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] }));
 }
 
-function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<void>): OnnxModel {
+function handle(source: string, label: string, shared: SharedSession, letGoOnce: () => Promise<void>): OnnxModel {
   const { session } = shared;
   const inputs = tensorInfos(session.inputMetadata);
   const outputs = tensorInfos(session.outputMetadata);
   let disposed = false;
   const model: OnnxModel = {
     source,
+    label,
     inputs,
     outputs,
     metadata: shared.header.metadata,
@@ -291,8 +300,8 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
     },
     threads: shared.threads,
     async run(input, dims) {
-      if (disposed) throw new Error(`model ${source} was disposed; open it again to run it`);
-      checkInput(source, inputs[0], input, dims);
+      if (disposed) throw new Error(`model ${label} was disposed; open it again to run it`);
+      checkInput(label, inputs[0], input, dims);
       const feeds = { [inputs[0].name]: new ort.Tensor('float32', input, dims) };
       let result: ort.InferenceSession.ReturnType;
       if (shared.moving) await shared.moving;
@@ -301,12 +310,12 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
         result = await runCounted(shared, current, feeds, outputs[0].name);
       } catch (error) {
         if (shared.device.name === 'cpu' && current === shared.session)
-          throw new Error(`ONNX Runtime could not run model ${source} on input [${dims.join(', ')}]: ${(error as Error).message}`, { cause: error });
+          throw new Error(`ONNX Runtime could not run model ${label} on input [${dims.join(', ')}]: ${(error as Error).message}`, { cause: error });
         await moveToCpu(shared, current, error);
         return model.run(input, dims);
       }
       const out = result[outputs[0].name] as ort.Tensor;
-      if (out.type !== 'float32') throw new OnnxModelError(`model ${source} gives ${out.type} output '${outputs[0].name}'; Darkroom needs float32`);
+      if (out.type !== 'float32') throw new OnnxModelError(`model ${label} gives ${out.type} output '${outputs[0].name}'; Darkroom needs float32`);
       return { data: out.data as Float32Array, dims: [...out.dims] };
     },
     async dispose() {
@@ -318,14 +327,14 @@ function handle(source: string, shared: SharedSession, letGoOnce: () => Promise<
   return model;
 }
 
-function checkInput(source: string, expected: TensorInfo | undefined, input: Float32Array, dims: readonly number[]): void {
-  if (!expected) throw new OnnxModelError(`model ${source} has no inputs`);
+function checkInput(label: string, expected: TensorInfo | undefined, input: Float32Array, dims: readonly number[]): void {
+  if (!expected) throw new OnnxModelError(`model ${label} has no inputs`);
   const size = dims.reduce((a, b) => a * b, 1);
   if (!dims.every((d) => Number.isInteger(d) && d > 0) || size !== input.length)
     throw new Error(`run: dims [${dims.join(', ')}] do not describe the ${input.length} values given`);
   const declared = expected.dims;
   const fits = declared.length === 0 || (declared.length === dims.length && declared.every((d, i) => typeof d === 'string' || d === dims[i]));
-  if (!fits) throw new OnnxModelError(`model ${source} takes input '${expected.name}' of shape [${declared.join(', ')}]; got [${dims.join(', ')}]`);
+  if (!fits) throw new OnnxModelError(`model ${label} takes input '${expected.name}' of shape [${declared.join(', ')}]; got [${dims.join(', ')}]`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

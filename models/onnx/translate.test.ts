@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { fixedSizeModelBytes, negativeModelBytes, texturedPhoto, tinyGeneratorBytes } from './convert-fixtures.js';
 import { OnnxModelError, openModel, type OnnxModel } from './runtime.js';
 import { DEFAULT_TILE, MAX_DEFAULT_TILE, createTranslator, defaultTileFor, largestTileOn, translatePhoto, type RgbPixels } from './translate.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 let dir: string;
 let generatorPath: string;
@@ -125,8 +126,8 @@ test('a model from elsewhere without metadata: the range comes from --range, and
     assert.ok(negative.every((v, i) => Math.abs(v - (255 - photo.pixels[i])) <= 1), '0..1: y = 1 − x is the photographic negative');
     const wrong = await translatePhoto(model, photo, { range: '-1,1' });
     assert.ok(differences(wrong, negative).mean > 50, 'the range changes the result');
-    await assert.rejects(translatePhoto(model, photo), (e: Error) => e instanceof UsageError && /--range -1,1/.test(e.message) && /darkroom\.range/.test(e.message));
-    await assert.rejects(translatePhoto(model, photo, { range: '0,255' }), /--range must be -1,1 or 0,1/);
+    await assert.rejects(translatePhoto(model, photo), (e: Error) => e instanceof UsageError && /--range -1,1/.test(cliText(e.message)) && /darkroom\.range/.test(e.message));
+    await assert.rejects(translatePhoto(model, photo, { range: '0,255' }), (e: Error) => /--range must be -1,1 or 0,1/.test(cliText(e.message)));
     // Stride probing: a 1×1 convolution takes any size, so no padding and no tiles beyond the photo.
     const translator = await createTranslator(model);
     assert.equal(translator.stride, 1);
@@ -158,7 +159,7 @@ test('fixed-size models tile with their own size, and refuse a size too small to
 
 test('--tile below the minimum is refused; an aborted signal stops between tiles', async () => {
   const photo = texturedPhoto(300, 200, 1);
-  await assert.rejects(translatePhoto(generator, photo, { tile: 32 }), (e: Error) => e instanceof UsageError && /--tile/.test(e.message));
+  await assert.rejects(translatePhoto(generator, photo, { tile: 32 }), (e: Error) => e instanceof UsageError && /--tile/.test(cliText(e.message)));
   const controller = new AbortController();
   let tilesRun = 0;
   await assert.rejects(

@@ -7,7 +7,7 @@
 // Pixels in and out are image-io's: RGB, sRGB, 8- or 16-bit, interleaved. Alpha, EXIF and ICC never come
 // through here; image-io's writePhoto carries them from the source to the output.
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import { prepareNormSurgery, type NormSurgery } from './frozen-norm.js';
 import { OnnxModelError, describeImageModel, openModel, parseRange, type DeviceUse, type ImageModelInfo, type OnnxModel, type RunResult } from './runtime.js';
 import { planTiles, reflect, roundUpTo, type TilePlan } from './tiling.js';
@@ -97,7 +97,7 @@ export async function translatePhoto(model: OnnxModel, photo: RgbPixels, options
 export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array): Promise<Translator> {
   const info = describeImageModel(model);
   if (info.batch !== null && info.batch !== 1)
-    throw new OnnxModelError(`model ${model.source} takes batches of exactly ${info.batch} images; Darkroom runs one image at a time (export it with a dynamic or 1 batch size)`);
+    throw new OnnxModelError(`model ${model.label} takes batches of exactly ${info.batch} images; Darkroom runs one image at a time (export it with a dynamic or 1 batch size)`);
   const fixedSize = info.height !== null || info.width !== null;
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
@@ -190,13 +190,13 @@ export function largestTileOn(surgery: Pick<NormSurgery, 'firstChannels'> | null
 export function resolveRange(model: OnnxModel, info: ImageModelInfo, requested: string | undefined): ValueRange {
   if (requested !== undefined) {
     const range = parseRange(requested);
-    if ((requested !== '-1,1' && requested !== '0,1') || !range) throw new UsageError(`--range must be -1,1 or 0,1 (got "${requested}")`);
+    if ((requested !== '-1,1' && requested !== '0,1') || !range) throw new UsageError(`${option('range')} must be -1,1 or 0,1 (got "${requested}")`);
     return range;
   }
   if (info.range) return info.range;
   throw new UsageError(
-    `model ${model.source} does not say which value range it works in (${info.rangeNote ?? 'no darkroom.range metadata'}); ` +
-      'pass --range -1,1 (tanh generators such as CycleGAN) or --range 0,1',
+    `model ${model.label} does not say which value range it works in (${info.rangeNote ?? 'no darkroom.range metadata'}); ` +
+      `pass ${option('range', '-1,1')} (tanh generators such as CycleGAN) or ${option('range', '0,1')}`,
   );
 }
 
@@ -214,12 +214,12 @@ function tileGeometry(model: OnnxModel, info: ImageModelInfo, stride: number, ph
     const needsTiles = photo.width > tileWidth || photo.height > tileHeight;
     if (needsTiles && Math.min(tileWidth, tileHeight) < MIN_TILE)
       throw new OnnxModelError(
-        `model ${model.source} takes only ${tileWidth}×${tileHeight} inputs, too small to tile a ${photo.width}×${photo.height} photo ` +
+        `model ${model.label} takes only ${tileWidth}×${tileHeight} inputs, too small to tile a ${photo.width}×${photo.height} photo ` +
           `without seams (tiles need at least ${MIN_TILE}×${MIN_TILE}); use a model with a dynamic or larger input size`,
       );
     return { tileWidth, tileHeight, stride, fixedSize: true };
   }
-  if (!Number.isInteger(tile) || tile < MIN_TILE) throw new UsageError(`--tile must be a whole number of at least ${MIN_TILE} pixels (got ${tile})`);
+  if (!Number.isInteger(tile) || tile < MIN_TILE) throw new UsageError(`${option('tile')} must be a whole number of at least ${MIN_TILE} pixels (got ${tile})`);
   // Round down to the stride so that tiles keep their size through the network.
   const aligned = Math.max(stride, Math.floor(tile / stride) * stride);
   return { tileWidth: aligned, tileHeight: aligned, stride, fixedSize: false };
@@ -247,7 +247,7 @@ async function probeStride(model: OnnxModel): Promise<number> {
       // Some graphs (e.g. U-Nets concatenating skips) reject sizes off their grid: try the next stride.
     }
   }
-  throw new OnnxModelError(`model ${model.source} does not return images at the size it is given; Darkroom converts with image-to-image models that keep the size`);
+  throw new OnnxModelError(`model ${model.label} does not return images at the size it is given; Darkroom converts with image-to-image models that keep the size`);
 }
 
 /**

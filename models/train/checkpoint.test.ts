@@ -14,6 +14,7 @@ import {
   readLatestPointer,
   saveCheckpoint,
 } from './checkpoint.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 await tf.setBackend('cpu');
 
@@ -214,7 +215,7 @@ test('a full disk: the save fails naming the checkpoint and saying what to do, a
   const big = { iteration: 2, tensors: { weights: tf.zeros([128, 1024]) }, json: {} };
   await assert.rejects(saveCheckpoint(dir, big), (error: Error) => {
     assert.match(error.message, new RegExp(`${join(dir, '000002')}.*the disk is full`));
-    assert.match(error.message, /free some space .*`darkroom train --resume /i);
+    assert.match(cliText(error.message), /free some space .*`darkroom train --resume /i);
     return true;
   });
   assert.deepEqual((await readdir(dir)).sort(), ['000001', 'latest'], 'the good checkpoint stays, nothing else');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { tempSiblingWriter, writeFailureReason, writeFileAtomic } from '../atomic-fs.js';
+import { remedy } from '../errors.js';
 
 const FORMAT = 'darkroom-checkpoint';
 const VERSION = 1;
@@ -193,7 +194,7 @@ export async function saveCheckpoint(checkpointsDir: string, content: Checkpoint
 function saveError(path: string, checkpointsDir: string, error: unknown): Error {
   const reason = writeFailureReason(error) ?? (error as Error).message;
   const runDir = dirname(checkpointsDir);
-  return new Error(`Could not save checkpoint ${path}: ${reason}. Then continue the run with \`darkroom train --resume ${runDir}\` (it goes on from its last checkpoint).`, { cause: error });
+  return new Error(`Could not save checkpoint ${path}: ${reason}. Then continue the run with ${remedy({ action: 'resume', run: runDir })} (it goes on from its last checkpoint).`, { cause: error });
 }
 
 /** Checkpoint directories (complete by construction), newest first. */

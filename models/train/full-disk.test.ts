@@ -10,6 +10,7 @@ import { runTraining } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readRunInfo, runPaths } from './run-dir.js';
 import { makeScenes, makeTempDir, TINY_AE } from './test-support.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 /** Fills the disk holding `dir` until `leave` bytes are free. */
 function fillDisk(dir: string, leave: number): void {
@@ -59,7 +60,7 @@ test('a disk that fills up while metrics are logged: the message names metrics.j
   const run = await trainOntoFillingDisk(t, { iterations: 200, checkpointEvery: 1000, logEvery: 1 }, 0);
   if (!run) return;
   assert.equal(run.outcome.status, 'failed');
-  assert.match(run.messages[0] ?? '', new RegExp(`Could not write ${runPaths(run.runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
+  assert.match(cliText(run.messages[0] ?? ''), new RegExp(`Could not write ${runPaths(run.runDir).metrics}: the disk is full: free some space.*darkroom train --resume`));
 });
 
 test('a disk full before the first run.json: the message says to start again, not to resume, and the folder is gone so the same command works', async (t) => {
@@ -75,7 +76,7 @@ test('a disk full before the first run.json: the message says to start again, no
   assert.equal(outcome.status, 'failed');
   assert.match(messages[0] ?? '', /the disk is full: free some space/);
   assert.match(messages[0] ?? '', /start the run again/);
-  assert.doesNotMatch(messages[0] ?? '', /--resume/, 'there is no run to resume');
+  assert.doesNotMatch(cliText(messages[0] ?? ''), /--resume/, 'there is no run to resume');
   await assert.rejects(readdir(runDir), 'the half-made run folder was removed');
 
   rmSync(join(disk.path, 'filler'));

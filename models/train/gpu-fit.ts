@@ -4,7 +4,7 @@
 import type { GpuAdapterReport } from '../backend/webgpu.js';
 import type { Net } from '../nets/net.js';
 import { largestFeatureMap } from '../nets/spec.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 
 /**
  * The most images one net pass carries, per image of the batch: CycleGAN's second generator pass runs domain B,
@@ -27,12 +27,12 @@ export function checkGpuFit(adapter: GpuAdapterReport, nets: Net[], size: number
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
   const fitting: string[] = [];
   const batchThatFits = Math.floor(limit / largestBufferBytes(nets, size, 1));
-  if (batchThatFits >= 1) fitting.push(`--batch ${batchThatFits} at this size`);
+  if (batchThatFits >= 1) fitting.push(`${option('batch', batchThatFits)} at this size`);
   let sizeThatFits = size - (size % 4);
   while (sizeThatFits >= 4 && largestBufferBytes(nets, sizeThatFits, batch) > limit) sizeThatFits -= 4;
-  if (sizeThatFits >= 4) fitting.push(`--size ${sizeThatFits} at this batch`);
+  if (sizeThatFits >= 4) fitting.push(`${option('size', sizeThatFits)} at this batch`);
   throw new UsageError(
     `size ${size} with batch ${batch} needs a ${mib(need)} GPU buffer, but this GPU (${adapter.description || adapter.device}) allows ${mib(limit)} per buffer. ` +
-      `${fitting.length > 0 ? `What fits: ${fitting.join(', or ')}` : 'Nothing this large fits'}; or train on --backend wasm.`,
+      `${fitting.length > 0 ? `What fits: ${fitting.join(', or ')}` : 'Nothing this large fits'}; or train on ${option('backend', 'wasm')}.`,
   );
 }

@@ -11,6 +11,7 @@ import { runTraining, type RunTrainingOptions } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo } from './run-dir.js';
 import { makeScenes, makeTempDir, TINY_CYCLEGAN } from './test-support.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 const skip = softwareGpuSkip();
 
@@ -78,7 +79,7 @@ test('a lost GPU stops the run with the last checkpoint kept and what to do; the
   const runDir = join(dir, 'run');
   const first = await train({ runDir, config: { ...request(day, night, 'webgpu'), iterations: 6 }, afterIteration: (i) => i === 2 && webGpuDevice()!.destroy() });
   assert.equal(first.outcome.status, 'failed');
-  assert.match(first.outcome.message ?? '', /GPU device was lost.*The checkpoint at iteration 2 is kept.*--backend wasm.*smaller --size or --batch/);
+  assert.match(cliText(first.outcome.message ?? ''), /GPU device was lost.*The checkpoint at iteration 2 is kept.*--backend wasm.*smaller --size or --batch/);
   assert.ok(!first.events.some((e) => e.type === 'checkpoint' && e.iteration > 2), 'nothing after the loss reached a checkpoint');
   const info = await readRunInfo(runDir);
   assert.equal(info.status, 'failed');

@@ -20,6 +20,7 @@ import { runTraining } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo, runPaths } from './run-dir.js';
 import { makeScenes, makeTempDir } from './test-support.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 const FIXTURES = new URL('../import/fixtures/', import.meta.url).pathname;
 const fixture = (name: string) => join(FIXTURES, name);
@@ -194,9 +195,9 @@ test('what cannot start a run is refused as bad input, naming the file and what 
     const outcome = await train(runDir, cycleganRequest(day, night, { seed: 1, iterations: 1, ...extra, familyOptions: { ndf: 4, ...(extra.familyOptions ?? {}) } }));
     assert.equal(outcome.status, 'failed', `case ${i}`);
     assert.equal(outcome.badInput, true, `case ${i}: ${outcome.message}`);
-    assert.match(outcome.message ?? '', message, `case ${i}`);
+    assert.match(cliText(outcome.message ?? ''), message, `case ${i}`);
     assert.equal((await readdir(runDir).catch(() => [])).length, 0, `case ${i} wrote nothing`);
   }
   const ae = await train(join(dir, 'ae'), { family: 'ae', data: day, ...TINY, iterations: 1, initGenerator: [fixture('cyclegan.safetensors')] });
-  assert.match(ae.message ?? '', /--init-generator starts a translator \(cyclegan, cut\).*ae has none/);
+  assert.match(cliText(ae.message ?? ''), /--init-generator starts a translator \(cyclegan, cut\).*ae has none/);
 });

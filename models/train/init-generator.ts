@@ -11,7 +11,7 @@ import { CheckpointError } from '../import/checkpoint-error.js';
 import { recogniseGenerator, type RecognisedGenerator } from '../import/recognise.js';
 import { FAMILY_TRAITS, type Direction, type FamilyId, type FamilyModel } from '../families/family.js';
 import { TRANSLATOR_PRESETS } from '../families/translator-nets.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 
 /** What run.json records of each file a run started from: enough to see where it began and to check the file. */
 export interface InitGeneratorRecord {
@@ -34,7 +34,7 @@ export interface InitGenerator {
 export const FINE_TUNABLE =
   "pytorch-CycleGAN-and-pix2pix's ResnetGenerator (every CycleGAN zoo model, any latest_net_G_A/G_B.pth) and CUT ResnetGenerators trained with both --no_antialias and --no_antialias_up";
 
-const flag = '--init-generator';
+const flag = option('initGenerator');
 
 /** Reads and recognises each file (A → B first, then B → A), refusing what the run cannot start from. */
 export async function readInitGenerators(family: FamilyId, files: readonly string[], warn: (message: string) => void): Promise<InitGenerator[]> {
@@ -66,7 +66,7 @@ export async function readInitGenerators(family: FamilyId, files: readonly strin
     if (generator.variant.antialiasDown || generator.variant.antialiasUp)
       throw new UsageError(
         `${flag} ${given} holds a ${generator.architecture}: its anti-aliased (blur) resampling layers run in Darkroom's imported models but not in its training nets, so it cannot be fine-tuned. ` +
-          `Convert with it as it is (darkroom import, or convert --model ${basename(given)}), or start training from ${FINE_TUNABLE}.`,
+          `Convert with it as it is (${remedy({ action: 'convert-checkpoint', file: basename(given) })}), or start training from ${FINE_TUNABLE}.`,
       );
     if (generator.variant.dropout) warn(`${given} was trained with dropout in its residual blocks; Darkroom fine-tunes it without dropout.`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -101,7 +101,7 @@ export function checkNetsFit(config: { ngf: number; blocks: number; preset: stri
     if (generator.ngf === config.ngf && generator.blocks === config.blocks) continue;
     throw new UsageError(
       `${flag} ${record.name} holds a generator with ngf ${generator.ngf} and ${generator.blocks} residual blocks, but this run's generator has ngf ${config.ngf} and ${config.blocks} blocks ` +
-        `(from --preset ${config.preset} and any --ngf/--blocks): leave out --ngf, --blocks and --preset to take the checkpoint's size, or give --ngf ${generator.ngf} --blocks ${generator.blocks}`,
+        `(from ${option('preset', config.preset)} and any ${option('ngf')}/${option('blocks')}): leave out ${option('ngf')}, ${option('blocks')} and ${option('preset')} to take the checkpoint's size, or give ${option('ngf', generator.ngf)} ${option('blocks', generator.blocks)}`,
     );
   }
 }

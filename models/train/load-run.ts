@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FamilyModel, ModelFamily } from '../families/family.js';
 import { getFamily } from '../families/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 import { Rng } from '../rng.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
 import { readRunInfo, runPaths, type RunInfo } from './run-dir.js';
@@ -33,7 +33,7 @@ export async function loadRunModel(runDir: string): Promise<LoadedRun> {
   if (!checkpoint) {
     throw new UsageError(
       `${runDir} has no usable checkpoint yet: ` +
-        'train it until its first checkpoint (--checkpoint-every), or stop it with Ctrl+C, which saves one.',
+        `train it until its first checkpoint (${option('checkpointEvery')}), or stop it with ${remedy({ action: 'stop' })}, which saves one.`,
     );
   }
   // The initial weights are overwritten by the checkpoint; the seed only makes creation deterministic.

@@ -9,6 +9,7 @@ import { runTraining, type RunTrainingOptions } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo, runPaths, updateRunInfo } from './run-dir.js';
 import { checkpointDifference, makeScenes, makeTempDir, TINY_AE, TINY_GAN } from './test-support.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 function pngSize(bytes: Buffer): { width: number; height: number } {
   assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
@@ -130,7 +131,7 @@ test('bad requests fail as bad input before any run directory is made', async (t
     const { outcome, events } = await train({ runDir, config: aeRequest(day, change) });
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.badInput, true, JSON.stringify(change));
-    assert.match(outcome.message ?? '', pattern);
+    assert.match(cliText(outcome.message ?? ''), pattern);
     assert.equal(events.at(-1)?.type, 'failed');
     await assert.rejects(readdir(runDir), 'no run directory for a refused request');
   }
@@ -221,7 +222,7 @@ test('stopping saves a checkpoint and records "stopped"; resuming a finished run
   const again = await train({ runDir, resume: true });
   assert.equal(again.outcome.status, 'done');
   assert.deepEqual(again.events.map((e) => e.type), ['warning', 'stopped']);
-  assert.match(again.events[0].type === 'warning' ? again.events[0].message : '', /is done \(50 iterations\)\. To train it further, give a new total: darkroom train --resume .* --iterations 100/);
+  assert.match(cliText(again.events[0].type === 'warning' ? again.events[0].message : ''), /is done \(50 iterations\)\. To train it further, give a new total: `darkroom train --resume .* --iterations 100`/);
   assert.deepEqual(again.events[1], { type: 'stopped', iteration: 50, reason: 'done' });
 });
 

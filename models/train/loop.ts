@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { writePngAtomic } from '../data/image-io.js';
 import type { Batches } from '../families/family.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 import { drawWith, gpuFailure } from '../backend/index.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { StopReason, TrainingEvent } from './events.js';
@@ -55,7 +55,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunOutco
       const prepared = await prepareResume(runDir, options.overrides ?? {}, warn);
       if ('alreadyDone' in prepared) {
         const info = prepared.alreadyDone;
-        warn(`${runDir} is done (${info.iteration} iterations). To train it further, give a new total: darkroom train --resume ${runDir} --iterations ${2 * info.iteration}`);
+        warn(`${runDir} is done (${info.iteration} iterations). To train it further, give a new total: ${remedy({ action: 'resume', run: runDir, with: { iterations: 2 * info.iteration } })}`);
         onEvent({ type: 'stopped', iteration: info.iteration, reason: 'done' });
         return { runDir, status: 'done', iteration: info.iteration, totalIterations: info.totalIterations };
       }
@@ -133,7 +133,7 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
       secondsPerIt = secondsPerIt === 0 ? dt : (1 - SPEED_SMOOTHING) * secondsPerIt + SPEED_SMOOTHING * dt;
       const broken = Object.entries(losses).find(([, v]) => Number.isNaN(v));
       if (broken)
-        throw new Error(`loss ${broken[0]} became NaN at iteration ${iteration}: training diverged. Try a lower --lr, then resume or start again.`);
+        throw new Error(`loss ${broken[0]} became NaN at iteration ${iteration}: training diverged. Try a lower ${option('lr')}, then resume or start again.`);
 
       const epoch = Math.round(feed.epochs * 1000) / 1000;
       const logged = iteration % train.logEvery === 0 || iteration === total;
@@ -172,8 +172,8 @@ async function iterate(session: Session, options: RunTrainingOptions): Promise<R
 function gpuStopMessage(gpuError: string, lastCheckpoint: number, runDir: string): string {
   const kept = lastCheckpoint >= 0 ? `The checkpoint at iteration ${lastCheckpoint} is kept` : 'No checkpoint was written yet';
   return (
-    `Training stopped: ${gpuError}. ${kept}. Resume on another backend (darkroom train --resume ${runDir} --backend wasm), ` +
-    `close other programs using the GPU and resume, or start again with a smaller --size or --batch.`
+    `Training stopped: ${gpuError}. ${kept}. Resume on another backend (${remedy({ action: 'resume', run: runDir, with: { backend: 'wasm' } })}), ` +
+    `close other programs using the GPU and resume, or start again with a smaller ${option('size')} or ${option('batch')}.`
   );
 }
 

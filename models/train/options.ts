@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { FAMILY_IDS, FAMILY_TRAITS, type FamilyId } from '../families/family.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 import { BACKEND_PREFERENCES } from '../backend/names.js';
 import { DEVICE_CHOICES, isDeviceChoice, type DeviceChoice } from '../onnx/devices.js';
 import type { BackendPreference, TrainSettings } from './run-dir.js';
@@ -54,28 +54,28 @@ function checkFamily(family: string): FamilyId {
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min} (got ${value})`);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option(name)} must be a whole number ≥ ${min} (got ${value})`);
   return value;
 }
 
 function batchSize(value: number | undefined, fallback: number): number {
   const batch = positiveInt('batch', value, fallback);
-  if (batch > MAX_BATCH) throw new UsageError(`--batch must be at most ${MAX_BATCH} images per step (got ${batch})`);
+  if (batch > MAX_BATCH) throw new UsageError(`${option('batch')} must be at most ${MAX_BATCH} images per step (got ${batch})`);
   return batch;
 }
 
-/** --device: only for the backends that run on ONNX Runtime (onnx, and auto, which may choose it). */
+/** The device: only for the backends that run on ONNX Runtime (onnx, and auto, which may choose it). */
 export function checkDevice(device: string | undefined, backend: BackendPreference): DeviceChoice | undefined {
   if (device === undefined) return undefined;
-  if (!isDeviceChoice(device)) throw new UsageError(`--device must be one of ${DEVICE_CHOICES.join(', ')} (got "${device}")`);
-  if (backend !== 'onnx' && backend !== 'auto') throw new UsageError(`--device chooses where --backend onnx runs; --backend ${backend} has no devices`);
+  if (!isDeviceChoice(device)) throw new UsageError(`${option('device')} must be one of ${DEVICE_CHOICES.join(', ')} (got "${device}")`);
+  if (backend !== 'onnx' && backend !== 'auto') throw new UsageError(`${option('device')} chooses where ${option('backend', 'onnx')} runs; ${option('backend', backend)} has no devices`);
   return device;
 }
 
 export function checkBackend(backend: string | undefined): BackendPreference {
   const value = backend ?? 'auto';
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(value))
-    throw new UsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}")`);
+    throw new UsageError(`${option('backend')} must be one of ${BACKEND_PREFERENCES.join(', ')} (got "${value}")`);
   return value as BackendPreference;
 }
 
@@ -91,21 +91,21 @@ export function resolveSettings(
   const { defaults } = FAMILY_TRAITS[family];
   const twoFolders = FAMILY_TRAITS[family].datasets === 2;
   if (twoFolders) {
-    if (request.data) throw new UsageError(`${family} trains on two folders: give --a DIR and --b DIR instead of --data`);
-    if (!request.a || !request.b) throw new UsageError(`${family} needs both --a DIR (domain A) and --b DIR (domain B)`);
+    if (request.data) throw new UsageError(`${family} trains on two folders: give ${option('a', 'DIR')} and ${option('b', 'DIR')} instead of ${option('data')}`);
+    if (!request.a || !request.b) throw new UsageError(`${family} needs both ${option('a', 'DIR')} (domain A) and ${option('b', 'DIR')} (domain B)`);
   } else {
-    if (request.a || request.b) throw new UsageError(`${family} trains on one folder: give --data DIR (--a/--b are for cyclegan and cut)`);
-    if (!request.data) throw new UsageError(`${family} needs --data DIR, a folder of images`);
+    if (request.a || request.b) throw new UsageError(`${family} trains on one folder: give ${option('data', 'DIR')} (${option('a')}/${option('b')} are for cyclegan and cut)`);
+    if (!request.data) throw new UsageError(`${family} needs ${option('data', 'DIR')}, a folder of images`);
   }
   // CycleGAN's and CUT's references resize to 286 and crop 256: the same ratio at every size.
-  const loadSize = positiveInt('load-size', request.loadSize, twoFolders ? Math.round((size * 286) / 256) : size, 1);
-  if (loadSize < size) throw new UsageError(`--load-size (${loadSize}) must be at least --size (${size}): images are cropped to --size`);
+  const loadSize = positiveInt('loadSize', request.loadSize, twoFolders ? Math.round((size * 286) / 256) : size, 1);
+  if (loadSize < size) throw new UsageError(`${option('loadSize')} (${loadSize}) must be at least ${option('size')} (${size}): images are cropped to ${option('size')}`);
   if (request.iterations !== undefined && request.epochs !== undefined)
-    throw new UsageError('give either --iterations or --epochs, not both');
+    throw new UsageError(`give either ${option('iterations')} or ${option('epochs')}, not both`);
   const iterations = request.iterations === undefined ? undefined : positiveInt('iterations', request.iterations, 0);
   const epochs = request.epochs === undefined ? undefined : positiveInt('epochs', request.epochs, 0);
   const seed = request.seed ?? randomInt(0, 2 ** 31);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0 (got ${seed})`);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`${option('seed')} must be a whole number ≥ 0 (got ${seed})`);
   return {
     family,
     iterations: iterations ?? (epochs === undefined ? defaults.iterations : undefined),
@@ -118,9 +118,9 @@ export function resolveSettings(
       batch: batchSize(request.batch, defaults.batch),
       epochs,
       seed,
-      checkpointEvery: positiveInt('checkpoint-every', request.checkpointEvery, defaults.checkpointEvery),
-      sampleEvery: positiveInt('sample-every', request.sampleEvery, defaults.sampleEvery),
-      logEvery: positiveInt('log-every', request.logEvery, 10),
+      checkpointEvery: positiveInt('checkpointEvery', request.checkpointEvery, defaults.checkpointEvery),
+      sampleEvery: positiveInt('sampleEvery', request.sampleEvery, defaults.sampleEvery),
+      logEvery: positiveInt('logEvery', request.logEvery, 10),
       backend: checkBackend(request.backend),
       threads: request.threads === undefined ? undefined : positiveInt('threads', request.threads, 1),
       ...(request.device === undefined ? {} : { device: checkDevice(request.device, checkBackend(request.backend)) }),

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FamilyId } from '../families/family.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 import type { BackendInfo, RunStatus } from './events.js';
 import type { LrSchedule } from './schedule.js';
 import { exists, readJson, writeFailureReason, writeFileAtomic, writeJsonAtomic } from '../atomic-fs.js';
@@ -98,9 +98,9 @@ export async function createRunDir(runDir: string, info: RunInfo): Promise<void>
   const entries = await fs.readdir(paths.root).catch(() => null);
   if (entries && entries.length > 0)
     throw new UsageError(
-      `${paths.root} already exists and is not empty. Continue it with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`,
+      `${paths.root} already exists and is not empty. Continue it with ${remedy({ action: 'resume', run: runDir })}, or choose another run folder (${option('out')}).`,
     );
-  await createOutputFolder(paths.root, 'the run folder (--out)');
+  await createOutputFolder(paths.root, `the run folder (${option('out')})`);
   try {
     await fs.mkdir(paths.samples, { recursive: true });
     await fs.mkdir(paths.checkpoints, { recursive: true });
@@ -151,7 +151,7 @@ async function writingRunFile(runDir: string, path: string, write: () => Promise
   } catch (error) {
     const reason = writeFailureReason(error);
     if (reason === null) throw error;
-    throw new Error(`Could not write ${path}: ${reason}. Then continue the run with \`darkroom train --resume ${runDir}\` (it goes on from its last checkpoint).`, { cause: error });
+    throw new Error(`Could not write ${path}: ${reason}. Then continue the run with ${remedy({ action: 'resume', run: runDir })} (it goes on from its last checkpoint).`, { cause: error });
   }
 }
 
@@ -208,12 +208,13 @@ export interface ListedRun {
 }
 
 /** Runs directly inside a workspace folder (each a subfolder with a run.json), newest first. */
-export async function listRunDirs(workspaceDir: string): Promise<ListedRun[]> {
+export async function listRunDirs(workspaceDir: string, accept: (runDir: string) => Promise<boolean> = async () => true): Promise<ListedRun[]> {
   const names = await fs.readdir(workspaceDir).catch(() => [] as string[]);
   const runs: ListedRun[] = [];
   for (const name of names) {
     const runDir = join(resolve(workspaceDir), name);
-    if (!(await isRunDir(runDir))) continue;
+    // `accept` says first which folders may be read at all (the studio's browser mode: none linked from elsewhere).
+    if (!(await accept(runDir)) || !(await isRunDir(runDir))) continue;
     try {
       runs.push({ runDir, info: await readRunInfo(runDir) });
     } catch {

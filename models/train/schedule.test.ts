@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSchedule, extendSchedule, lrFactor, resolveSchedule } from './schedule.js';
 import { UsageError } from '../errors.js';
+import { cliText } from '../../electron/remedy-words.js';
 
 test('CycleGAN keeps the full rate for the first half, then decays linearly towards zero', () => {
   const schedule = defaultSchedule('cyclegan', 200);
@@ -26,8 +27,8 @@ test('one given length makes the other cover the rest of the run', () => {
   assert.deepEqual(resolveSchedule('ae', 100, { decay: 30 }), { constant: 70, decay: 30 });
   assert.deepEqual(resolveSchedule('gan', 100, { constant: 40 }), { constant: 40, decay: 60 });
   assert.deepEqual(resolveSchedule('cyclegan', 100, {}), { constant: 50, decay: 50 });
-  assert.throws(() => resolveSchedule('ae', 100, { decay: -1 }), (e) => e instanceof UsageError && /--lr-decay/.test(e.message));
-  assert.throws(() => resolveSchedule('ae', 100, { constant: 1.5 }), /--lr-constant/);
+  assert.throws(() => resolveSchedule('ae', 100, { decay: -1 }), (e) => e instanceof UsageError && /--lr-decay/.test(cliText(e.message)));
+  assert.throws(() => resolveSchedule('ae', 100, { constant: 1.5 }), (e: Error) => /--lr-constant/.test(cliText(e.message)));
 });
 
 test('training further keeps a constant rate constant, and stretches a decay to end at the new total', () => {

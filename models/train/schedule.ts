@@ -2,7 +2,7 @@
 // `decay` iterations (the CycleGAN paper's "constant then linearly decay"). The loop multiplies the family's
 // base learning rate by this factor each iteration.
 import { FAMILY_TRAITS, type FamilyId } from '../families/family.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option } from '../errors.js';
 
 export interface LrSchedule {
   /** Iterations at the full learning rate. */
@@ -26,9 +26,9 @@ export function resolveSchedule(
   totalIterations: number,
   given: { constant?: number; decay?: number },
 ): LrSchedule {
-  for (const [flag, value] of [['--lr-constant', given.constant], ['--lr-decay', given.decay]] as const) {
+  for (const [name, value] of [['lrConstant', given.constant], ['lrDecay', given.decay]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 0))
-      throw new UsageError(`${flag} must be a whole number of iterations ≥ 0 (got ${value})`);
+      throw new UsageError(`${option(name)} must be a whole number of iterations ≥ 0 (got ${value})`);
   }
   if (given.constant === undefined && given.decay === undefined) return defaultSchedule(family, totalIterations);
   const constant = given.constant ?? Math.max(0, totalIterations - (given.decay ?? 0));

@@ -9,7 +9,7 @@ import { type FamilyModel, type FamilyState, type ModelFamily } from '../familie
 import { OnnxEngine } from '../diff/onnx-engine.js';
 import type { DeviceChoice } from '../onnx/devices.js';
 import { getFamily } from '../families/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError, option, remedy } from '../errors.js';
 import { Rng } from '../rng.js';
 import * as tf from '@tensorflow/tfjs';
 import { cleanStaleTemps, loadLatestCheckpoint, setAsideDamagedCheckpoints } from './checkpoint.js';
@@ -96,10 +96,10 @@ function skippedOf(d: Datasets): RunInfo['skippedFiles'] {
 
 /** Refuses a run folder inside a training folder: its sample grids would become training data on resume. */
 async function checkRunOutsideData(runDir: string, train: Pick<TrainSettings, 'data' | 'a' | 'b'>): Promise<void> {
-  for (const [flag, folder] of [['--data', train.data], ['--a', train.a], ['--b', train.b]] as const) {
+  for (const [name, folder] of [['data', train.data], ['a', train.a], ['b', train.b]] as const) {
     if (folder && (await isInsideFolder(runDir, folder)))
       throw new UsageError(
-        `the run folder ${runDir} is inside the training folder ${flag} ${folder}, so its sample grids would become training data; choose a run folder (--out) outside the training images`,
+        `the run folder ${runDir} is inside the training folder ${option(name)} ${folder}, so its sample grids would become training data; choose a run folder (${option('out')}) outside the training images`,
       );
   }
 }
@@ -109,7 +109,7 @@ async function startBackend(family: ModelFamily, preference: BackendPreference, 
     return await initBackend(preference, { threads, device });
   } catch (error) {
     // Only an explicit choice can fail (auto falls back to cpu): that is the user's option to change.
-    throw new UsageError(`--backend ${preference}: ${(error as Error).message}`);
+    throw new UsageError(`${option('backend', preference)}: ${(error as Error).message}`);
   }
 }
 
@@ -126,8 +126,8 @@ export async function prepareFresh(runDir: string, request: RunRequest, warn: Wa
   const root = runPaths(runDir).root;
   const existing = await fs.readdir(root).catch(() => null);
   if (existing && existing.length > 0)
-    throw new UsageError(`${root} already exists and is not empty. Continue that run with \`darkroom train --resume ${runDir}\`, or choose a new --out folder.`);
-  await checkOutputFolder(runDir, 'the run folder (--out)');
+    throw new UsageError(`${root} already exists and is not empty. Continue that run with ${remedy({ action: 'resume', run: runDir })}, or choose another run folder (${option('out')}).`);
+  await checkOutputFolder(runDir, `the run folder (${option('out')})`);
   await checkRunOutsideData(runDir, settings);
 
   const datasets = await openDatasets(settings, warn);
@@ -182,7 +182,7 @@ export async function prepareResume(runDir: string, overrides: ResumeOverrides, 
   const more = overrides.iterations;
   if (more !== undefined && (!Number.isInteger(more) || more <= previous.iteration))
     throw new UsageError(
-      `${runDir} has already done ${previous.iteration} iterations; --iterations is the run's new total, so give more than ${previous.iteration}`,
+      `${runDir} has already done ${previous.iteration} iterations; ${option('iterations')} is the run's new total, so give more than ${previous.iteration}`,
     );
   if (more === undefined && previous.status === 'done' && previous.iteration >= previous.totalIterations) return { alreadyDone: previous };
   const family = getFamily(previous.family);

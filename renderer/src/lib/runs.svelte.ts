@@ -1,6 +1,6 @@
 // Runs: the list of training runs, and the one run being watched (opened in Runs, or just started in Train),
 // kept live from training events: losses for the chart, the latest sample grid, iteration, rate, ETA.
-import type { RunDetail, RunSummary, TrainRequest } from '../../../electron/api.js';
+import type { RunDetail, RunList, RunSummary, TrainRequest } from '../../../electron/api.js';
 import type { StudioClient } from './client.js';
 import type { ModelsState } from './models.svelte.js';
 import { NO_RUNS, NewestOnly, listReplied, progressOf, trainingEventApplied, type LiveProgress, type RunsOutcome, type RunsSnapshot } from './runs-events.js';
@@ -14,6 +14,8 @@ export class RunsState {
   #runs = $state.raw<RunsSnapshot>(NO_RUNS);
   /** The action in flight for the watched run, to disable its buttons. */
   busy = $state<RunAction | 'start' | null>(null);
+  /** Run folders the list left out (browser mode: links leading out of the workspace), each with why. */
+  leftOut = $state.raw<RunList['leftOut']>([]);
   readonly #client: StudioClient;
   /** Exporting adds models: their list is fetched again. */
   readonly #models: Pick<ModelsState, 'refresh'>;
@@ -54,7 +56,9 @@ export class RunsState {
   async refresh(): Promise<void> {
     const ticket = this.#listReplies.ticket();
     const list = await this.#client.call('runs.list', {});
-    if (this.#listReplies.isNewest(ticket)) this.#runs = listReplied(this.#runs, list);
+    if (!this.#listReplies.isNewest(ticket)) return;
+    this.#runs = listReplied(this.#runs, list.runs);
+    this.leftOut = list.leftOut;
   }
 
   async watch(runId: string): Promise<void> {

@@ -106,6 +106,11 @@ export class TrainState {
     return sizeField(this.familyInfo);
   }
 
+  /** What the form calls one of the family's options: its label in the option's description. */
+  optionLabel(name: string): string {
+    return this.familyInfo?.options.find((o) => o.name === name)?.label ?? name;
+  }
+
   get hasPreset(): boolean {
     return (this.familyInfo?.options ?? []).some((o) => o.name === 'preset');
   }

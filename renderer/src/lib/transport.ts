@@ -11,7 +11,7 @@ import type {
   ResponseOf,
   StudioEvent,
 } from '../../../electron/api.js';
-import { LAUNCH_QUERY, MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, TOKEN_HEADER, TOKEN_META, TOKEN_QUERY, mediaKeyOf } from '../../../electron/transport-constants.js';
+import { LAUNCH_QUERY, MEDIA_KEY_QUERY, MEDIA_PROTOCOL, MEDIA_PROTOCOL_HOST, NEW_LAUNCH_ADDRESS, TOKEN_HEADER, TOKEN_META, TOKEN_QUERY, mediaKeyOf } from '../../../electron/transport-constants.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -62,9 +62,7 @@ function electronTransport(bridge: DarkroomBridge): Transport {
 }
 
 const TOKEN_STORAGE_KEY = 'darkroom.token';
-const NO_TOKEN =
-  'This page has no access token. Open the address that `darkroom serve` printed; it works once, so if it was used ' +
-  'already, run `darkroom serve` again, or duplicate a studio tab that is open.';
+const NO_TOKEN = `This page has no access token. Open the address that \`darkroom serve\` printed: it works once. ${NEW_LAUNCH_ADDRESS} Or duplicate a studio tab that is open.`;
 
 /**
  * The token the page was served with (a launch address's meta tag), or from the address it was opened with, else
