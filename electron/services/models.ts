@@ -71,11 +71,16 @@ export function modelLabel(model: ModelInfo): string {
   return `“${model.name}”${model.origin.kind === 'imported' ? ` (imported from ${model.origin.file})` : ''}`;
 }
 
+/** Says whether a workspace path is a link leading outside it (browser mode), in the listings' words; null if not. */
+export type LeadsOutOfWorkspace = (path: string) => Promise<string | null>;
+
 export class ModelStore {
   readonly #workspace: Workspace;
+  readonly #leadsOut: LeadsOutOfWorkspace;
 
-  constructor(workspace: Workspace) {
+  constructor(workspace: Workspace, leadsOut: LeadsOutOfWorkspace = async () => null) {
     this.#workspace = workspace;
+    this.#leadsOut = leadsOut;
   }
 
   #paths(id: string) {
@@ -96,6 +101,11 @@ export class ModelStore {
 
   async get(id: string): Promise<ModelInfo> {
     const paths = this.#paths(id);
+    // A model file (or the models folder) linked in from outside the workspace is not read in browser mode.
+    for (const file of [paths.json, paths.onnx]) {
+      const reason = await this.#leadsOut(file);
+      if (reason) throw new ApiError('bad-request', `The model ${id} is not read: ${basename(file)} is ${reason}`);
+    }
     const stored = await readJson<StoredModel>(paths.json).catch(() => null);
     if (!stored || !(await fs.stat(paths.onnx).catch(() => null))) throw new ApiError('not-found', `There is no model "${id}"; it may have been deleted.`);
     return { ...stored, origin: originOf(stored), media: mediaRef(this.#workspace, paths.onnx) };

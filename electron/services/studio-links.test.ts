@@ -139,3 +139,20 @@ test('a run folder linked in from outside the workspace is neither listed nor re
   assert.ok(existsSync(join(outsideRun, 'run.json')), 'nothing outside was removed');
   await rm(at('ws', 'runs', 'planted'));
 });
+
+test('a model file linked in from outside the workspace is neither listed nor opened', async () => {
+  const outside = at('outside-runs', 'planted-model');
+  await mkdir(outside, { recursive: true });
+  await writeFile(join(outside, 'm.json'), JSON.stringify({ id: 'planted', name: 'Planted', createdAt: new Date().toISOString() }));
+  await writeFile(join(outside, 'm.onnx'), 'not a model, and never to be read');
+  await mkdir(at('ws', 'models'), { recursive: true });
+  await symlink(join(outside, 'm.json'), at('ws', 'models', 'planted.json'));
+  await symlink(join(outside, 'm.onnx'), at('ws', 'models', 'planted.onnx'));
+  const listed = await call('models.list', {});
+  assert.ok(!listed.some((m: { id: string }) => m.id === 'planted'), 'not listed');
+  for (const [method, request] of [['models.rename', { id: 'planted', name: 'x' }], ['models.delete', { id: 'planted' }]] as const)
+    await assert.rejects(call(method, request), /The model planted is not read: planted\.json is a link to .*, outside .*: Darkroom reads only what is inside the folder/, method);
+  assert.ok(existsSync(join(outside, 'm.json')), 'nothing outside was removed');
+  await rm(at('ws', 'models', 'planted.json'));
+  await rm(at('ws', 'models', 'planted.onnx'));
+});

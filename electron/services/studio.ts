@@ -69,7 +69,7 @@ export async function createStudio(options: StudioOptions): Promise<StudioBacken
   const workspace = await openWorkspace(options.workspaceDir);
   const access = accessPolicy(options.access ?? 'trusted', workspace.paths.root);
   const datasets = await DatasetStore.open(workspace);
-  const models = new ModelStore(workspace);
+  const models = new ModelStore(workspace, (path) => access.leadsOutOfWorkspace(path));
   const events = new EventEmitter();
   events.setMaxListeners(0);
   // Every event leaves in the studio's words: a trainer's warning or failure names its fields, not flags.
