@@ -23,11 +23,11 @@ test('a value lives from the node that makes it to its last reader; inputs live 
   const z = g.unary('tanh', y);
   const w = g.unary('relu', z);
   // x, y, z at once (z is made before y is freed); then y goes, and w joins x and z.
-  assert.deepEqual(graphMemory(g, [w]), { peakBytes: 12000, inputBytes: 4000 });
+  assert.deepEqual(graphMemory(g, [w]), { peakBytes: 12000, inputBytes: 4000, largestValueBytes: 4000 });
 });
 
-async function firstStep(size: number, batch: number, memoryBudget: number): Promise<void> {
-  const engine = new OnnxEngine({ device: 'cpu', threads: 1, memoryBudget });
+async function firstStep(size: number, batch: number, memoryBudget: number, maxBufferBytes?: number): Promise<void> {
+  const engine = new OnnxEngine({ device: 'cpu', threads: 1, memoryBudget, maxBufferBytes });
   const model = cyclegan.create(cyclegan.resolveConfig({ size, ngf: 4, ndf: 4, blocks: 1 }), new Rng(1), engine);
   const source = batchSource(syntheticImages(1, 4, size), size, batch, 2, syntheticImages(2, 4, size));
   try {
@@ -58,4 +58,21 @@ test('a batch or size that does not fit is refused before the first step, and wh
   assert.ok(size >= 32 && size < 64, refusal.message);
   await firstStep(64, batch, budget);
   await firstStep(size, 4, budget);
+});
+
+test('on a device that bounds each buffer, a step whose largest tensor would not fit one is refused first, and what it suggests fits', async () => {
+  const unbounded = 2 ** 40;
+  // Stands in for a WebGPU adapter's maxBufferSize (SwiftShader's is far above these shapes).
+  const largest = await firstStep(64, 4, unbounded, 1).then(() => null, (e: unknown) => e as Error);
+  assert.ok(largest instanceof UsageError, `refused as bad input, got ${String(largest)}`);
+  const mib = Number(/makes a (\d+) MiB tensor/.exec(largest.message)?.[1]);
+  assert.ok(mib >= 1, largest.message);
+  const limit = 0.5 * mib * 2 ** 20;
+  const refusal = await firstStep(64, 4, unbounded, limit).then(() => null, (e: unknown) => e as Error);
+  assert.ok(refusal instanceof UsageError && /more than one buffer/.test(refusal.message), String(refusal));
+  const batch = Number(/--batch (\d+) at this size/.exec(cliText(refusal.message))?.[1]);
+  const size = Number(/--size (\d+) or less at this batch/.exec(cliText(refusal.message))?.[1]);
+  assert.ok(batch >= 1 && batch < 4 && size >= 8 && size < 64, refusal.message);
+  await firstStep(64, batch, unbounded, limit);
+  await firstStep(size, 4, unbounded, limit);
 });

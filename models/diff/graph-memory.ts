@@ -11,6 +11,8 @@ export interface GraphMemory {
   peakBytes: number;
   /** Bytes of the graph's inputs (weights, moments, images): alive from start to end. */
   inputBytes: number;
+  /** The largest single value: a GPU provider holds each value in one buffer, which its device bounds. */
+  largestValueBytes: number;
 }
 
 const bytesOf = (g: Graph, s: Sym) => sizeOf(s.shape) * (g.isIndex(s) ? 8 : 4);
@@ -23,17 +25,19 @@ export function graphMemory(g: Graph, outputs: readonly Sym[]): GraphMemory {
   let live = 0;
   let inputBytes = 0;
   let peakBytes = 0;
+  let largestValueBytes = 0;
   const freed = new Map<number, number[]>();
   nodes.forEach((n, i) => {
     const bytes = bytesOf(g, n.output);
     live += bytes;
     if (n.op === 'input') inputBytes += bytes;
     peakBytes = Math.max(peakBytes, live);
+    largestValueBytes = Math.max(largestValueBytes, bytes);
     const end = n.op === 'input' ? nodes.length : lastUse.get(n.output.id) ?? i;
     freed.set(end, [...(freed.get(end) ?? []), bytes]);
     for (const b of freed.get(i) ?? []) live -= b;
   });
-  return { peakBytes, inputBytes };
+  return { peakBytes, inputBytes, largestValueBytes };
 }
 
 /**
@@ -50,19 +54,44 @@ export const cpuTrainingBudget = () => totalmem() * 0.7;
  * Refuses, before its first step, a phase whose graph needs more memory than `budget`, saying which batch or size
  * would fit: what is not inputs grows with batch × size², the inputs stay.
  */
-export function checkGraphFits(memory: GraphMemory, budget: number, run: { phase: string; size: number; batch: number; where: string }): void {
+export function checkGraphFits(memory: GraphMemory, budget: number, run: StepShape): void {
   const need = memory.peakBytes * RUNTIME_OVERHEAD;
   if (need <= budget) return;
-  const gib = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(bytes / 2 ** 20)} MiB`);
   const inputs = memory.inputBytes * RUNTIME_OVERHEAD;
-  const room = (budget - inputs) / (need - inputs);
+  throw new UsageError(
+    `size ${run.size} with batch ${run.batch} needs about ${gib(need)} for the ${run.phase} step on ${run.where}, more than the ${gib(budget)} ` +
+      `it can use. ${whatFits(run, (budget - inputs) / (need - inputs))}`,
+  );
+}
+
+/**
+ * Refuses, before its first step, a phase whose largest value would not fit one buffer of a GPU device (WebGPU
+ * adapters bound each buffer; ONNX Runtime would fail mid-step), saying which batch or size would fit.
+ */
+export function checkBuffersFit(memory: GraphMemory, maxBufferBytes: number, run: StepShape): void {
+  if (memory.largestValueBytes <= maxBufferBytes) return;
+  throw new UsageError(
+    `size ${run.size} with batch ${run.batch} makes a ${gib(memory.largestValueBytes)} tensor in the ${run.phase} step, more than one buffer ` +
+      `of ${run.where} holds (${gib(maxBufferBytes)}). ${whatFits(run, maxBufferBytes / memory.largestValueBytes)}`,
+  );
+}
+
+export interface StepShape {
+  phase: string;
+  size: number;
+  batch: number;
+  where: string;
+}
+
+const gib = (bytes: number) => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(bytes / 2 ** 20)} MiB`);
+
+/** The batch and size that fit `room` (the fraction of today's batch × (size + padding)² that fits). */
+function whatFits(run: StepShape, room: number): string {
   const fitting: string[] = [];
   const batch = Math.floor(run.batch * room);
   if (batch >= 1) fitting.push(`${option('batch', batch)} at this size`);
-  const size = Math.floor((run.size * Math.sqrt(Math.max(room, 0))) / 4) * 4;
+  // The largest values are padded images (a 7×7 stem's reflection adds 6 pixels): they grow as (size + 8)².
+  const size = Math.floor((Math.sqrt(Math.max(room, 0)) * (run.size + 8) - 8) / 4) * 4;
   if (size >= 8) fitting.push(`${option('size', size)} or less at this batch`);
-  throw new UsageError(
-    `size ${run.size} with batch ${run.batch} needs about ${gib(need)} for the ${run.phase} step on ${run.where}, more than the ${gib(budget)} ` +
-      `it can use. ${fitting.length > 0 ? `What fits: ${fitting.join(', or ')}.` : 'Nothing this large fits.'}`,
-  );
+  return fitting.length > 0 ? `What fits: ${fitting.join(', or ')}.` : 'Nothing this large fits.';
 }

@@ -11,7 +11,7 @@ import { GraphOps } from './graph-ops.js';
 import type { Phase } from './objective.js';
 import type { PhaseStep, TrainingEngine } from './engine.js';
 import { toOnnx } from './to-onnx.js';
-import { checkGraphFits, cpuTrainingBudget, graphMemory } from './graph-memory.js';
+import { checkBuffersFit, checkGraphFits, cpuTrainingBudget, graphMemory } from './graph-memory.js';
 import { gradients } from './vjp.js';
 
 interface CompiledPhase {
@@ -35,6 +35,8 @@ export interface OnnxEngineOptions {
   onWarning?: (message: string) => void;
   /** Bytes a graph on the CPU may need (default: cpuTrainingBudget); one that needs more is refused. */
   memoryBudget?: number;
+  /** The largest buffer the device holds (default: what the device reports; none on the CPU). */
+  maxBufferBytes?: number;
   /** Profile every graph's runs into this folder (ONNX Runtime's JSON: each node's provider and time). */
   profileDir?: string;
 }
@@ -136,19 +138,16 @@ export class OnnxEngine implements TrainingEngine {
     const weights = [...ops.params.entries()].filter(([name]) => fed.has(name)).map(([name, p]) => ({ name, variable: p.net.params.get(p.param)! }));
     const profileTo = this.options.profileDir ? join(this.options.profileDir, phase.name) : undefined;
     const session = await openTrainingSession(lowered.bytes, { device: this.options.device, threads: this.options.threads, label: key, profileTo });
-    if (session.device.name === 'cpu') {
-      const image = Object.values(inputs).find((t) => t.rank === 4);
-      try {
-        checkGraphFits(graphMemory(g, Object.values(outputs)), this.options.memoryBudget ?? cpuTrainingBudget(), {
-          phase: phase.name,
-          batch: image?.shape[0] ?? 1,
-          size: image?.shape[1] ?? 0,
-          where: 'the CPU',
-        });
-      } catch (error) {
-        await session.release();
-        throw error;
-      }
+    const image = Object.values(inputs).find((t) => t.rank === 4);
+    const shape = { phase: phase.name, batch: image?.shape[0] ?? 1, size: image?.shape[1] ?? 0 };
+    const bufferLimit = this.options.maxBufferBytes ?? session.device.maxBufferBytes;
+    try {
+      const memory = graphMemory(g, Object.values(outputs));
+      if (session.device.name === 'cpu') checkGraphFits(memory, this.options.memoryBudget ?? cpuTrainingBudget(), { ...shape, where: 'the CPU' });
+      if (bufferLimit !== null) checkBuffersFit(memory, bufferLimit, { ...shape, where: session.device.name === 'cpu' ? 'the CPU' : session.device.detail });
+    } catch (error) {
+      await session.release();
+      throw error;
     }
     if (session.device.fallback) this.options.onWarning?.(session.device.fallback);
     this.device = session.device;
