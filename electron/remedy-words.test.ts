@@ -29,7 +29,7 @@ test('actions: a command on the command line, a button in the studio', () => {
 test("a refusal from the library: the studio's answer names its fields, the command line its flags", () => {
   let refusal: unknown;
   try {
-    checkGraphFits({ peakBytes: 2 ** 32, inputBytes: 2 ** 20 }, 2 ** 30, { phase: 'generator', size: 128, batch: 8, where: 'the CPU' });
+    checkGraphFits({ peakBytes: 2 ** 32, inputBytes: 2 ** 20, largestValueBytes: 2 ** 24 }, 2 ** 30, { phase: 'generator', size: 128, batch: 8, where: 'the CPU' });
   } catch (error) {
     refusal = error;
   }
