@@ -1,4 +1,5 @@
 // `darkroom train`: start or resume a training run in a trainer process and show its progress.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKEND_PREFERENCES } from '../../models/backend/names.js';
 import { DEVICE_CHOICES, platformDeviceChoices } from '../../models/onnx/devices.js';
@@ -161,9 +162,16 @@ export async function run(argv: string[]): Promise<number> {
   return follow(handle, json);
 }
 
-/** `A2B_FILE[,B2A_FILE]` → the files, resolved against the working folder (the trainer process may have another). */
-function initGeneratorFiles(value: string): string[] {
-  const files = value.split(',').map((f) => f.trim());
+/**
+ * `A2B_FILE[,B2A_FILE]` → the files, resolved against the working folder (the trainer process may have another). A
+ * comma inside a file's name is not a separator: a value that names an existing file is that file, and of the ways
+ * to cut it at a comma, one whose two sides both exist wins.
+ */
+export function initGeneratorFiles(value: string): string[] {
+  if (existsSync(resolve(value))) return [resolve(value)];
+  const cuts = [...value.matchAll(/,/g)].map((m) => m.index!).map((i) => [value.slice(0, i).trim(), value.slice(i + 1).trim()]);
+  const existing = cuts.filter((files) => files.every((f) => f !== '' && existsSync(resolve(f))));
+  const files = existing[0] ?? (cuts.length === 1 ? cuts[0] : [value.trim()]);
   if (files.some((f) => f === '')) throw usageError(name, `--init-generator takes FILE or A2B_FILE,B2A_FILE; got "${value}"`);
   return files.map((f) => resolve(f));
 }
