@@ -205,6 +205,8 @@ export interface RunDetail extends RunSummary {
   /** What each row of the sample grids shows ("real A", "A → B", …), top to bottom; empty before the first grid. */
   sampleRows: string[];
   datasets: RunDataset[];
+  /** The published generators it started from (--init-generator / the Train form), in direction order; empty when from scratch. */
+  startedFrom: { direction: Direction; name: string; file: string; architecture: string }[];
   /** Loop settings and the family's resolved config, for the "advanced" view. */
   settings: Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readJson, writeJsonAtomic } from '../../models/atomic-fs.js';
 import { makeScenes, makeTempDir } from '../../models/train/test-support.js';
 import type { StudioEvent } from '../api.js';
@@ -82,6 +83,7 @@ test('a translator run: its page shows datasets and row labels, its models are n
   await until(() => runs.summary(run.id), (s) => s.status === 'done' && !s.active);
 
   const detail = await runs.get(run.id);
+  assert.deepEqual(detail.startedFrom, [], 'trained from scratch');
   assert.deepEqual(detail.sampleRows, ['real A', 'A → B', 'A → B → A', 'real B', 'B → A', 'B → A → B']);
   assert.deepEqual(detail.datasets.map((d) => [d.role, d.name, d.path, d.images, d.skipped]), [['a', 'Photos by day', day, 4, []], ['b', 'Photos by night', night, 4, []]]);
   assert.ok(detail.secondsPerIteration !== null && detail.secondsPerIteration > 0);
@@ -102,4 +104,28 @@ test('a translator run: its page shows datasets and row labels, its models are n
   assert.deepEqual([more.iteration, more.totalIterations], [6, 6]);
   assert.deepEqual((await runs.get(run.id)).samples.map((s) => s.iteration), [2, 4, 6]);
   await assert.rejects(runs.start({ ...request, datasets: { a: a.id, b: a.id }, name: 'Other' }), /are the same folder/);
+});
+
+test('a run started from a published generator says which file, for which direction, and what it held', async (t) => {
+  const dir = await makeTempDir(t, 'darkroom-studio-runs-');
+  const { day, night } = await makeScenes(join(dir, 'data'), 2, 32);
+  const workspace = await openWorkspace(join(dir, 'ws'));
+  const datasets = await DatasetStore.open(workspace);
+  const runs = new RunManager(workspace, datasets, new ModelStore(workspace), () => {}, 'test');
+  t.after(() => runs.stopAll().catch(() => {}));
+  const checkpoint = fileURLToPath(new URL('../../models/import/fixtures/cyclegan.safetensors', import.meta.url));
+  const request = {
+    family: 'cut' as const,
+    datasets: { a: (await datasets.add(day, 'Day')).id, b: (await datasets.add(night, 'Night')).id },
+    size: 32,
+    iterations: 1,
+    backend: 'onnx' as const,
+    advanced: { ndf: 4, patches: 16 },
+    initGenerator: [checkpoint],
+  };
+  const run = await runs.start(request);
+  await until(() => runs.summary(run.id), (s) => s.status === 'done' && !s.active);
+  const [from] = (await runs.get(run.id)).startedFrom;
+  assert.deepEqual([from.direction, from.name, from.file], ['AtoB', 'cyclegan.safetensors', checkpoint]);
+  assert.match(from.architecture, /ResnetGenerator/);
 });

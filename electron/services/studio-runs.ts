@@ -316,7 +316,8 @@ export class RunManager {
     const { summary, details, samples } = await this.#detailParts(runId);
     const metrics: MetricPoint[] = thinPoints(details.metrics).map((m) => ({ iteration: m.iteration, losses: m.losses, lr: m.lr, elapsedMs: m.elapsedMs }));
     const info = details.info;
-    return { ...summary, metrics, samples, sampleRows: info.sampleRows ?? [], datasets: await this.#datasetsOf(runId, info), settings: { ...info.train, config: info.config } };
+    const startedFrom = (info.initGenerators ?? []).map(({ direction, name, file, architecture }) => ({ direction, name, file, architecture }));
+    return { ...summary, metrics, samples, sampleRows: info.sampleRows ?? [], datasets: await this.#datasetsOf(runId, info), startedFrom, settings: { ...info.train, config: info.config } };
   }
 
   async #datasetsOf(runId: string, info: RunInfo): Promise<RunDataset[]> {

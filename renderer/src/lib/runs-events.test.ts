@@ -34,6 +34,7 @@ function detail(id: string, overrides: Partial<RunDetail> = {}): RunDetail {
     samples: [],
     sampleRows: [],
     datasets: [],
+    startedFrom: [],
     settings: { logEvery: 5 },
     ...overrides,
   };
