@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
-import { OnnxEngine } from '../diff/onnx-engine.js';
-import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import { Rng } from '../rng.js';
 import { cut, type CutModel } from './cut.js';
-import { assertTranslatesTowardNight, SCENE_SIZE, sceneData } from './scenes-support.js';
+import { assertTranslatesTowardNight, SCENE_ENGINES, SCENE_SIZE, sceneData } from './scenes-support.js';
 
 const ITERATIONS = 300;
 let dir = '';
@@ -25,13 +23,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-// The same scenes and margins on both engines: tfjs (wasm) and Darkroom's ONNX Runtime engine on the CPU.
-const ENGINES: [string, () => TrainingEngine][] = [
-  ['tfjs wasm', () => tfEngine],
-  ['the onnx engine', () => new OnnxEngine({ device: 'cpu', threads: 1 })],
-];
-
-for (const [engineName, makeEngine] of ENGINES) {
+for (const [engineName, makeEngine] of SCENE_ENGINES) {
   test(`a small CUT trained on unpaired scenes turns held-out day scenes toward their true night (${engineName})`, async (t) => {
     const data = await sceneData(join(dir, engineName.replace(/\W+/g, '-')));
     const config = cut.resolveConfig({ size: SCENE_SIZE, preset: 'light', ngf: 8, ndf: 8, blocks: 3, lr: 1e-3, patches: 64 });

@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
-import { OnnxEngine } from '../diff/onnx-engine.js';
-import { tfEngine, type TrainingEngine } from '../diff/engine.js';
 import { Rng } from '../rng.js';
 import { cyclegan, type CycleGanModel } from './cyclegan.js';
-import { assertTranslatesTowardNight, SCENE_SIZE, sceneData } from './scenes-support.js';
+import { assertTranslatesTowardNight, SCENE_ENGINES, SCENE_SIZE, sceneData } from './scenes-support.js';
 
 const ITERATIONS = 300;
 let dir = '';
@@ -27,13 +25,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-// The same scenes and margins on both engines: tfjs (wasm) and Darkroom's ONNX Runtime engine on the CPU.
-const ENGINES: [string, () => TrainingEngine][] = [
-  ['tfjs wasm', () => tfEngine],
-  ['the onnx engine', () => new OnnxEngine({ device: 'cpu', threads: 1 })],
-];
-
-for (const [engineName, makeEngine] of ENGINES) {
+for (const [engineName, makeEngine] of SCENE_ENGINES) {
   test(`a small CycleGAN trained on unpaired scenes turns held-out day scenes toward their true night (${engineName})`, async (t) => {
     const data = await sceneData(join(dir, engineName.replace(/\W+/g, '-')));
     const config = cyclegan.resolveConfig({ size: SCENE_SIZE, preset: 'light', ngf: 8, ndf: 8, blocks: 3, lr: 1e-3 });

@@ -5,11 +5,19 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { openFolderDataset, type FolderDataset } from '../data/folder-dataset.js';
+import { tfEngine, type TrainingEngine } from '../diff/engine.js';
+import { OnnxEngine } from '../diff/onnx-engine.js';
 import { writeSceneDataset } from '../data/scenes.js';
 import { Rng } from '../rng.js';
 import type { Batches } from './family.js';
 
 export const SCENE_SIZE = 32;
+
+/** The engines both flagship tests train on, with the same scenes and margins: tfjs (wasm) and the ONNX Runtime engine on the CPU. */
+export const SCENE_ENGINES: [string, () => TrainingEngine][] = [
+  ['tfjs wasm', () => tfEngine],
+  ['the onnx engine', () => new OnnxEngine({ device: 'cpu', threads: 1 })],
+];
 const TRAIN_SCENES = 40;
 const TEST_SCENES = 8;
 
