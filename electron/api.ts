@@ -338,15 +338,16 @@ export type StudioEvent =
   | { type: 'changed'; jobId: null; what: 'runs' | 'datasets' | 'models' };
 
 /**
- * Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1). The first event
- * comes before any tile (done 0), as soon as the photo is read and its tiles are planned.
+ * Tiles translated so far of the photo's total (a photo small enough for one tile reports 1 of 1); for a photo
+ * translated in stages, its tile runs weighted by their work, so that `done` grows evenly with time and may skip a
+ * number. The first event comes before any tile (done 0), as soon as the photo is read and its tiles are planned.
  */
 export interface ConvertProgress {
   done: number;
   total: number;
   /**
    * Only while done is 0: how long all the tiles should take, in seconds, from the tile count and a measured time
-   * per tile (this model's previous photo on the same device, else its statistics pass); null when nothing has
+   * per tile (this model's previous photo on the same device, else its statistics pass or its first tiles); null when nothing has
    * been measured yet (the first tile then gives the measure).
    */
   estimatedSeconds?: number | null;

@@ -1,6 +1,6 @@
 // The up-front estimate of a photo's conversion: its tile count times how long a tile takes. A tile's time is
 // measured, never guessed: on this model's previous photo on the same device (remembered here for the session),
-// else on the statistics pass the translator runs first for instance-normalised models (about a tile's work).
+// else on what the translator runs first for instance-normalised models (a statistics pass, or its first tiles).
 import type { DeviceChoice } from '../../models/onnx/devices.js';
 import type { TranslationPlan } from '../../models/onnx/translate.js';
 
@@ -20,7 +20,7 @@ export class TileTimes {
     let since: number | null = null;
     return {
       estimate(plan) {
-        // Tiles are timed from the last plan event: after the statistics pass when there is one.
+        // Tiles are timed from the last plan event: after the statistics pass or the first tiles when there is one.
         since = performance.now();
         const msPerTile = remembered.get(key) ?? plan.msPerTile;
         return msPerTile === null ? null : (msPerTile * plan.tiles) / 1000;

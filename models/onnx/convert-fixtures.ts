@@ -105,6 +105,28 @@ export function fixedSizeModelBytes(size: number, seed = 3): Uint8Array {
 }
 
 /**
+ * An instance-normalised model that staged translation cannot stage: it adds each channel's mean over the whole
+ * input (ReduceMean over height and width), whose reach no tile margin covers.
+ */
+export function globalMeanModelBytes(seed = 4): Uint8Array {
+  const rng = new Rng(seed);
+  return encode(
+    'global-mean',
+    [
+      makeNode('Conv', ['x', 'w'], ['h'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      makeNode('InstanceNormalization', ['h', 'scale', 'bias'], ['n'], { epsilon: { float: 1e-5 } }),
+      makeNode('ReduceMean', ['x'], ['m'], { axes: [2, 3], keepdims: 1 }),
+      makeNode('Add', ['n', 'm'], ['s']),
+      makeNode('Tanh', ['s'], ['y']),
+    ],
+    [floatTensor('w', [3, 3, 3, 3], rng.normals(81, 0, 0.3)), floatTensor('scale', [3], new Float32Array([0.5, 0.5, 0.5])), floatTensor('bias', [3], new Float32Array(3))],
+    ['batch', 3, 'height', 'width'],
+    ['batch', 3, 'height', 'width'],
+    'elsewhere',
+  );
+}
+
+/**
  * RGB pixels with smooth value noise summed over octaves (amplitude proportional to scale, as in natural
  * images), so that tiles differ in content and seams would show. 16-bit when `bitDepth` is 16.
  */

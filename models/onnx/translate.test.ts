@@ -47,17 +47,26 @@ function spread(p: Uint8Array | Uint16Array): number {
   return Math.sqrt(squares / p.length - (sum / p.length) ** 2);
 }
 
-test('a tiled translation matches the untiled one within a few levels (no seams)', async () => {
+test("a photo in tiles gives the whole pass's output: instance norms are measured in stages, tiles read what they reach", async () => {
   const photo = texturedPhoto(480, 360, 11);
   let tiles = 0;
   const untiled = await translatePhoto(generator, photo, { tile: 512, onTile: (_, total) => (tiles = total) });
   assert.equal(tiles, 1);
-  const tiled = await translatePhoto(generator, photo, { tile: 256, onTile: (_, total) => (tiles = total) });
-  assert.equal(tiles, 6, '480×360 in 256 px tiles is 3 × 2 tiles');
+  const tiled = await translatePhoto(generator, photo, { tile: 128, onTile: (_, total) => (tiles = total) });
+  assert.ok(tiles > 6, `${tiles} tile runs`);
   assert.ok(spread(untiled) > 10, 'the model does something visible to the photo');
   const { max, mean } = differences(untiled, tiled);
-  assert.ok(max <= 6, `tiled differs from untiled by up to ${max} levels`);
-  assert.ok(mean < 0.25, `tiled differs from untiled by ${mean} levels on average`);
+  assert.ok(max <= 1 && mean < 0.01, `tiled differs from untiled by up to ${max} levels, ${mean} on average`);
+});
+
+test('with too little memory for whole tensors, stages keep only cuts and run parts again: the same output', async () => {
+  const photo = texturedPhoto(480, 360, 12);
+  const untiled = await translatePhoto(generator, photo, { tile: 512 });
+  for (const stagedBudget of [200_000, 0]) {
+    const tiled = await translatePhoto(generator, photo, { tile: 128, stagedBudget });
+    const { max, mean } = differences(untiled, tiled);
+    assert.ok(max <= 1 && mean < 0.01, `budget ${stagedBudget}: up to ${max} levels, ${mean} on average`);
+  }
 });
 
 test('without whole-photo statistics, tiles of an instance-normalised model would disagree (what frozen-norm prevents)', async () => {
@@ -80,13 +89,15 @@ test('without whole-photo statistics, tiles of an instance-normalised model woul
   assert.ok(naiveDiff.mean > 4 * statsDiff.mean && naiveDiff.max > 20, `per-tile statistics: ${JSON.stringify(naiveDiff)}; whole-photo: ${JSON.stringify(statsDiff)}`);
 });
 
-test('photos larger than the statistics budget still blend without seams: two tilings agree', async () => {
-  // 800×560 is more than 512² pixels, so the statistics come from a shrunk copy; both tilings share them.
+test('photos larger than 512² pixels: two tilings agree with each other and with the whole pass', async () => {
   const photo = texturedPhoto(800, 560, 5);
+  const whole = await translatePhoto(generator, photo, { tile: 1024 });
   const a = await translatePhoto(generator, photo, { tile: 256 });
   const b = await translatePhoto(generator, photo, { tile: 320 });
-  const { max, mean } = differences(a, b);
-  assert.ok(max <= 8 && mean < 0.25, `tilings of 256 and 320 px differ by max ${max}, mean ${mean}`);
+  for (const [name, tiled] of [['256', a], ['320', b]] as const) {
+    const { max, mean } = differences(whole, tiled);
+    assert.ok(max <= 1 && mean < 0.01, `tiles of ${name} px differ from the whole pass by max ${max}, mean ${mean}`);
+  }
 });
 
 test('sizes off the stride grid come back at their own size, without a border', async () => {
@@ -189,7 +200,7 @@ test('the default tile grows for narrower networks, at the memory of 512 px for 
   await translator.translate(photo, { onTile: (_, total) => (tiles = total) });
   assert.equal(tiles, 1, 'a 600×520 photo is one tile by default for this narrow network');
   await translator.translate(photo, { tile: 512, onTile: (_, total) => (tiles = total) });
-  assert.equal(tiles, 4, 'and four when --tile says 512');
+  assert.ok(tiles > 1, 'and runs in tiles when --tile says 512');
   await translator.dispose();
 });
 

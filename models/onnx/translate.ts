@@ -1,8 +1,10 @@
 // Full-resolution translation of one photo through an image-to-image ONNX model. Photos larger than a tile are
-// cut into overlapping tiles on the model's stride grid (tiling.ts), each tile runs through the model, and the
-// outputs are blended back with weights that sum to one, a band of tile rows at a time, so that working memory
-// follows the tile size rather than the photo size. Models with instance normalisation get their statistics
-// measured on the whole photo first (frozen-norm.ts), so that tiles agree with each other.
+// cut into tiles on the model's stride grid (tiling.ts). Instance-normalised models, whose norms need statistics
+// over the whole photo, run in stages (staged-plan.ts): each is tiled over tensors kept whole, with margins as
+// wide as its outputs reach, so the result is the whole pass's at any size. Other models, and instance-normalised
+// ones whose graph cannot be staged, run tile by tile, blended back with weights that sum to one a band of tile
+// rows at a time; the latter get their statistics measured on the whole photo (or a shrunk copy) first
+// (frozen-norm.ts), so that tiles agree with each other.
 //
 // Pixels in and out are image-io's: RGB, sRGB, 8- or 16-bit, interleaved. Alpha, EXIF and ICC never come
 // through here; image-io's writePhoto carries them from the source to the output.
@@ -10,8 +12,14 @@ import { readFile } from 'node:fs/promises';
 import { UsageError, option } from '../errors.js';
 import { prepareNormSurgery, type NormSurgery } from './frozen-norm.js';
 import { OnnxModelError, describeImageModel, openModel, parseRange, type DeviceUse, type ImageModelInfo, type OnnxModel, type RunResult } from './runtime.js';
-import { planTiles, reflect, roundUpTo, type TilePlan } from './tiling.js';
+import { totalmem } from 'node:os';
+import { planTiles, roundUpTo, type TilePlan } from './tiling.js';
 import { tileBoundForBuffers } from './devices.js';
+import { openTrainingSession, type TrainingSession } from './runtime.js';
+import { analyseGraph, type StageGraph, type StagedGraph } from './staged-graph.js';
+import { defaultStagedBudget, planStages } from './staged-plan.js';
+import { runStaged } from './staged-run.js';
+import { readTile } from './tile-pixels.js';
 
 /**
  * Largest tile side by default for a network as wide as the standard CycleGAN generator (ngf 64, 9 blocks).
@@ -45,13 +53,18 @@ export interface TranslateOptions {
   tile?: number;
   /** '-1,1' or '0,1': the model's value range, overriding its darkroom.range metadata (required when it has none). */
   range?: string;
+  /** Bytes of whole tensors a tiled instance-normalised photo may hold (default: defaultStagedBudget). */
+  stagedBudget?: number;
   signal?: AbortSignal;
-  /** Called after each tile, e.g. for a progress bar on big photos. */
+  /**
+   * Called after each tile, e.g. for a progress bar on big photos. A photo translated in stages counts its tile
+   * runs weighted by their work, so that equal steps take equal time: `done` only grows, and may skip.
+   */
   onTile?: (done: number, total: number) => void;
   /**
    * Called before any pixel is translated with the photo's tile count, so a front end can show progress and an
-   * estimate from the start; for a tiled instance-normalised model, called again after its statistics pass (a
-   * forward run over about a tile's pixels) with the time one tile should take, measured on that pass.
+   * estimate from the start; called again with the time one tile should take once it has been measured: after
+   * the statistics pass of a model tiled with measured statistics, after the second tile of one in stages.
    */
   onPlan?: (plan: TranslationPlan) => void;
 }
@@ -102,6 +115,9 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
   const stride = info.stride ?? (fixedSize ? fixedSizeStride(info) : await probeStride(model));
   const bytes = modelBytes ?? (model.source !== '<bytes>' ? await readFile(model.source) : undefined);
   const surgery = bytes ? prepareNormSurgery(bytes) : null;
+  // Instance-normalised graphs whose every operator's geometry is known are translated in exact stages.
+  const staged = surgery && bytes ? analyseGraph(bytes) : null;
+  const stageParts = new Map<string, Promise<{ graph: StageGraph; session: TrainingSession }>>();
   let statsBytes: Uint8Array | undefined;
   let lastDevice: DeviceUse | null = null;
   // Once the device rejects a rewritten graph, the later ones go straight to the CPU, keeping the reason.
@@ -130,6 +146,10 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       const plan = planTiles({ width: photo.width, height: photo.height, ...geometry });
       const tiles = plan.rows.length * plan.columns.length;
       lastDevice = null;
+      if (tiles > 1 && staged && surgery && !geometry.fixedSize) {
+        const exact = await translateStaged(staged, photo, plan, range, 4 * surgery.firstChannels * tile * tile, options);
+        if (exact) return exact;
+      }
       options.onPlan?.({ tiles, msPerTile: null });
       if (tiles === 1) return translateWhole(model, photo, plan, range, options);
       if (!surgery) return translatePixels((x, d) => model.run(x, d), photo, plan, range, options);
@@ -158,8 +178,59 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
     },
     async dispose() {
       statsBytes = undefined;
+      const parts = [...stageParts.values()];
+      stageParts.clear();
+      for (const part of parts) await (await part.catch(() => null))?.session.release();
     },
   };
+
+  /**
+   * The photo in stages (staged-plan.ts): the whole pass's result at any size, within a memory budget; null when
+   * the photo is not on the stages' grid. Progress counts tile runs weighted by their work, so that an estimate
+   * from the first tile holds for the rest.
+   */
+  async function translateStaged(graph: StagedGraph, photo: RgbPixels, plan: TilePlan, range: ValueRange, tileBytes: number, options: TranslateOptions): Promise<Uint8Array | Uint16Array | null> {
+    const stages = planStages(graph, plan.paddedWidth, plan.paddedHeight, options.stagedBudget ?? defaultStagedBudget(totalmem()));
+    const part = (i: number) => {
+      const stage = stages.stages[i];
+      const key = `${stage.inputs.join(',')}>${stage.outputs.join(',')}`;
+      let opened = stageParts.get(key);
+      if (!opened) {
+        opened = (async () => {
+          const stageGraph = graph.stageGraph(stage.outputs, stage.inputs);
+          const session = await openTrainingSession(stageGraph.bytes, { ...rewrittenOptions(), label: `${model.label} (stage ${i + 1})` });
+          rewrittenFallback ??= session.device.fallback;
+          lastDevice = { ...session.device, requested: model.device.requested, fallback: rewrittenFallback };
+          return { graph: stageGraph, session };
+        })();
+        stageParts.set(key, opened);
+        opened.catch(() => stageParts.delete(key));
+      }
+      return opened;
+    };
+    let total = 0;
+    let first = { at: 0, work: 0 };
+    let reported = 0;
+    const planes = await runStaged(graph, stages, photo, plan.paddedWidth, plan.paddedHeight, range, part, {
+      tileBytes,
+      signal: options.signal,
+      onPlan: (tiles) => {
+        total = tiles;
+        options.onPlan?.({ tiles, msPerTile: null });
+      },
+      onTile: (done, _, work) => {
+        // The estimate comes from the second tile (the first also pays for its session's first run), and progress
+        // from then on, so that the estimate comes before the first step.
+        if (done === 1) first = { at: performance.now(), work };
+        if (done === 2) options.onPlan?.({ tiles: total, msPerTile: (performance.now() - first.at) / (work - first.work) / total });
+        const step = Math.min(total, Math.max(1, Math.round(work * total)));
+        if ((done >= 2 || total === 1) && step > reported) options.onTile?.((reported = step), total);
+      },
+    });
+    if (!planes) return null;
+    checkTileOutput({ data: planes, dims: [1, 3, plan.paddedHeight, plan.paddedWidth] }, plan.paddedHeight, plan.paddedWidth);
+    return planesToPixels(planes, plan.paddedWidth, plan.paddedHeight, photo, range);
+  }
   return translator;
 }
 
@@ -284,9 +355,14 @@ async function translateWhole(model: OnnxModel, photo: RgbPixels, plan: TilePlan
   const result = await model.run(readTile(photo, 0, 0, width, height, range), [1, 3, height, width]);
   checkTileOutput(result, height, width);
   options.onTile?.(1, 1);
+  return planesToPixels(result.data, width, height, photo, range);
+}
+
+/** Model output planes [3, height, width] over the padded photo, as the photo's interleaved pixels. */
+function planesToPixels(planes: Float32Array, width: number, height: number, photo: RgbPixels, range: ValueRange): Uint8Array | Uint16Array {
   const out = photo.pixels instanceof Uint16Array ? new Uint16Array(photo.width * photo.height * 3) : new Uint8Array(photo.width * photo.height * 3);
   const plane = width * height;
-  const rgb = [result.data.subarray(0, plane), result.data.subarray(plane, 2 * plane), result.data.subarray(2 * plane)];
+  const rgb = [planes.subarray(0, plane), planes.subarray(plane, 2 * plane), planes.subarray(2 * plane)];
   const row = new Float32Array(photo.width * 3);
   for (let y = 0; y < photo.height; y++) {
     for (let c = 0; c < 3; c++) {
@@ -361,26 +437,6 @@ async function translatePixels(run: (input: Float32Array, dims: readonly number[
   }
   flushRows(band, bandStart, plan.paddedHeight, plan, out, range);
   return out;
-}
-
-/** A region as NCHW float32 in the model's range; coordinates past the photo's edge reflect back into it. */
-function readTile(photo: RgbPixels, left: number, top: number, width: number, height: number, [low, high]: ValueRange): Float32Array {
-  const { pixels } = photo;
-  const scale = (high - low) / (pixels instanceof Uint16Array ? 65535 : 255);
-  const plane = width * height;
-  const tile = new Float32Array(3 * plane);
-  const columns = Int32Array.from({ length: width }, (_, x) => reflect(left + x, photo.width) * 3);
-  for (let y = 0; y < height; y++) {
-    const rowOffset = reflect(top + y, photo.height) * photo.width * 3;
-    for (let x = 0; x < width; x++) {
-      const src = rowOffset + columns[x];
-      const dst = y * width + x;
-      tile[dst] = low + pixels[src] * scale;
-      tile[plane + dst] = low + pixels[src + 1] * scale;
-      tile[2 * plane + dst] = low + pixels[src + 2] * scale;
-    }
-  }
-  return tile;
 }
 
 /**
