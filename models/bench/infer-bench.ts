@@ -80,7 +80,7 @@ async function measure(c: Case): Promise<Result> {
       const seconds = (performance.now() - start) / 1000;
       await translator.dispose();
       const bareSeconds = ((bareBefore + (await bareTile())) / 2) * ((c.width * c.height) / DEFAULT_TILE ** 2);
-      return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tiles of up to ${translator.tile} px, whole-photo statistics` };
+      return { seconds, peakMiB: peakMiB(), bareSeconds, detail: `${tiles} tile runs of up to ${translator.tile} px, in exact stages` };
     }
     // Folder: JPEGs written with sharp, converted by `darkroom convert` into another folder.
     const sharp = (await import('sharp')).default;

@@ -39,17 +39,62 @@ export function defaultStagedBudget(totalMemory: number): number {
 
 /** The plan of least work whose whole tensors fit `budget` bytes for a (stride-padded) photo of width × height. */
 export function planStages(graph: StagedGraph, width: number, height: number, budget: number): StagedPlan {
-  const fine = planWith(graph, width, height, budget, true);
-  const cuts = planWith(graph, width, height, budget, false);
-  return fine.work <= cuts.work ? fine : cuts;
+  const fine = planFine(graph, width, height, budget);
+  const cuts = planCuts(graph, width, height, budget);
+  return fine.peakBytes <= Math.max(budget, cuts.peakBytes) && fine.work <= cuts.work ? fine : cuts;
 }
 
-function planWith(graph: StagedGraph, width: number, height: number, budget: number, fine: boolean): StagedPlan {
-  const bytesOf = (t: string) => {
-    if (t === graph.input) return 0; // the photo's own pixels, held anyway
-    const { channels, scale } = graph.sites.get(t)!;
-    return (channels * (width / scale) * (height / scale) * 4) | 0;
+const bytesOfTensor = (graph: StagedGraph, width: number, height: number) => (t: string) => {
+  if (t === graph.input) return 0; // the photo's own pixels, held anyway
+  const { channels, scale } = graph.sites.get(t)!;
+  return channels * (width / scale) * (height / scale) * 4;
+};
+
+/**
+ * Keeping only cuts: the chain of cuts (from the photo to the output) whose neighbours fit the budget together,
+ * chosen for least work, where a norm between two kept cuts costs a run from the first cut to its input. Where no
+ * two cuts fit together, the photo and the output are the chain: every norm is measured from the photo.
+ */
+function planCuts(graph: StagedGraph, width: number, height: number, budget: number): StagedPlan {
+  const bytes = bytesOfTensor(graph, width, height);
+  const workOf = (nodes: number[]) => nodes.reduce((total, n) => total + graph.workPerPixel[n], 0);
+  const chain = [graph.input, ...graph.cuts.filter((c) => c !== graph.output), graph.output];
+  const normsAfter = (from: string, to: string) => {
+    const inside = new Set(graph.closure([to], new Set([from])));
+    return graph.norms.flatMap((norm, k) => (inside.has(graph.nodes.indexOf(norm.node)) ? [k] : []));
   };
+  const segmentWork = (i: number, j: number) => {
+    const from = new Set([chain[i]]);
+    return normsAfter(chain[i], chain[j]).reduce((sum, k) => sum + workOf(graph.closure([graph.norms[k].input], from)), workOf(graph.closure([chain[j]], from)));
+  };
+  const best: { work: number; from: number; peak: number }[] = [{ work: 0, from: -1, peak: 0 }];
+  for (let j = 1; j < chain.length; j++) {
+    best[j] = { work: Infinity, from: -1, peak: Infinity };
+    for (let i = 0; i < j; i++) {
+      const peak = Math.max(best[i].peak, bytes(chain[i]) + bytes(chain[j]));
+      if (best[i].work === Infinity || (peak > budget && i !== 0)) continue;
+      const work = best[i].work + segmentWork(i, j);
+      if (work < best[j].work) best[j] = { work, from: i, peak };
+    }
+  }
+  const kept: number[] = [];
+  for (let j = chain.length - 1; j > 0; j = best[j].from) kept.unshift(j);
+  const stages: Stage[] = [];
+  let from = 0;
+  for (const to of kept) {
+    const input = chain[from];
+    const nodesTo = (t: string) => graph.closure([t], new Set([input]));
+    for (const k of normsAfter(input, chain[to]))
+      stages.push({ inputs: [input], outputs: [graph.norms[k].input], keeps: [], measures: k, releases: [], workPerPixel: workOf(nodesTo(graph.norms[k].input)) });
+    stages.push({ inputs: [input], outputs: [chain[to]], keeps: [chain[to]], measures: null, releases: input === graph.input ? [] : [input], workPerPixel: workOf(nodesTo(chain[to])) });
+    from = to;
+  }
+  return { stages, peakBytes: best[chain.length - 1].peak, work: best[chain.length - 1].work * width * height };
+}
+
+/** Keeping every tensor a later stage reads, stage by stage while that fits; else a cut, else nothing. */
+function planFine(graph: StagedGraph, width: number, height: number, budget: number): StagedPlan {
+  const bytesOf = bytesOfTensor(graph, width, height);
   const sum = (ts: Iterable<string>) => [...ts].reduce((total, t) => total + bytesOf(t), 0);
   const workOf = (nodes: number[]) => nodes.reduce((total, n) => total + graph.workPerPixel[n], 0);
   const done = new Set<number>();
@@ -74,7 +119,7 @@ function planWith(graph: StagedGraph, width: number, height: number, budget: num
     const inside = new Set(nodes);
     // What this part computes that something outside it reads: kept, the next parts start from it.
     const leaving = nodes.map((n) => graph.nodes[n].output![0]).filter((t) => t === target || graph.consumers(t).some((c) => !inside.has(c)));
-    if (fine && sum(whole) + sum(leaving) <= budget) return add(leaving, leaving, k, nodes, nodes);
+    if (sum(whole) + sum(leaving) <= budget) return add(leaving, leaving, k, nodes, nodes);
     const producedHere = new Set(nodes.map((n) => graph.nodes[n].output![0]));
     const cut = [...graph.cuts].reverse().find((c) => producedHere.has(c) && sum(whole) + bytesOf(c) <= budget);
     if (!cut) return add([target], [], k, nodes, []);
