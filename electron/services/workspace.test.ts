@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimFolder, defaultWorkspaceDir, mediaRef, openWorkspace, reserveId, resolveMedia, slugId } from './workspace.js';
@@ -58,6 +58,27 @@ test('ids reserved at the same time never collide, and existing folders are skip
     assert.deepEqual([...ids].sort(), ['day-night-2', 'day-night-3', 'day-night-4', 'day-night-5', 'day-night-6']);
     assert.equal((await readdir(root)).length, 6, 'each id has its folder');
     assert.equal(await reserveId('other', (id) => claimFolder(join(root, id)), (id) => id === 'other'), 'other-2');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a cache folder that is a link is refused before anything is emptied: the folder it leads to keeps its files', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'darkroom-ws-'));
+  try {
+    const outside = join(root, 'elsewhere');
+    await openWorkspace(join(root, 'ws'));
+    for (const linked of ['cache', join('cache', 'convert')]) {
+      await rm(join(root, 'ws', 'cache'), { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+      await mkdir(join(outside, 'convert'), { recursive: true });
+      await writeFile(join(outside, 'convert', 'keep.png'), 'x');
+      await writeFile(join(outside, 'keep.png'), 'x');
+      if (linked !== 'cache') await mkdir(join(root, 'ws', 'cache'), { recursive: true });
+      await symlink(linked === 'cache' ? outside : join(outside, 'convert'), join(root, 'ws', linked));
+      await assert.rejects(openWorkspace(join(root, 'ws')), (e: Error) => e.message.includes(join(root, 'ws', linked)) && /is a link/.test(e.message) && /remove the link/.test(e.message));
+      assert.deepEqual(await readdir(join(outside, 'convert')), ['keep.png'], `${linked}: nothing emptied where the link leads`);
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }

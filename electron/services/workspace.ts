@@ -64,9 +64,11 @@ export async function openWorkspace(root: string): Promise<Workspace> {
   const paths = workspacePaths(root);
   const stat = await fs.stat(paths.root).catch(() => null);
   if (stat && !stat.isDirectory()) throw new ApiError('bad-request', `workspace ${paths.root} is a file; choose a folder with --workspace`);
+  await fs.mkdir(paths.root, { recursive: true });
+  await refuseLinkedCache(paths);
   // Converted photos are kept for one session (to save them after viewing): whatever a previous one left goes.
   await fs.rm(paths.convert, { recursive: true, force: true });
-  for (const dir of [paths.root, paths.runs, paths.models, paths.thumbnails, paths.convert, paths.generated]) await fs.mkdir(dir, { recursive: true });
+  for (const dir of [paths.runs, paths.models, paths.thumbnails, paths.convert, paths.generated]) await fs.mkdir(dir, { recursive: true });
   const firstStart = !(await exists(paths.workspaceJson));
   let info: WorkspaceFile;
   if (firstStart) {
@@ -80,6 +82,21 @@ export async function openWorkspace(root: string): Promise<Workspace> {
     }
   }
   return { paths, firstStart, info };
+}
+
+/**
+ * The cache is Darkroom's own: it is emptied and served from. A cache folder that is a link would have both happen
+ * where the link leads (emptying another folder), so it is refused before anything is touched.
+ */
+async function refuseLinkedCache(paths: WorkspacePaths): Promise<void> {
+  for (const dir of [paths.cache, paths.thumbnails, paths.convert, paths.generated]) {
+    const stat = await fs.lstat(dir).catch(() => null);
+    if (stat?.isSymbolicLink())
+      throw new ApiError(
+        'bad-request',
+        `${dir} is a link (to ${await fs.readlink(dir).catch(() => 'somewhere else')}); Darkroom keeps its cache inside the workspace and empties it, so it does not follow links there: remove the link (the folder it leads to is left alone)`,
+      );
+  }
 }
 
 export async function saveWorkspaceInfo(workspace: Workspace, patch: Partial<WorkspaceFile>): Promise<void> {
