@@ -217,8 +217,12 @@ function sessionOptions(device: InferenceDevice, threads: number): ort.Inference
   };
 }
 
-async function createOrtSession(loadFrom: string | Uint8Array, device: InferenceDevice, threads: number, profileTo?: string): Promise<ort.InferenceSession> {
-  const options = { ...sessionOptions(device, threads), ...(profileTo ? { enableProfiling: true, profileFilePrefix: profileTo } : {}) };
+async function createOrtSession(loadFrom: string | Uint8Array, device: InferenceDevice, threads: number, profileTo?: string, memoryArena = true): Promise<ort.InferenceSession> {
+  const options = {
+    ...sessionOptions(device, threads),
+    ...(profileTo ? { enableProfiling: true, profileFilePrefix: profileTo } : {}),
+    ...(memoryArena ? {} : { enableCpuMemArena: false }),
+  };
   // From a path, ONNX Runtime also finds weights stored beside the model (external data).
   return typeof loadFrom === 'string' ? ort.InferenceSession.create(loadFrom, options) : ort.InferenceSession.create(loadFrom, options);
 }
@@ -338,7 +342,8 @@ function checkInput(label: string, expected: TensorInfo | undefined, input: Floa
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Training graphs (diff/onnx-engine.ts): many named inputs and outputs, one session per graph, never cached.
+// Graphs of many named inputs and outputs, one session per graph, never cached: the training engine's
+// (diff/onnx-engine.ts) and staged translation's (onnx/staged-run.ts).
 
 export interface TrainingSession {
   /** Where it runs; a graph its device rejected runs on the CPU, with the reason in `fallback`. */
@@ -353,16 +358,26 @@ export interface TrainingSession {
 /** Places a training graph on `device` (the same rules as openModel) and opens its session. */
 export async function openTrainingSession(
   bytes: Uint8Array,
-  options: { device?: DeviceChoice; threads?: number; label: string; profileTo?: string },
+  options: {
+    device?: DeviceChoice;
+    threads?: number;
+    label: string;
+    profileTo?: string;
+    /**
+     * false: CPU memory goes back after each run instead of staying in the session's arena, for the many graphs
+     * of one staged translation (each arena would keep its largest tile's working memory).
+     */
+    memoryArena?: boolean;
+  },
 ): Promise<TrainingSession> {
   const threads = options.threads ?? availableParallelism();
   let device = await placeModel(options.device ?? 'auto', threads);
   let session: ort.InferenceSession;
   try {
-    session = await createOrtSession(bytes, device.name, threads, options.profileTo);
+    session = await createOrtSession(bytes, device.name, threads, options.profileTo, options.memoryArena);
   } catch (error) {
     if (device.name === 'cpu') throw new Error(`ONNX Runtime cannot load the training graph ${options.label}: ${(error as Error).message}`, { cause: error });
-    session = await createOrtSession(bytes, 'cpu', threads, options.profileTo);
+    session = await createOrtSession(bytes, 'cpu', threads, options.profileTo, options.memoryArena);
     device = cpuUse(device.requested, threads, `${DEVICE_LABELS[device.name]} could not load the training graph ${options.label}: ${(error as Error).message}`);
   }
   return {

@@ -198,7 +198,7 @@ export async function createTranslator(model: OnnxModel, modelBytes?: Uint8Array
       if (!opened) {
         opened = (async () => {
           const stageGraph = graph.stageGraph(stage.outputs, stage.inputs);
-          const session = await openTrainingSession(stageGraph.bytes, { ...rewrittenOptions(), label: `${model.label} (stage ${i + 1})` });
+          const session = await openTrainingSession(stageGraph.bytes, { ...rewrittenOptions(), label: `${model.label} (stage ${i + 1})`, memoryArena: false });
           rewrittenFallback ??= session.device.fallback;
           lastDevice = { ...session.device, requested: model.device.requested, fallback: rewrittenFallback };
           return { graph: stageGraph, session };
