@@ -63,7 +63,7 @@ export interface StagedGraph {
 /** The two inputs a frozen norm's affine map (x · a + b, per channel) is fed through. */
 export const normAffineNames = (k: number): [string, string] => [`darkroom_norm_${k}.a`, `darkroom_norm_${k}.b`];
 
-const UNARY = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Identity', 'Elu', 'Selu', 'HardSigmoid', 'Softplus', 'Abs', 'Neg', 'Clip', 'Dropout', 'PRelu']);
+const UNARY = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Identity', 'Elu', 'Selu', 'HardSigmoid', 'Softplus', 'Abs', 'Neg', 'Clip', 'Dropout', 'PRelu', 'BatchNormalization']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
 const toNumber = (v: number | { toNumber(): number } | null | undefined): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
