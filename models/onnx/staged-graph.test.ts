@@ -37,6 +37,16 @@ test('the plan keeps every convolution to one run when memory allows, and fits a
   assert.ok(tight.work > roomy.work && tight.peakBytes <= 4 * 32 * 120 * 90 * 2.5 + 3 * 480 * 360 * 4, `tight: ${tight.work} work, ${tight.peakBytes} bytes`);
 });
 
+test("at any budget, stages keep and measure only tensors of the photo's size over their scale (never a padded one)", async () => {
+  const graph = analyseGraph(await tinyGeneratorBytes({ ngf: 8, blocks: 3 }))!;
+  const padded = graph.nodes.filter((n) => n.opType === 'Pad').map((n) => n.output![0]);
+  assert.ok(padded.length > 0 && padded.every((t) => !graph.sites.get(t)!.aligned && graph.sites.get(t)!.scale > 0));
+  for (let budget = 1e4; budget < 1e9; budget *= 1.5) {
+    for (const stage of planStages(graph, 480, 360, budget).stages)
+      assert.ok(stage.outputs.every((t) => graph.sites.get(t)!.aligned), `budget ${budget}: ${stage.outputs.join(', ')}`);
+  }
+});
+
 test('a graph reaching across the whole photo is not staged: it is tiled with measured statistics, as before', async () => {
   const bytes = globalMeanModelBytes();
   assert.equal(analyseGraph(bytes), null);

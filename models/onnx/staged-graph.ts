@@ -11,6 +11,11 @@ type ModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 export interface TensorSite {
   scale: number;
   channels: number;
+  /**
+   * Whether it is exactly the photo's size over `scale` (not a padded tensor, say): only those are kept whole and
+   * cut into tiles.
+   */
+  aligned: boolean;
 }
 
 export interface StagedNorm {
@@ -79,6 +84,8 @@ interface Window {
   stride: number;
   dilation: number;
   padBegin: number;
+  padEnd: number;
+  outputPadding: number;
 }
 
 function windowOf(node: NodeProto, weightDims: number[]): Window | null {
@@ -89,19 +96,32 @@ function windowOf(node: NodeProto, weightDims: number[]): Window | null {
   const [kh, kw] = ints(node, 'kernel_shape', weightDims.slice(2));
   const [sh, sw] = ints(node, 'strides', [1, 1]);
   const [dh, dw] = ints(node, 'dilations', [1, 1]);
-  const [ph, pw] = ints(node, 'pads', [0, 0, 0, 0]);
-  if (kh !== kw || sh !== sw || dh !== dw || ph !== pw || weightDims.length !== 4) return null;
-  return { kernel: kh, stride: sh, dilation: dh, padBegin: ph };
+  const [ph, pw, peh, pew] = ints(node, 'pads', [0, 0, 0, 0]);
+  const [oph, opw] = ints(node, 'output_padding', [0, 0]);
+  if (kh !== kw || sh !== sw || dh !== dw || ph !== pw || peh !== pew || oph !== opw || weightDims.length !== 4) return null;
+  return { kernel: kh, stride: sh, dilation: dh, padBegin: ph, padEnd: peh, outputPadding: oph };
 }
 
-/** A Pad's begin padding on H and W, from its pads input (opset ≥ 11) or attribute; null when not spatial only. */
-function padBegin(node: NodeProto, constants: Map<string, TensorProto>): number | null {
+/** A Pad's begin and end padding on H and W, from its pads input (opset ≥ 11) or attribute; null when not spatial only. */
+function padsOf(node: NodeProto, constants: Map<string, TensorProto>): [number, number] | null {
   let pads: number[] | undefined = attr(node, 'pads')?.ints?.map(toNumber);
   if (!pads && node.input?.[1]) pads = int64Values(constants.get(node.input[1]));
   if (!pads || pads.length !== 8) return null;
   const [n0, c0, h0, w0, n1, c1, h1, w1] = pads;
   if (n0 || c0 || n1 || c1 || h0 !== w0 || h1 !== w1 || h0 < 0 || h1 < 0) return null;
-  return h0;
+  return [h0, h1];
+}
+
+/** An axis of `length` pixels after a Conv, ConvTranspose or Pad (ONNX's shape rules). */
+function lengthAfter(node: NodeProto, length: number, constants: Map<string, TensorProto>): number {
+  if (node.opType === 'Pad') {
+    const [begin, end] = padsOf(node, constants)!;
+    return length + begin + end;
+  }
+  const w = windowOf(node, (constants.get(node.input![1])?.dims ?? []).map(toNumber))!;
+  const span = (w.kernel - 1) * w.dilation + 1;
+  if (node.opType === 'Conv') return Math.floor((length + w.padBegin + w.padEnd - span) / w.stride) + 1;
+  return w.stride * (length - 1) + w.outputPadding + span - w.padBegin - w.padEnd;
 }
 
 function int64Values(tensor: TensorProto | undefined): number[] | undefined {
@@ -140,7 +160,10 @@ export function analyseGraph(bytes: Uint8Array): StagedGraph | null {
   if (!input || !output || (graph.output?.length ?? 0) !== 1) return null;
 
   const nodes = (graph.node ?? []).filter((n) => n.opType !== 'Constant');
-  const sites = new Map<string, TensorSite>([[input, { scale: 1, channels: 3 }]]);
+  const sites = new Map<string, TensorSite>([[input, { scale: 1, channels: 3, aligned: true }]]);
+  // Each tensor's side for two photo sides, by ONNX's shape rules: aligned where both are the photo's over the scale.
+  const REFERENCE = [256, 512];
+  const lengths = new Map<string, number[]>([[input, REFERENCE]]);
   const workPerPixel: number[] = [];
   const norms: StagedNorm[] = [];
   const normOfNode = new Map<number, number>();
@@ -150,7 +173,7 @@ export function analyseGraph(bytes: Uint8Array): StagedGraph | null {
     const spatial = ins.filter((name) => sites.has(name));
     const first = sites.get(ins[0]);
     if (!first || node.output?.length === 0) return null;
-    let site: TensorSite;
+    let site: Omit<TensorSite, 'aligned'>;
     let work = 0;
     const op = node.opType ?? '';
     if (op === 'Conv' || op === 'ConvTranspose') {
@@ -167,7 +190,7 @@ export function analyseGraph(bytes: Uint8Array): StagedGraph | null {
       const summed = op === 'Conv' ? weightDims[1] : weightDims[0] / group;
       work = macs * (1 + 4 / summed);
     } else if (op === 'Pad') {
-      if (spatial.length !== 1 || padBegin(node, constants) === null) return null;
+      if (spatial.length !== 1 || padsOf(node, constants) === null) return null;
       site = first;
     } else if (op === 'InstanceNormalization') {
       const scale = floatValues(constants.get(ins[1]));
@@ -191,11 +214,15 @@ export function analyseGraph(bytes: Uint8Array): StagedGraph | null {
       site = { scale: first.scale, channels: spatial.reduce((sum, name) => sum + sites.get(name)!.channels, 0) };
     } else return null;
     if (node.opType === 'Dropout' && (node.output?.length ?? 0) > 1 && node.output![1] !== '') return null;
-    sites.set(node.output![0], site);
+    const inLengths = spatial.map((name) => lengths.get(name)!.join());
+    if (new Set(inLengths).size !== 1) return null;
+    const length = op === 'Conv' || op === 'ConvTranspose' || op === 'Pad' ? lengths.get(ins[0])!.map((l) => lengthAfter(node, l, constants)) : lengths.get(spatial[0])!;
+    lengths.set(node.output![0], length);
+    sites.set(node.output![0], { ...site, aligned: length.every((l, i) => l * site.scale === REFERENCE[i]) });
     workPerPixel.push(work);
   }
   const outputSite = sites.get(output);
-  if (!outputSite || outputSite.scale !== 1) return null;
+  if (!outputSite || outputSite.scale !== 1 || !outputSite.aligned || !norms.every((n) => sites.get(n.input)!.aligned)) return null;
 
   const producers = new Map<string, number>();
   const consumerLists = new Map<string, number[]>();
@@ -279,7 +306,7 @@ function reachOf(part: number[], inputs: readonly string[], nodes: NodeProto[], 
       low += ((w.padBegin - (w.kernel - 1) * w.dilation) * s) / w.stride;
       high += (w.padBegin * s) / w.stride;
     } else if (node.opType === 'Pad') {
-      const begin = padBegin(node, constants)!;
+      const [begin] = padsOf(node, constants)!;
       low -= begin * s;
       high -= begin * s;
     }

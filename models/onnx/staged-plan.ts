@@ -64,7 +64,7 @@ const bytesOfTensor = (graph: StagedGraph, width: number, height: number) => (t:
 function planCuts(graph: StagedGraph, width: number, height: number, budget: number): StagedPlan {
   const bytes = bytesOfTensor(graph, width, height);
   const workOf = (nodes: number[]) => nodes.reduce((total, n) => total + graph.workPerPixel[n], 0);
-  const chain = [graph.input, ...graph.cuts.filter((c) => c !== graph.output), graph.output];
+  const chain = [graph.input, ...graph.cuts.filter((c) => c !== graph.output && graph.sites.get(c)!.aligned), graph.output];
   const normsAfter = (from: string, to: string) => {
     const inside = new Set(graph.closure([to], new Set([from])));
     return graph.norms.flatMap((norm, k) => (inside.has(graph.nodes.indexOf(norm.node)) ? [k] : []));
@@ -125,9 +125,10 @@ function planFine(graph: StagedGraph, width: number, height: number, budget: num
     const inside = new Set(nodes);
     // What this part computes that something outside it reads: kept, the next parts start from it.
     const leaving = nodes.map((n) => graph.nodes[n].output![0]).filter((t) => t === target || graph.consumers(t).some((c) => !inside.has(c)));
-    if (sum(whole) + sum(leaving) <= budget) return add(leaving, leaving, k, nodes, nodes);
+    const aligned = leaving.every((t) => graph.sites.get(t)!.aligned);
+    if (aligned && sum(whole) + sum(leaving) <= budget) return add(leaving, leaving, k, nodes, nodes);
     const producedHere = new Set(nodes.map((n) => graph.nodes[n].output![0]));
-    const cut = [...graph.cuts].reverse().find((c) => producedHere.has(c) && sum(whole) + bytesOf(c) <= budget);
+    const cut = [...graph.cuts].reverse().find((c) => producedHere.has(c) && graph.sites.get(c)!.aligned && sum(whole) + bytesOf(c) <= budget);
     if (!cut) return add([target], [], k, nodes, []);
     const outputs = cut === target ? [target] : [target, cut];
     add(outputs, [cut], k, nodes, graph.closure([cut], whole));
