@@ -41,7 +41,7 @@ export type CutConfig = TranslatorNets & {
   flipEquivariance: boolean;
   /** Locations sampled per tapped layer and step. */
   patches: number;
-  /** The generator's down- and upsampling (nets/resnet-generator.ts): CUT's anti-aliasing, or strided convs. */
+  /** The generator's down- and upsampling (nets/resnet-generator.ts): CUT's anti-aliasing, or strided convs (also when a run.json from before this option lacks it). */
   resampling: Resampling;
   lr: number;
 };
