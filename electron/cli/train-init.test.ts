@@ -1,5 +1,6 @@
 // `darkroom train … --init-generator` through the real CLI: a CUT run starts from a PyTorch checkpoint (its size taken
-// from the file), records it in run.json; an anti-aliased CUT checkpoint and a resume that names one are refused (exit 2).
+// from the file), records it in run.json; an anti-aliased CUT checkpoint starts one with its resampling, which a
+// disagreeing --resampling cannot override; a resume that names a file is refused (exit 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ const BIN = fileURLToPath(new URL('../../bin/darkroom.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../models/import/fixtures/', import.meta.url));
 const darkroom = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
 
-test('darkroom train cut --init-generator FILE starts from the checkpoint; anti-aliased ones and resumes naming one are refused', async (t) => {
+test('darkroom train cut --init-generator FILE starts from the checkpoint, anti-aliased ones too; a disagreeing --resampling and resumes naming one are refused', async (t) => {
   const dir = await makeTempDir(t);
   const { day, night } = await makeScenes(join(dir, 'data'), 2, 32);
   const runDir = join(dir, 'run');
@@ -25,8 +26,11 @@ test('darkroom train cut --init-generator FILE starts from the checkpoint; anti-
   assert.deepEqual(info.initGenerators?.map((r) => [r.direction, r.file, r.name]), [['AtoB', checkpoint, 'cyclegan.safetensors']]);
 
   const antialiased = darkroom(['train', 'cut', '--a', day, '--b', night, '--out', join(dir, 'aa'), '--init-generator', join(FIXTURES, 'cut.pth'), ...tiny]);
-  assert.equal(antialiased.status, 2, antialiased.stderr);
-  assert.match(antialiased.stderr, /cut\.pth holds a CUT ResnetGenerator \(anti-aliased;.*cannot be fine-tuned/);
+  assert.equal(antialiased.status, 0, antialiased.stderr);
+  assert.deepEqual([(await readRunInfo(join(dir, 'aa'))).config.resampling], ['antialiased']);
+  const strided = darkroom(['train', 'cut', '--a', day, '--b', night, '--out', join(dir, 'strided'), '--init-generator', join(FIXTURES, 'cut.pth'), '--resampling', 'strided', ...tiny]);
+  assert.equal(strided.status, 2, strided.stderr);
+  assert.match(strided.stderr, /cut\.pth holds a CUT ResnetGenerator \(anti-aliased;.*whose resampling is antialiased, but this run's generator has --resampling strided/);
 
   const resumed = darkroom(['train', '--resume', runDir, '--init-generator', checkpoint]);
   assert.equal(resumed.status, 2);

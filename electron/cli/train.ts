@@ -77,9 +77,10 @@ Training:
   --lr-decay N            iterations of linear decay to zero after that (cyclegan, cut default: the other half)
   --init-generator FILE   start from a published generator (.pth, .pt, .safetensors): cut FILE; cyclegan
                           A2B_FILE[,B2A_FILE] (the other generator, the discriminators and PatchNCE heads start
-                          as usual). Fine-tunes pytorch-CycleGAN-and-pix2pix's ResnetGenerator and CUT's trained
-                          with --no_antialias --no_antialias_up; the size comes from the file unless --preset,
-                          --ngf or --blocks say otherwise (then they must match it)
+                          as usual). Fine-tunes pytorch-CycleGAN-and-pix2pix's ResnetGenerator and CUT's
+                          (anti-aliased, its default, or --no_antialias / --no_antialias_up: cut only, unless
+                          strided); the size and cut's --resampling come from the file unless --preset, --ngf,
+                          --blocks or --resampling say otherwise (then they must match it)
   --checkpoint-every N    iterations between checkpoints (always one at the end and on stop)
   --sample-every N        iterations between sample grids (RUN/samples/NNNNNN.png)
   --log-every N           iterations between metrics lines (RUN/metrics.jsonl), default 10

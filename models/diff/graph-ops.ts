@@ -109,6 +109,19 @@ export class GraphOps implements Ops<Sym> {
         const p = layer.pad;
         return g.pad(x, [0, 0, p, p, 0, 0, p, p], 'reflect');
       }
+      case 'replicatePad': {
+        const p = layer.pad;
+        return g.pad(x, [0, 0, p, p, 0, 0, p, p], 'edge');
+      }
+      case 'blurDown': {
+        const { size: k, stride: s } = layer;
+        return perChannel(g, x, (images) => g.conv(images, g.constant(layer.kernel, [1, 1, k, k]), { strides: [s, s], pads: [0, 0, 0, 0] }));
+      }
+      case 'blurUp': {
+        const { size: k, stride: s, crop } = layer;
+        const filter = g.constant(layer.kernel, [1, 1, k, k]);
+        return perChannel(g, x, (images) => g.convTranspose(images, filter, { strides: [s, s], pads: [crop[0], crop[0], crop[1], crop[1]], outputPadding: [0, 0] }));
+      }
       case 'instanceNorm': {
         let y = instanceNorm(g, x, layer.epsilon);
         if (layer.affine) {
@@ -141,6 +154,17 @@ export class GraphOps implements Ops<Sym> {
         return g.transpose(g.reshape(x, [x.shape[0], layer.height, layer.width, layer.channels]), [0, 3, 1, 2]);
     }
   }
+}
+
+/**
+ * `f` (a one-channel Conv or ConvTranspose with a constant filter) on every channel alike: NCHW [N, C, H, W] is
+ * already the batch of one-channel images [N·C, 1, H, W], so both reshapes are free. Plain convolutions rather than
+ * grouped ones, whose gradients the engine has no rule for.
+ */
+export function perChannel(g: Graph, x: Sym, f: (images: Sym) => Sym): Sym {
+  const [n, c, h, w] = x.shape;
+  const y = f(g.reshape(x, [n * c, 1, h, w]));
+  return g.reshape(y, [n, c, y.shape[2], y.shape[3]]);
 }
 
 /**

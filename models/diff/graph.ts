@@ -162,8 +162,8 @@ export class Graph {
     if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[1]) throw new Error(`matmulTransB [${a.shape}] × [${b.shape}]ᵀ`);
     return this.add('gemmTransB', [a, b], [a.shape[0], b.shape[0]]);
   }
-  /** pads: [begin per axis…, end per axis…] as ONNX Pad. */
-  pad(x: Sym, pads: readonly number[], mode: 'constant' | 'reflect'): Sym {
+  /** pads: [begin per axis…, end per axis…] as ONNX Pad (edge: the border value repeated). */
+  pad(x: Sym, pads: readonly number[], mode: 'constant' | 'reflect' | 'edge'): Sym {
     const r = x.shape.length;
     if (pads.every((p) => p === 0)) return x;
     return this.add('pad', [x], x.shape.map((d, i) => d + pads[i] + pads[i + r]), { pads: [...pads], mode });

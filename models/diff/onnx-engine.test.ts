@@ -76,6 +76,10 @@ test('cut on ONNX Runtime (PatchNCE with its identity term): the losses, weights
   await compareEngines(cut, { size: SIZE, ngf: 4, ndf: 4, blocks: 1, patches: 16 }, 3, 1);
 });
 
+test("cut with CUT's anti-aliased resampling on ONNX Runtime (edge pads, blurs as one-channel convolutions): the losses, weights and moments of tfjs", async () => {
+  await compareEngines(cut, { size: SIZE, ngf: 4, ndf: 4, blocks: 1, patches: 16, resampling: 'antialiased' }, 3, 1);
+});
+
 test('fastcut on ONNX Runtime (flip-equivariance: mirrored and plain graphs): the losses, weights and moments of tfjs', async () => {
   await compareEngines(cut, { size: SIZE, ngf: 4, ndf: 4, blocks: 1, patches: 16, mode: 'fastcut' }, 4, 2, ['discriminator', 'generator', 'generator-flipped']);
 });

@@ -45,6 +45,8 @@ const FAMILIES: [string, ModelFamily, Record<string, unknown>, string[]][] = [
   ['cyclegan', cyclegan, {}, ['discriminators', 'generators']],
   // CUT with its identity term: PatchNCE's Gather, ScatterND, batched MatMul, Log; a FastCUT mirror is a Gather too.
   ['cut', cut, { patches: 16 }, ['discriminator', 'generator']],
+  // CUT's anti-aliased generator: edge Pads and the blurs' one-channel Conv/ConvTranspose, with their gradients.
+  ['anti-aliased cut', cut, { patches: 16, resampling: 'antialiased' }, ['discriminator', 'generator']],
 ];
 
 for (const [label, family, options, phases] of FAMILIES) {

@@ -6,7 +6,7 @@ import { openTrainingSession } from '../onnx/runtime.js';
 import { Rng } from '../rng.js';
 import { Graph, sizeOf, type Sym } from './graph.js';
 import { convTransposeSamePadding } from '../nets/spec.js';
-import { instanceNorm } from './graph-ops.js';
+import { instanceNorm, perChannel } from './graph-ops.js';
 import { toOnnx } from './to-onnx.js';
 import { gradients } from './vjp.js';
 
@@ -64,6 +64,36 @@ function croppedConvTransposeCase(name: string, c: number, m: number, k: number,
   };
 }
 
+// CUT's anti-aliasing filters (models/nets/resnet-generator.ts builds them too; here written out as numbers).
+const BLUR_3 = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
+const BLUR_4 = [1, 3, 3, 1].flatMap((a) => [1, 3, 3, 1].map((b) => (a * b * 4) / 64));
+
+/** The anti-aliased downsampling's blur: every channel through one 3×3 filter at stride 2, as GraphOps runs it. */
+function blurDownCase(): OpCase {
+  return {
+    name: 'blur down: one constant 3×3 filter per channel at stride 2 (channels as images)',
+    shapes: [[2, 4, 9, 8]],
+    graph: (g, [x]) => perChannel(g, x, (images) => g.conv(images, g.constant(BLUR_3, [1, 1, 3, 3]), { strides: [2, 2], pads: [0, 0, 0, 0] })),
+    tfjs: onImages((x) => tf.depthwiseConv2d(x, tf.tile(tf.tensor4d(BLUR_3, [3, 3, 1, 1]), [1, 1, 4, 1]) as tf.Tensor4D, 2, 'valid')),
+  };
+}
+
+/** The anti-aliased upsampling's blur: a 4×4 transposed filter at stride 2 per channel, 3 pixels cropped per side. */
+function blurUpCase(): OpCase {
+  const [c, size] = [3, 5];
+  const full = (size - 1) * 2 + 4;
+  return {
+    name: 'blur up: one constant 4×4 transposed filter per channel at stride 2, cropped',
+    shapes: [[2, c, size, size]],
+    graph: (g, [x]) => perChannel(g, x, (images) => g.convTranspose(images, g.constant(BLUR_4, [1, 1, 4, 4]), { strides: [2, 2], pads: [3, 3, 3, 3], outputPadding: [0, 0] })),
+    tfjs: onImages((x) => {
+      const filter = tf.tensor4d(BLUR_4, [4, 4, 1, 1]);
+      const channels = tf.split(x, c, 3).map((one) => tf.conv2dTranspose(one as tf.Tensor4D, filter, [2, full, full, 1], 2, 'valid'));
+      return tf.slice(tf.concat(channels, 3), [0, 3, 3, 0], [2, full - 6, full - 6, c]);
+    }),
+  };
+}
+
 export const CASES: OpCase[] = [
   convCase('conv 3×3, weight gradient from x, input gradient transposed', 4, 6, 3, 1, 0, 9),
   convCase('conv 3×3 with fewer output channels: weight gradient from dy, input gradient by a flipped conv', 6, 2, 3, 1, 1, 8),
@@ -97,6 +127,24 @@ export const CASES: OpCase[] = [
     graph: (g, [x]) => g.pad(x, [0, 0, 3, 1, 0, 0, 2, 1], 'reflect'),
     tfjs: ([x]) => tf.mirrorPad(x, [[0, 0], [0, 0], [3, 2], [1, 1]], 'reflect'),
   },
+  {
+    name: 'edge pad (replicate), 1 on each side',
+    shapes: [[2, 3, 5, 4]],
+    graph: (g, [x]) => g.pad(x, [0, 0, 1, 1, 0, 0, 1, 1], 'edge'),
+    tfjs: ([x]) => tf.mirrorPad(x, [[0, 0], [0, 0], [1, 1], [1, 1]], 'symmetric'),
+  },
+  {
+    // Two rows repeated per side (two symmetric pads of 1 in tfjs), on a width of one and a height of two.
+    name: 'edge pad 2 on short axes',
+    shapes: [[2, 3, 2, 1]],
+    graph: (g, [x]) => g.pad(x, [0, 0, 2, 2, 0, 0, 2, 2], 'edge'),
+    tfjs: ([x]) => {
+      const once = (t: tf.Tensor) => tf.mirrorPad(t, [[0, 0], [0, 0], [1, 1], [1, 1]], 'symmetric');
+      return once(once(x));
+    },
+  },
+  blurDownCase(),
+  blurUpCase(),
   {
     name: 'constant pad',
     shapes: [[2, 3, 4, 5]],

@@ -174,8 +174,10 @@ function rule(g: Graph, node: GraphNode, gy: Sym, needs: (x: Sym) => boolean): (
       pads[axis + x.shape.length] = x.shape[axis] - first - size;
       return [g.pad(reversed ? g.slice(gy, axis, size - 1, -1, -1) : gy, pads, 'constant')];
     }
-    case 'pad':
-      return [a.mode === 'reflect' ? reflectPadGrad(g, gy, x.shape, a.pads as number[]) : cropPad(g, gy, x.shape, a.pads as number[])];
+    case 'pad': {
+      const pads = a.pads as number[];
+      return [a.mode === 'reflect' ? reflectPadGrad(g, gy, x.shape, pads) : a.mode === 'edge' ? edgePadGrad(g, gy, x.shape, pads) : cropPad(g, gy, x.shape, pads)];
+    }
     case 'matmul': {
       const swapLast = (t: Sym) => g.transpose(t, t.shape.length === 2 ? [1, 0] : [0, 2, 1]);
       return [needs(x) ? g.matmul(gy, swapLast(w)) : null, needs(w) ? g.matmul(swapLast(x), gy) : null];
@@ -252,6 +254,31 @@ function foldedByPadding(g: Graph, d: Sym, axis: number, size: number, before: n
     sum = g.addT(sum, placed(g.slice(d, axis, end + after - 1, end - 1, -1), size - 1 - after));
   }
   return sum;
+}
+
+/**
+ * Edge padding copies the first and last row of each axis `before` and `after` times: those copies' gradients, summed,
+ * add to the edge rows'. Per axis: the first row with the front strip's sum, the middle, the last row with the back's.
+ */
+function edgePadGrad(g: Graph, d: Sym, shape: Shape, pads: readonly number[]): Sym {
+  const rank = shape.length;
+  for (let axis = 0; axis < rank; axis++) {
+    const before = pads[axis];
+    const after = pads[axis + rank];
+    if (before === 0 && after === 0) continue;
+    const size = shape[axis];
+    if (size === 1) {
+      d = g.sum(d, [axis], true); // every row is a copy of the one
+      continue;
+    }
+    const rows = (from: number, to: number) => g.slice(d, axis, before + from, before + to);
+    const withStrip = (edge: Sym, start: number, length: number) => (length === 0 ? edge : g.addT(edge, g.sum(g.slice(d, axis, start, start + length), [axis], true)));
+    const parts = [withStrip(rows(0, 1), 0, before)];
+    if (size > 2) parts.push(rows(1, size - 1));
+    parts.push(withStrip(rows(size - 1, size), before + size, after));
+    d = g.concat(parts, axis);
+  }
+  return d;
 }
 
 /** Extra rows an op's output-size formula leaves when the input does not fill its last stride exactly. */

@@ -36,9 +36,26 @@ test('PatchNCE taps the input, the stem conv, both downsampling convs and the mi
   model.dispose();
 });
 
-for (const mode of ['cut', 'fastcut'] as const) {
-  test(`${mode}: one step trains the generator, the discriminator and every PatchNCE head`, async () => {
-    const model = cut.create(cut.resolveConfig({ ...TINY, mode }), new Rng(2)) as CutModel;
+test("an anti-aliased generator's taps are the same convs, before their blurs (down0 at full resolution, as CUT taps it)", () => {
+  const model = cut.create(cut.resolveConfig({ ...TINY, blocks: 5, resampling: 'antialiased' }), new Rng(1)) as CutModel;
+  const spec = model.nets.G.spec;
+  const taps = nceTaps(spec);
+  assert.deepEqual(taps.slice(1, 4).map((t) => (spec.layers[t.index] as { name: string }).name), ['stem', 'down0', 'down1']);
+  assert.equal(spec.layers[taps[4].index].op, 'residual');
+  assert.deepEqual(taps.map((t) => [t.channels, t.stride]), [[3, 1], [4, 1], [8, 1], [16, 2], [16, 4]]);
+  assert.ok(spec.layers.some((l) => l.op === 'blurDown') && spec.layers.some((l) => l.op === 'blurUp'));
+  assert.equal(cut.resolveConfig({}).resampling, 'strided', "today's generators stay the default");
+  model.dispose();
+});
+
+const STEP_CASES = [
+  { mode: 'cut', resampling: 'strided' },
+  { mode: 'fastcut', resampling: 'strided' },
+  { mode: 'cut', resampling: 'antialiased' }, // on wasm: its blurs and replicate pads have gradients there too
+] as const;
+for (const { mode, resampling } of STEP_CASES) {
+  test(`${mode} (${resampling}): one step trains the generator, the discriminator and every PatchNCE head`, async () => {
+    const model = cut.create(cut.resolveConfig({ ...TINY, mode, resampling }), new Rng(2)) as CutModel;
     const before = new Map([...Object.entries(model.nets)].flatMap(([net, n]) => [...n.params].map(([p, v]) => [`${net}/${p}`, v.arraySync()])));
     const losses = await model.trainStep(batchSource(domainA, SIZE, 1, 1, domainB).next, 1);
     assert.deepEqual(Object.keys(losses), mode === 'cut' ? ['D', 'G', 'nce_A', 'nce_B'] : ['D', 'G', 'nce_A']);
@@ -62,8 +79,8 @@ test('cut: the NCE loss falls as the generator learns to keep its input’s patc
 });
 
 test('cut and fastcut: no tensor leaks', async () => {
-  for (const mode of ['cut', 'fastcut']) {
-    const model = cut.create(cut.resolveConfig({ ...TINY, mode }), new Rng(4));
+  for (const [mode, resampling] of [['cut', 'strided'], ['fastcut', 'strided'], ['fastcut', 'antialiased']]) {
+    const model = cut.create(cut.resolveConfig({ ...TINY, mode, resampling }), new Rng(4));
     await assertNoLeaks(model, batchSource(domainA, SIZE, 1, 2, domainB).next, 2);
     model.dispose();
   }

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildPatchDiscriminator } from '../nets/patchgan.js';
 import { applyNet, createNet, disposeNet, trainableVariables, type Net } from '../nets/net.js';
-import { buildResnetGenerator } from '../nets/resnet-generator.js';
+import { buildResnetGenerator, type Resampling } from '../nets/resnet-generator.js';
 import type { NetSpec } from '../nets/spec.js';
 import type { Rng } from '../rng.js';
 import { Adam } from '../train/adam.js';
@@ -41,6 +41,8 @@ export type CutConfig = TranslatorNets & {
   flipEquivariance: boolean;
   /** Locations sampled per tapped layer and step. */
   patches: number;
+  /** The generator's down- and upsampling (nets/resnet-generator.ts): CUT's anti-aliasing, or strided convs (also when a run.json from before this option lacks it). */
+  resampling: Resampling;
   lr: number;
 };
 
@@ -51,16 +53,23 @@ const MODE_DEFAULTS: Record<CutMode, { lambdaNce: number; identity: boolean; fli
 
 const BETA1 = 0.5;
 
-/** The generator layers whose outputs PatchNCE compares: the input, stem, both downsamplings, the middle block. */
+/**
+ * The generator layers whose outputs PatchNCE compares: the input, stem, both downsampling convs, the middle block —
+ * found by name, so an anti-aliased generator's taps are the same convs (before their blurs: down0's then at full
+ * resolution, as in CUT, whose default taps are those two convs' outputs too). `stride`: the tapped map's scale.
+ */
 export function nceTaps(spec: NetSpec): { index: number; channels: number; stride: number }[] {
   const at = (name: string) => spec.layers.findIndex((l) => 'name' in l && l.name === name);
+  const strideAt = (index: number) => spec.layers.slice(0, index + 1).reduce((s, l) => (l.op === 'conv' || l.op === 'blurDown' ? s * l.stride : s), 1);
   const blocks = spec.layers.flatMap((l, i) => (l.op === 'residual' ? [i] : []));
-  const conv = (name: string, stride: number) => {
-    const layer = spec.layers[at(name)];
-    return { index: at(name), channels: layer.op === 'conv' ? layer.filters : 0, stride };
+  const conv = (name: string) => {
+    const index = at(name);
+    const layer = spec.layers[index];
+    return { index, channels: layer.op === 'conv' ? layer.filters : 0, stride: strideAt(index) };
   };
-  const down1 = conv('down1', 4);
-  return [{ index: -1, channels: 3, stride: 1 }, conv('stem', 1), conv('down0', 2), down1, { index: blocks[Math.floor(blocks.length / 2)], channels: down1.channels, stride: 4 }];
+  const down1 = conv('down1');
+  const middle = blocks[Math.floor(blocks.length / 2)];
+  return [{ index: -1, channels: 3, stride: 1 }, conv('stem'), conv('down0'), down1, { index: middle, channels: down1.channels, stride: strideAt(middle) }];
 }
 
 export class CutModel implements FamilyModel {
@@ -79,8 +88,8 @@ export class CutModel implements FamilyModel {
     rng: Rng,
     private readonly engine: TrainingEngine = tfEngine,
   ) {
-    const { ngf, ndf, blocks, upsampling } = config;
-    this.generator = createNet(buildResnetGenerator({ name: 'G', ngf, blocks, upsampling }), rng);
+    const { ngf, ndf, blocks, upsampling, resampling } = config;
+    this.generator = createNet(buildResnetGenerator({ name: 'G', ngf, blocks, upsampling, resampling }), rng);
     this.discriminator = createNet(buildPatchDiscriminator({ name: 'D', ndf }), rng);
     this.taps = nceTaps(this.generator.spec);
     this.heads = this.taps.map((tap, i) => createNet(buildNceHead(`H${i}`, tap.channels), rng));
@@ -251,6 +260,7 @@ export const cut: ModelFamily<CutConfig> = {
       identity: read.choice('identity', onOff(defaults.identity)) === 'on',
       flipEquivariance: read.choice('flipEquivariance', onOff(defaults.flipEquivariance)) === 'on',
       patches: read.int('patches'),
+      resampling: read.choice<Resampling>('resampling'),
       lr: read.number('lr'),
     };
   },

@@ -2,6 +2,7 @@
 // flags, help and checks, the API's validators and the studio's Train form (through app.info) read this table and
 // nothing else, so they accept and refuse the same values. It loads no tfjs: the API and `darkroom --help` use it.
 import { PATCHGAN_MIN_SIZE } from '../nets/patchgan.js';
+import { RESAMPLINGS } from '../nets/resnet-generator.js';
 import { PRESETS, type FamilyId } from './family.js';
 import type { OptionInfo } from './option-spec.js';
 
@@ -97,6 +98,15 @@ export const CUT_OPTIONS: readonly OptionInfo[] = [
   { name: 'identity', label: 'Identity term', help: 'the PatchNCE identity term on domain B, PatchNCE(b, G(b)) (default: on for cut, off for fastcut)', kind: 'choice', default: null, defaultFrom: 'mode', choices: ON_OFF },
   { name: 'flipEquivariance', label: 'Flip equivariance', help: 'mirror half the inputs and their features back (default: off for cut, on for fastcut)', kind: 'choice', default: null, defaultFrom: 'mode', choices: ON_OFF },
   { name: 'patches', label: 'Patches per layer', help: 'locations sampled per feature layer for PatchNCE', kind: 'int', default: 256, min: 2, max: 4096 },
+  {
+    name: 'resampling',
+    label: 'Resampling',
+    help:
+      "the generator's down- and upsampling: strided convs, or CUT's anti-aliased blurs — antialiased (the CUT reference's default), antialiased-down (its --no_antialias_up), antialiased-up (its --no_antialias)",
+    kind: 'choice',
+    default: 'strided',
+    choices: RESAMPLINGS,
+  },
   lr(2e-4),
 ];
 

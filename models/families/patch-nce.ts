@@ -58,7 +58,10 @@ export function sampleFeatures(features: tf.Tensor4D, positions: tf.Tensor1D): t
 export function projectPatches<T>(o: Ops<T>, head: Net, sampled: T, shape: readonly [number, number, number]): T {
   const [b, s, c] = shape;
   const projected = o.reshape(o.net(head, o.reshape(sampled, [b * s, c])), [b, s, NCE_HEAD_UNITS]);
-  const norm = o.unary('sqrt', o.sumLast(o.mul(projected, projected), true));
+  // The tiny term under the root keeps the gradient finite for a zero vector (a tap without its bias is exactly zero
+  // where a flat region went through ReLU; the heads' biases start at zero): √'s 1/0 would make it NaN. Below
+  // float32's resolution for any other vector, so it changes nothing else.
+  const norm = o.unary('sqrt', o.add(o.sumLast(o.mul(projected, projected), true), o.scalar(1e-24)));
   return o.div(projected, o.add(norm, o.scalar(1e-7)));
 }
 

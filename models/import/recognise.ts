@@ -3,7 +3,7 @@
 // The match gives the layer spec and its weights, converted to the spec's layout.
 import { permute4 } from '../onnx/spec-to-onnx.js';
 import type { ParamValues } from '../onnx/spec-to-onnx.js';
-import type { InferenceNetSpec } from '../nets/spec.js';
+import type { NetSpec } from '../nets/spec.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { resnetLayout, type ResnetLayout, type ResnetVariant } from './resnet-layouts.js';
 import type { CheckpointTensor } from './tensor.js';
@@ -15,7 +15,7 @@ export interface RecognisedGenerator {
   ngf: number;
   blocks: number;
   variant: ResnetVariant;
-  spec: InferenceNetSpec;
+  spec: NetSpec;
   params: ParamValues;
 }
 

@@ -9,7 +9,7 @@
 //   the start and one at the end) followed by a stride-1 conv, norm, ReLU. --no_antialias and --no_antialias_up
 //   put CycleGAN's down- and upsampling back, each on its own.
 // All of them are one nn.Sequential named `model`; a module's index in it is the number in its keys.
-import type { InferenceLayerSpec, InferenceNetSpec, LayerSpec } from '../nets/spec.js';
+import type { LayerSpec, NetSpec } from '../nets/spec.js';
 
 export interface ResnetVariant {
   /** CUT's blur-pool downsampling (else stride-2 convs). */
@@ -21,7 +21,7 @@ export interface ResnetVariant {
 }
 
 export interface ResnetLayout {
-  spec: InferenceNetSpec;
+  spec: NetSpec;
   /** Every key the state dict must have (running statistics aside), with its shape. */
   keys: Map<string, number[]>;
   /** Which key fills which parameter of the spec (all conv weights: PyTorch [out|in, in|out, kh, kw]). */
@@ -42,7 +42,7 @@ export function resnetLayout(v: ResnetVariant, ngf: number, blocks: number, chan
   const keys = new Map<string, number[]>();
   const params: ResnetLayout['params'] = [];
   const blurs: ResnetLayout['blurs'] = [];
-  const layers: InferenceLayerSpec[] = [];
+  const layers: LayerSpec[] = [];
   let index = 0;
   const next = () => `model.${index++}`;
   const weights = (prefix: string, param: string, shape: number[]) => {

@@ -100,6 +100,19 @@ function instanceNorm(x: tf.Tensor, epsilon: number): tf.Tensor {
   return normalize(x);
 }
 
+/** A blur's row-major size×size kernel as a one-channel conv filter [k, k, 1, 1]. */
+const blurFilter = (kernel: number[], size: number) => tf.tensor4d(kernel, [size, size, 1, 1]);
+
+/**
+ * `f` (a one-channel conv) on every channel of an NHWC tensor alike, as a batch of N·C one-channel images: tfjs has
+ * depthwise convolutions but wasm has no gradient kernel for them, and no depthwise transposed convolution at all.
+ */
+function perChannel(x: tf.Tensor, f: (images: tf.Tensor4D) => tf.Tensor4D): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  const y = f(tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c, h, w, 1]) as tf.Tensor4D);
+  return tf.transpose(tf.reshape(y, [n, c, y.shape[1], y.shape[2]]), [0, 2, 3, 1]);
+}
+
 function applyLayers(net: Net, layers: LayerSpec[], x: tf.Tensor): tf.Tensor {
   layers.forEach((layer, i) => (x = applyLayer(net, layer, x, layers[i + 1]?.op === 'instanceNorm')));
   return x;
@@ -138,6 +151,21 @@ function applyLayer(net: Net, layer: LayerSpec, x: tf.Tensor, normalizedNext = f
     }
     case 'reflectPad':
       return tf.mirrorPad(x, [[0, 0], [layer.pad, layer.pad], [layer.pad, layer.pad], [0, 0]], 'reflect');
+    case 'replicatePad':
+      // A symmetric mirror pad of 1 repeats the border pixel once; p of them repeat it p times.
+      for (let i = 0; i < layer.pad; i++) x = tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
+      return x;
+    case 'blurDown':
+      return perChannel(x, (images) => tf.conv2d(images, blurFilter(layer.kernel, layer.size), layer.stride, 'valid'));
+    case 'blurUp': {
+      const { size: k, stride: s, crop } = layer;
+      return perChannel(x, (images) => {
+        const [n, h, w] = images.shape;
+        const full = (v: number) => (v - 1) * s + k;
+        const y = tf.conv2dTranspose(images, blurFilter(layer.kernel, k), [n, full(h), full(w), 1], s, 'valid');
+        return tf.slice(y, [0, crop[0], crop[0], 0], [n, full(h) - crop[0] - crop[1], full(w) - crop[0] - crop[1], 1]);
+      });
+    }
     case 'instanceNorm': {
       let y = instanceNorm(x, layer.epsilon);
       if (layer.affine) y = tf.add(tf.mul(y, param(net, `${layer.name}.gamma`)), param(net, `${layer.name}.beta`));

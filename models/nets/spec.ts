@@ -21,6 +21,16 @@ export type LayerSpec =
    */
   | { op: 'convTransposeCropped'; name: string; filters: number; kernel: number; stride: number; bias: boolean; crop: [number, number] }
   | { op: 'reflectPad'; pad: number }
+  /** Pads by repeating the border pixels (ONNX Pad mode edge; PyTorch ReplicationPad2d). */
+  | { op: 'replicatePad'; pad: number }
+  /**
+   * CUT's anti-aliased resampling (Zhang 2019, "Making convolutional networks shift-invariant again"), a fixed filter
+   * with no parameters. blurDown: the same size×size filter (row-major `kernel`) on every channel, unpadded, at
+   * `stride` — a blur before subsampling.
+   */
+  | { op: 'blurDown'; size: number; kernel: number[]; stride: number }
+  /** The same filter on every channel as a transposed convolution at `stride`, cropped as convTransposeCropped. */
+  | { op: 'blurUp'; size: number; kernel: number[]; stride: number; crop: [number, number] }
   /** Per-sample, per-channel normalisation over H and W; affine adds learnt scale and shift. */
   | { op: 'instanceNorm'; name: string; affine: boolean; epsilon: number }
   | { op: 'act'; fn: Activation; alpha?: number }
@@ -31,28 +41,6 @@ export type LayerSpec =
   | { op: 'flatten' }
   /** [N, H·W·C] → NHWC [N, H, W, C]. */
   | { op: 'reshape'; height: number; width: number; channels: number };
-
-/**
- * Layers only imported nets use: CUT's anti-aliased resampling (Zhang 2019,
- * "Making convolutional networks shift-invariant again"). Only the ONNX exporter runs them; training's interpreters
- * (nets/net.ts, diff/graph-ops.ts) take NetSpec, whose layers are LayerSpec, so the types keep these out of training.
- */
-export type ImportedLayerSpec =
-  /** Pads by repeating the border pixels (ONNX Pad mode edge; PyTorch ReplicationPad2d). */
-  | { op: 'replicatePad'; pad: number }
-  /** The same size×size filter (row-major `kernel`) on every channel, unpadded, at `stride`: a blur before subsampling. */
-  | { op: 'blurDown'; size: number; kernel: number[]; stride: number }
-  /** The same filter on every channel as a transposed convolution at `stride`, cropped as convTransposeCropped. */
-  | { op: 'blurUp'; size: number; kernel: number[]; stride: number; crop: [number, number] };
-
-export type InferenceLayerSpec = LayerSpec | ImportedLayerSpec;
-
-/** A net for inference only: a NetSpec whose layers may include ImportedLayerSpec. Every NetSpec is one. */
-export interface InferenceNetSpec {
-  name: string;
-  input: NetInput;
-  layers: InferenceLayerSpec[];
-}
 
 /** The slope of a leakyRelu layer that names no alpha. */
 export const DEFAULT_LEAKY_ALPHA = 0.2;
@@ -90,21 +78,21 @@ export interface ParamInfo {
 }
 
 /** The parameters a net owns, in a stable order, with shapes inferred from the input. */
-export function netParams(spec: InferenceNetSpec): ParamInfo[] {
+export function netParams(spec: NetSpec): ParamInfo[] {
   const params: ParamInfo[] = [];
   walk(spec.layers, inputShape(spec.input), params, spec.name);
   return params;
 }
 
 /** The output shape of a net (null height/width when they follow the input's). */
-export function netOutputShape(spec: InferenceNetSpec): FeatureShape {
+export function netOutputShape(spec: NetSpec): FeatureShape {
   return walk(spec.layers, inputShape(spec.input), [], spec.name);
 }
 
 /** Total spatial downsampling of a fully convolutional net: inputs should be multiples of it. */
-export function netStride(spec: InferenceNetSpec): number {
+export function netStride(spec: NetSpec): number {
   let stride = 1;
-  const visit = (layers: InferenceLayerSpec[]) => {
+  const visit = (layers: LayerSpec[]) => {
     for (const layer of layers) {
       if (layer.op === 'conv' || layer.op === 'blurDown') stride *= layer.stride;
       else if (layer.op === 'residual') visit(layer.body);
@@ -114,8 +102,8 @@ export function netStride(spec: InferenceNetSpec): number {
   return stride;
 }
 
-export function isFullyConvolutional(spec: InferenceNetSpec): boolean {
-  const hasDense = (layers: InferenceLayerSpec[]): boolean =>
+export function isFullyConvolutional(spec: NetSpec): boolean {
+  const hasDense = (layers: LayerSpec[]): boolean =>
     layers.some((l) => l.op === 'dense' || l.op === 'flatten' || l.op === 'reshape' || (l.op === 'residual' && hasDense(l.body)));
   return spec.input.kind === 'image' && spec.input.height === undefined && !hasDense(spec.layers);
 }
@@ -126,7 +114,7 @@ function inputShape(input: NetInput): FeatureShape {
     : { kind: 'image', height: input.height ?? null, width: input.width ?? null, channels: input.channels };
 }
 
-function needImage(shape: FeatureShape, layer: InferenceLayerSpec, net: string) {
+function needImage(shape: FeatureShape, layer: LayerSpec, net: string) {
   if (shape.kind !== 'image') throw new Error(`${net}: layer ${layer.op} needs an image input, got a vector`);
   return shape;
 }
@@ -137,7 +125,7 @@ const scaled = (n: number | null, f: (v: number) => number) => (n === null ? nul
  * The most values one image's feature map holds anywhere in the net (input included) at a square input of
  * `size` pixels (ignored by nets of a fixed size). On a GPU each such map is one buffer.
  */
-export function largestFeatureMap(spec: InferenceNetSpec, size: number): number {
+export function largestFeatureMap(spec: NetSpec, size: number): number {
   const given = inputShape(spec.input);
   const start: FeatureShape = given.kind === 'image' && given.height === null ? { ...given, height: size, width: size } : given;
   const values = (s: FeatureShape) => (s.kind === 'vector' ? s.size : (s.height ?? size) * (s.width ?? size) * s.channels);
@@ -146,7 +134,7 @@ export function largestFeatureMap(spec: InferenceNetSpec, size: number): number 
   return most;
 }
 
-function walk(layers: InferenceLayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string, onShape?: (s: FeatureShape) => void): FeatureShape {
+function walk(layers: LayerSpec[], shape: FeatureShape, params: ParamInfo[], net: string, onShape?: (s: FeatureShape) => void): FeatureShape {
   for (const layer of layers) {
     switch (layer.op) {
       case 'conv': {

@@ -1,6 +1,6 @@
 // The metadata_props Darkroom writes into every model it makes, exported from a run or imported from a checkpoint
 // (docs/architecture.md, "An exported ONNX generator"). One list of keys, so readers need no special cases.
-import { isFullyConvolutional, netStride, type InferenceNetSpec } from '../nets/spec.js';
+import { isFullyConvolutional, netStride, type NetSpec } from '../nets/spec.js';
 
 export interface ModelDescription {
   family: string;
@@ -18,7 +18,7 @@ export interface ModelDescription {
   extra?: Record<string, string>;
 }
 
-export function darkroomMetadata(spec: InferenceNetSpec, d: ModelDescription): Record<string, string> {
+export function darkroomMetadata(spec: NetSpec, d: ModelDescription): Record<string, string> {
   const metadata: Record<string, string> = {
     'darkroom.family': d.family,
     'darkroom.part': d.part,

@@ -41,6 +41,14 @@ test('ResNet generator: square, non-square, and sizes that are not multiples of 
 test('ResNet generator with the light preset widths (ngf 32, 6 blocks)', () =>
   expectParity(buildResnetGenerator({ name: 'G_light', ngf: 32, blocks: 6 }), [[1, 20, 28, 3]]));
 
+for (const resampling of ['antialiased', 'antialiased-down', 'antialiased-up'] as const) {
+  test(`ResNet generator with CUT's ${resampling} resampling (blur layers, replicate padding)`, () =>
+    expectParity(buildResnetGenerator({ name: 'G', ngf: 4, blocks: 1, resampling }), [
+      [2, 16, 16, 3],
+      [1, 12, 20, 3],
+    ]));
+}
+
 test('PatchGAN discriminator', () =>
   expectParity(buildPatchDiscriminator({ name: 'D_A', ndf: 4 }), [
     [2, 32, 32, 3],

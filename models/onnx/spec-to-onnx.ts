@@ -1,8 +1,8 @@
 // The ONNX interpreter of the layer spec (nets/spec.ts): a net's layers and weights → an ONNX model (opset 17, NCHW).
 // nets/net.ts runs the same spec with TensorFlow.js in NHWC; onnx/*.test.ts check that the two agree. No
 // TensorFlow.js here: export.ts reads a trained Net's weights and calls this; the importer (models/import) gives
-// weights read from a checkpoint, and its nets may use the inference-only layers (ImportedLayerSpec).
-import { convTransposeSamePadding, DEFAULT_LEAKY_ALPHA, isFullyConvolutional, netOutputShape, type FeatureShape, type InferenceLayerSpec, type InferenceNetSpec, type NetInput } from '../nets/spec.js';
+// weights read from a checkpoint.
+import { convTransposeSamePadding, DEFAULT_LEAKY_ALPHA, isFullyConvolutional, netOutputShape, type FeatureShape, type LayerSpec, type NetSpec, type NetInput } from '../nets/spec.js';
 import { IR_VERSION, OPSET, floatTensor, floatValueInfo, int64Tensor, makeNode, onnx, type AttributeValue, type Dim, type NodeProto, type TensorProto } from './proto.js';
 
 const INPUT_NAME = 'input';
@@ -22,7 +22,7 @@ export interface ExportNetOptions {
 export type ParamValues = Map<string, { shape: number[]; values: Float32Array }>;
 
 /** Builds the ONNX model of `spec` with weights `params`. Input `input`, output `output`, float32 NCHW. */
-export function specToOnnx(spec: InferenceNetSpec, params: ParamValues, options: ExportNetOptions): Uint8Array {
+export function specToOnnx(spec: NetSpec, params: ParamValues, options: ExportNetOptions): Uint8Array {
   const graph = new GraphBuilder(params, spec.name);
   const result = graph.layers(spec.layers, INPUT_NAME, featureShapeOf(spec.input));
   graph.nameOutput(result, OUTPUT_NAME);
@@ -102,7 +102,7 @@ class GraphBuilder {
   ) {}
 
   /** Emits `layers` applied to value `x` of shape `shape`; returns the resulting value's name. */
-  layers(layers: InferenceLayerSpec[], x: string, shape: FeatureShape): string {
+  layers(layers: LayerSpec[], x: string, shape: FeatureShape): string {
     for (const layer of layers) {
       x = this.layer(layer, x, shape);
       shape = netOutputShape({ name: this.netName, input: netInputOf(shape), layers: [layer] });
@@ -117,7 +117,7 @@ class GraphBuilder {
     else this.nodes.push(makeNode('Identity', [value], [name]));
   }
 
-  private layer(layer: InferenceLayerSpec, x: string, shape: FeatureShape): string {
+  private layer(layer: LayerSpec, x: string, shape: FeatureShape): string {
     switch (layer.op) {
       case 'conv': {
         const k = layer.kernel;

@@ -10,12 +10,13 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.js';
+import { cut, type CutModel } from '../families/cut.js';
 import { cyclegan, type CycleGanConfig, type CycleGanModel } from '../families/cyclegan.js';
 import { Rng } from '../rng.js';
 import type { ParamValues } from '../onnx/spec-to-onnx.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
 import { writeGeneratorCheckpoint } from './init-generator-fixtures.js';
-import { applyInitGenerators, readInitGenerators } from './init-generator.js';
+import { applyInitGenerators, netOptionsFromCheckpoint, readInitGenerators } from './init-generator.js';
 import { runTraining } from './loop.js';
 import type { RunRequest } from './options.js';
 import { readMetrics, readRunInfo, runPaths } from './run-dir.js';
@@ -60,38 +61,73 @@ async function generatorParams(runDir: string, net: string): Promise<ParamValues
   return params;
 }
 
+/** How far, in 8-bit levels, a translation of the fixtures' photo is from the output PyTorch recorded for `file`. */
+function levelsOff(translate: (x: tf.Tensor4D) => tf.Tensor, file: string): { mean: number; max: number } {
+  const photo = new Uint8Array(readFileSync(fixture('photo.rgb')));
+  const expected = new Uint8Array(readFileSync(fixture(`${file}.expected.rgb`)));
+  const out = tf.tidy(() => translate(tf.tensor4d(Float32Array.from(photo, (v) => (v / 255) * 2 - 1), [1, PHOTO.height, PHOTO.width, 3])).dataSync());
+  let sum = 0;
+  let max = 0;
+  out.forEach((y, i) => {
+    const d = Math.abs(Math.min(255, Math.max(0, Math.floor((y + 1) * 127.5 + 0.5))) - expected[i]);
+    sum += d;
+    max = Math.max(max, d);
+  });
+  return { mean: sum / out.length, max };
+}
+
 test("our training generator started from a PyTorch checkpoint computes PyTorch's output (the fixture's recorded result)", async () => {
   await initBackend('cpu');
-  const photo = new Uint8Array(readFileSync(fixture('photo.rgb')));
-  const expected = new Uint8Array(readFileSync(fixture('cyclegan.safetensors.expected.rgb')));
   const inits = await readInitGenerators('cyclegan', [fixture('cyclegan.safetensors')], quiet);
   const { ngf, blocks } = inits[0].generator;
   const base = cyclegan.resolveConfig({ ngf, blocks, ndf: 4 });
-  const levelsOff = (config: CycleGanConfig) => {
+  const offWith = (config: CycleGanConfig) => {
     const model = cyclegan.create(config, new Rng(1)) as CycleGanModel;
     try {
       applyInitGenerators(model, inits);
-      const out = tf.tidy(() => {
-        const x = tf.tensor4d(Float32Array.from(photo, (v) => (v / 255) * 2 - 1), [1, PHOTO.height, PHOTO.width, 3]);
-        return model.toB(x).dataSync();
-      });
-      let sum = 0;
-      let max = 0;
-      out.forEach((y, i) => {
-        const d = Math.abs(Math.min(255, Math.max(0, Math.floor((y + 1) * 127.5 + 0.5))) - expected[i]);
-        sum += d;
-        max = Math.max(max, d);
-      });
-      return { mean: sum / out.length, max };
+      return levelsOff((x) => model.toB(x), 'cyclegan.safetensors');
     } finally {
       model.dispose();
     }
   };
-  const pytorch = levelsOff({ ...base, upsampling: 'pytorch' });
+  const pytorch = offWith({ ...base, upsampling: 'pytorch' });
   assert.ok(pytorch.mean <= 0.05 && pytorch.max <= 1, `PyTorch alignment: mean ${pytorch.mean}, max ${pytorch.max}`);
   // Why the run records the alignment: our own upsampling crops one pixel at the other end, a different function.
-  const ours = levelsOff(base);
+  const ours = offWith(base);
   assert.ok(ours.mean > 1, `our alignment should differ clearly; mean ${ours.mean}`);
+});
+
+test("CUT's checkpoints, anti-aliased (its default) or with --no_antialias / --no_antialias_up, start a CUT generator with their resampling that computes PyTorch's output", async () => {
+  await initBackend('cpu');
+  const cases = [
+    ['cut.pth', 'antialiased'],
+    ['cut-legacy-ngf5.pth', 'antialiased'],
+    ['cut-no-antialias.pth', 'antialiased-up'],
+    ['cut-no-antialias-up.safetensors', 'antialiased-down'],
+  ] as const;
+  for (const [file, resampling] of cases) {
+    const inits = await readInitGenerators('cut', [fixture(file)], quiet);
+    const config = { ...cut.resolveConfig(netOptionsFromCheckpoint('cut', { ndf: 4 }, inits)), upsampling: 'pytorch' as const };
+    assert.equal(config.resampling, resampling, `${file}: the run takes the checkpoint's resampling`);
+    const model = cut.create(config, new Rng(1)) as CutModel;
+    try {
+      applyInitGenerators(model, inits);
+      const off = levelsOff((x) => model.translate(x), file);
+      assert.ok(off.mean <= 0.05 && off.max <= 1, `${file}: mean ${off.mean}, max ${off.max} levels from PyTorch's output`);
+    } finally {
+      model.dispose();
+    }
+  }  // A blur filter other than CUT's (its weights fit, its function would not): refused.
+  const [init] = await readInitGenerators('cut', [fixture('cut.pth')], quiet);
+  const blur = init.generator.spec.layers.find((l) => l.op === 'blurDown');
+  assert.ok(blur && blur.op === 'blurDown');
+  blur.kernel = blur.kernel.map((_, i) => (i === 4 ? 1 : 0));
+  const model = cut.create({ ...cut.resolveConfig({ ngf: 4, blocks: 1, ndf: 4, resampling: 'antialiased' }), upsampling: 'pytorch' }, new Rng(1));
+  try {
+    assert.throws(() => applyInitGenerators(model, [init]), /blur resampling differs from this run's generator's/);
+  } finally {
+    model.dispose();
+  }
 });
 
 test('fine-tuning CycleGAN (and CUT) from a checkpoint starts at a lower cycle (PatchNCE) loss than from scratch; run.json records the files; resume uses the checkpoint', async (t) => {
@@ -170,6 +206,46 @@ test('fine-tuning CycleGAN (and CUT) from a checkpoint starts at a lower cycle (
   assert.equal((await readRunInfo(fineTune)).iteration, 4);
 });
 
+test("fine-tuning CUT from an anti-aliased checkpoint (CUT's default) starts at a lower PatchNCE loss than from scratch; run.json records its resampling; resume works", async (t) => {
+  const dir = await makeTempDir(t);
+  const { day, night } = await makeScenes(join(dir, 'data'), 4, 32);
+  const [ngf, blocks] = [4, 1];
+  const cutRun = (extra: Partial<RunRequest>): RunRequest => ({ family: 'cut', a: day, b: night, ...TINY, checkpointEvery: 1000, sampleEvery: 1000, iterations: 1, seed: 5, ...extra });
+  const nets = { ndf: 4, patches: 16 };
+  // A "published" anti-aliased CUT: trained here, its generator saved as CUT's state dict (with the blur buffers).
+  const published = join(dir, 'published');
+  const source = await train(published, cutRun({ seed: 1, iterations: 100, familyOptions: { ...nets, ngf, blocks, resampling: 'antialiased' } }));
+  assert.equal(source.status, 'done', source.message);
+  const file = join(dir, 'latest_net_G.safetensors');
+  await writeGeneratorCheckpoint(file, await generatorParams(published, 'G'), ngf, blocks, { antialiasDown: true, antialiasUp: true, dropout: false });
+
+  const fineTune = join(dir, 'fine-tune');
+  const tuned = await train(fineTune, cutRun({ initGenerator: [file], familyOptions: nets })); // size and resampling from the file
+  assert.equal(tuned.status, 'done', tuned.message);
+  const fresh = await train(join(dir, 'scratch'), cutRun({ familyOptions: { ...nets, ngf, blocks, resampling: 'antialiased' } }));
+  assert.equal(fresh.status, 'done', fresh.message);
+  const nce = async (run: string) => {
+    const { losses } = (await readMetrics(run))[0];
+    return losses.nce_A + losses.nce_B;
+  };
+  const [tunedNce, freshNce] = [await nce(fineTune), await nce(join(dir, 'scratch'))];
+  t.diagnostic(`first PatchNCE loss: fine-tune ${tunedNce.toFixed(3)}, scratch ${freshNce.toFixed(3)}`);
+  assert.ok(tunedNce < freshNce, `the fine-tune's first PatchNCE loss ${tunedNce} should be below scratch's ${freshNce}`);
+
+  const info = await readRunInfo(fineTune);
+  assert.deepEqual([info.config.ngf, info.config.blocks, info.config.resampling], [ngf, blocks, 'antialiased']);
+  assert.match(info.initGenerators?.[0].architecture ?? '', /CUT ResnetGenerator \(anti-aliased;/);
+  await rm(file); // resume restores the run's checkpoint, not the file
+  const resumed = await runTraining({ runDir: fineTune, resume: true, overrides: { iterations: 2 }, onEvent: quiet });
+  assert.equal(resumed.status, 'done', resumed.message);
+  assert.equal((await readRunInfo(fineTune)).iteration, 2);
+
+  // The fixture itself (a CUT generator as the reference's code saves it) starts a run too.
+  const fromFixture = await train(join(dir, 'from-cut-pth'), cutRun({ initGenerator: [fixture('cut.pth')], familyOptions: nets }));
+  assert.equal(fromFixture.status, 'done', fromFixture.message);
+  assert.equal((await readRunInfo(join(dir, 'from-cut-pth'))).config.resampling, 'antialiased');
+});
+
 test('what cannot start a run is refused as bad input, naming the file and what to do, before a run folder is written', async (t) => {
   const dir = await makeTempDir(t);
   const { day, night } = await makeScenes(join(dir, 'data'), 2, 32);
@@ -180,9 +256,9 @@ test('what cannot start a run is refused as bad input, naming the file and what 
     [{ familyOptions: { ngf: 8, blocks: 1 }, initGenerator: [fixture('cyclegan.safetensors')] }, /holds a generator with ngf 4 and 1 residual blocks, but this run's generator has ngf 8 and 1 blocks.*leave out --ngf, --blocks and --preset.*--ngf 4 --blocks 1/],
     [{ familyOptions: { blocks: 3 }, initGenerator: [fixture('cyclegan.safetensors')] }, /ngf 4 and 1 residual blocks, but this run's generator has ngf 32 and 3 blocks/],
     [{ initGenerator: [fixture('cyclegan.safetensors'), fixture('cyclegan-zip.pth')] }, /has ngf 4 and 1 blocks but .*cyclegan-zip.pth has ngf 4 and 2/],
-    [{ family: 'cut', initGenerator: [fixture('cut.pth')] }, /cut.pth holds a CUT ResnetGenerator \(anti-aliased;.*cannot be fine-tuned.*--no_antialias and --no_antialias_up/],
-    [{ family: 'cut', initGenerator: [fixture('cut-no-antialias.pth')] }, /anti-aliased upsampling, --no_antialias.*cannot be fine-tuned/],
-    [{ family: 'cut', initGenerator: [fixture('cut-no-antialias-up.safetensors')] }, /cannot be fine-tuned/],
+    [{ initGenerator: [fixture('cut.pth')] }, /cut.pth holds a CUT ResnetGenerator \(anti-aliased;.*fine-tune it in a CUT run.*--no_antialias and --no_antialias_up/],
+    [{ initGenerator: [fixture('cut-no-antialias.pth')] }, /anti-aliased upsampling, --no_antialias.*fine-tune it in a CUT run/],
+    [{ family: 'cut', familyOptions: { resampling: 'strided' }, initGenerator: [fixture('cut.pth')] }, /whose resampling is antialiased, but this run's generator has --resampling strided: leave out --resampling.*--resampling antialiased/],
     [{ family: 'cut', initGenerator: [fixture('cyclegan.safetensors'), fixture('cyclegan.safetensors')] }, /takes one file for cut/],
     [{ initGenerator: [fixture('unknown.pth')] }, /unknown.pth is not a generator Darkroom knows/],
     [{ initGenerator: [fixture('evil-zip.pth')] }, /asks to run posix.system/],

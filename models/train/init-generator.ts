@@ -3,12 +3,16 @@
 // The rest of the model (discriminators, PatchNCE heads, a generator no file is given for) is initialised from the
 // seed as in any run, so a fine-tune and a run from scratch with the same seed differ only in those generators.
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { promises as fs } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readCheckpoint, type CheckpointFormat } from '../import/checkpoint.js';
 import { CheckpointError } from '../import/checkpoint-error.js';
 import { recogniseGenerator, type RecognisedGenerator } from '../import/recognise.js';
+import type { ResnetVariant } from '../import/resnet-layouts.js';
+import type { Resampling } from '../nets/resnet-generator.js';
+import type { LayerSpec } from '../nets/spec.js';
 import { FAMILY_TRAITS, type Direction, type FamilyId, type FamilyModel } from '../families/family.js';
 import { TRANSLATOR_PRESETS } from '../families/translator-nets.js';
 import { UsageError, option, remedy } from '../errors.js';
@@ -30,9 +34,17 @@ export interface InitGenerator {
   generator: RecognisedGenerator;
 }
 
-/** Which published generators our training nets can run: the ones without CUT's blur layers. */
-export const FINE_TUNABLE =
-  "pytorch-CycleGAN-and-pix2pix's ResnetGenerator (every CycleGAN zoo model, any latest_net_G_A/G_B.pth) and CUT ResnetGenerators trained with both --no_antialias and --no_antialias_up";
+/** Which published generators each family's training nets can run: CycleGAN's generators have no blur layers. */
+export const FINE_TUNABLE = {
+  cyclegan: "pytorch-CycleGAN-and-pix2pix's ResnetGenerator (every CycleGAN zoo model, any latest_net_G_A/G_B.pth) or a CUT ResnetGenerator trained with both --no_antialias and --no_antialias_up",
+  cut: "CUT's ResnetGenerator (anti-aliased as CUT and FastCUT train it by default, or with --no_antialias / --no_antialias_up) or pytorch-CycleGAN-and-pix2pix's",
+} as const;
+
+/** The CUT generator resampling (nets/resnet-generator.ts) that a recognised checkpoint was trained with. */
+export function resamplingOf(v: ResnetVariant): Resampling {
+  if (v.antialiasDown) return v.antialiasUp ? 'antialiased' : 'antialiased-down';
+  return v.antialiasUp ? 'antialiased-up' : 'strided';
+}
 
 const flag = option('initGenerator');
 
@@ -63,10 +75,10 @@ export async function readInitGenerators(family: FamilyId, files: readonly strin
       if (error instanceof CheckpointError) throw new UsageError(`${flag}: ${error.message}`);
       throw error;
     }
-    if (generator.variant.antialiasDown || generator.variant.antialiasUp)
+    if (family === 'cyclegan' && resamplingOf(generator.variant) !== 'strided')
       throw new UsageError(
-        `${flag} ${given} holds a ${generator.architecture}: its anti-aliased (blur) resampling layers run in Darkroom's imported models but not in its training nets, so it cannot be fine-tuned. ` +
-          `Convert with it as it is (${remedy({ action: 'convert-checkpoint', file: basename(given) })}), or start training from ${FINE_TUNABLE}.`,
+        `${flag} ${given} holds a ${generator.architecture}: Darkroom trains its anti-aliased (blur) resampling in CUT's generator, not CycleGAN's, so fine-tune it in a CUT run (family cut), ` +
+          `convert with it as it is (${remedy({ action: 'convert-checkpoint', file: basename(given) })}), or start CycleGAN from ${FINE_TUNABLE.cyclegan}.`,
       );
     if (generator.variant.dropout) warn(`${given} was trained with dropout in its residual blocks; Darkroom fine-tunes it without dropout.`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -85,19 +97,27 @@ const given = (options: Record<string, unknown>, key: string) => options[key] !=
 /**
  * The family options with the generator's size taken from the checkpoint when the user chose none (--ngf, --blocks,
  * --preset): a preset whose widths match is named, so its discriminator width follows; else ndf = ngf, as the presets
- * pair them. Sizes the user did choose are left for checkNetsFit to compare.
+ * pair them. CUT's resampling likewise, unless chosen (--resampling). What the user did choose is left for
+ * checkNetsFit to compare.
  */
-export function netOptionsFromCheckpoint(options: Record<string, unknown>, inits: readonly InitGenerator[]): Record<string, unknown> {
-  if (inits.length === 0 || ['ngf', 'blocks', 'preset'].some((k) => given(options, k))) return options;
+export function netOptionsFromCheckpoint(family: FamilyId, chosen: Record<string, unknown>, inits: readonly InitGenerator[]): Record<string, unknown> {
+  if (inits.length === 0) return chosen;
+  const options = family === 'cut' && !given(chosen, 'resampling') ? { ...chosen, resampling: resamplingOf(inits[0].generator.variant) } : chosen;
+  if (['ngf', 'blocks', 'preset'].some((k) => given(options, k))) return options;
   const { ngf, blocks } = inits[0].generator;
   const preset = Object.entries(TRANSLATOR_PRESETS).find(([, p]) => p.ngf === ngf && p.blocks === blocks)?.[0];
   if (preset) return { ...options, preset };
   return { ...options, ngf, blocks, ...(given(options, 'ndf') ? {} : { ndf: ngf }) };
 }
 
-/** Refuses a run whose generator size (as resolved from the user's options) is not the checkpoint's. */
-export function checkNetsFit(config: { ngf: number; blocks: number; preset: string }, inits: readonly InitGenerator[]): void {
+/** Refuses a run whose generator size or resampling (as resolved from the user's options) is not the checkpoint's. */
+export function checkNetsFit(config: { ngf: number; blocks: number; preset: string; resampling?: Resampling }, inits: readonly InitGenerator[]): void {
   for (const { record, generator } of inits) {
+    const resampling = resamplingOf(generator.variant);
+    if (config.resampling !== undefined && config.resampling !== resampling)
+      throw new UsageError(
+        `${flag} ${record.name} holds a ${generator.architecture}, whose resampling is ${resampling}, but this run's generator has ${option('resampling', config.resampling)}: leave out ${option('resampling')} to take the checkpoint's, or give ${option('resampling', resampling)}`,
+      );
     if (generator.ngf === config.ngf && generator.blocks === config.blocks) continue;
     throw new UsageError(
       `${flag} ${record.name} holds a generator with ngf ${generator.ngf} and ${generator.blocks} residual blocks, but this run's generator has ngf ${config.ngf} and ${config.blocks} blocks ` +
@@ -106,12 +126,17 @@ export function checkNetsFit(config: { ngf: number; blocks: number; preset: stri
   }
 }
 
+const blurLayers = (layers: readonly LayerSpec[]) => layers.filter((l) => l.op === 'blurDown' || l.op === 'blurUp');
+
 /** Copies each checkpoint's weights (already in our layout, by our parameter names) into the generator it starts. */
 export function applyInitGenerators(model: FamilyModel, inits: readonly InitGenerator[]): void {
   const generators = new Map(model.exportParts().filter((p) => p.part === 'generator').map((p) => [p.direction, p.net]));
   for (const { record, generator } of inits) {
     const net = generators.get(record.direction);
     if (!net) throw new Error(`${model.family} has no ${record.direction} generator for ${record.name}`);
+    // The blurs have no weights to compare: the checkpoint's (its `filt` buffers) must be the run's, CUT's filters.
+    if (!isDeepStrictEqual(blurLayers(net.spec.layers), blurLayers(generator.spec.layers)))
+      throw new UsageError(`${flag} ${record.name} holds a ${generator.architecture} whose blur resampling differs from this run's generator's (CUT's filters), so it cannot be fine-tuned`);
     const missing = [...generator.params.keys()].filter((name) => !net.params.has(name));
     if (missing.length > 0) throw new UsageError(`${flag} ${record.name} has weights this run's generator lacks (${missing.slice(0, 3).join(', ')})`);
     for (const [name, variable] of net.params) {

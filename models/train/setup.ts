@@ -116,10 +116,10 @@ async function startBackend(family: ModelFamily, preference: BackendPreference, 
 export async function prepareFresh(runDir: string, request: RunRequest, warn: Warn): Promise<Session> {
   const family = getFamily(request.family);
   const inits = request.initGenerator === undefined ? [] : await readInitGenerators(family.id, request.initGenerator, warn);
-  const familyOptions = netOptionsFromCheckpoint({ ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) }, inits);
+  const familyOptions = netOptionsFromCheckpoint(family.id, { ...(request.familyOptions ?? {}), ...(request.size === undefined ? {} : { size: request.size }) }, inits);
   let config = family.resolveConfig(familyOptions) as Record<string, unknown>;
   if (inits.length > 0) {
-    checkNetsFit(config as { ngf: number; blocks: number; preset: string }, inits);
+    checkNetsFit(config as Parameters<typeof checkNetsFit>[0], inits);
     config = { ...config, upsampling: 'pytorch' }; // the published weights expect PyTorch's upsampling alignment
   }
   const { settings, iterations } = resolveSettings(request, config.size as number);
