@@ -5,7 +5,7 @@
 // is a fixed per-channel affine map built from the measured statistics (frozenModel). With the statistics of the
 // whole photo, the tiled result matches an untiled pass up to the tiles' borders, which the overlap blends away.
 // This is graph surgery on the ONNX file, so it works for any model that uses the standard operator.
-import { floatTensor, int64Tensor, makeNode, onnx, type NodeProto, type TensorProto } from './proto.js';
+import { floatTensor, floatValues, int64Tensor, makeNode, onnx, toNumber, type NodeProto, type TensorProto } from './proto.js';
 
 type ModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 
@@ -34,8 +34,6 @@ export interface NormSurgery {
   /** The model with every InstanceNormalization replaced by the affine map the given statistics define. */
   frozenModel(stats: Float32Array): Uint8Array;
 }
-
-const toNumber = (v: number | { toNumber(): number } | null | undefined): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
 
 /**
  * Prepares the surgery for a model's bytes, or returns null when the model has no InstanceNormalization layer
@@ -129,14 +127,4 @@ function freeze(model: ModelProto, layers: NormLayer[], stats: Float32Array, sta
   });
   const nodes = (graph.node ?? []).flatMap((n) => replaced.get(n) ?? [n]);
   return { ...model, graph: { ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...extra] } };
-}
-
-/** A float32 initializer's values, from float_data or little-endian raw_data; null for other element types. */
-function floatValues(tensor: TensorProto): Float32Array | null {
-  if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) return null;
-  if (tensor.floatData && tensor.floatData.length > 0) return Float32Array.from(tensor.floatData);
-  const raw = tensor.rawData;
-  if (!raw || raw.length % 4 !== 0) return null;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Float32Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
 }

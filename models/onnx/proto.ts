@@ -76,8 +76,19 @@ export interface ModelHeader {
   outputOp: string | null;
 }
 
-const toNumber = (v: number | { toNumber(): number } | null | undefined): number =>
+/** An int64 field as protobufjs decodes it (a number or a Long) as a number. */
+export const toNumber = (v: number | { toNumber(): number } | null | undefined): number =>
   v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
+
+/** A float32 initializer's values, from float_data or little-endian raw_data; null for other element types. */
+export function floatValues(tensor: TensorProto | undefined): Float32Array | null {
+  if (!tensor || tensor.dataType !== onnx.TensorProto.DataType.FLOAT) return null;
+  if (tensor.floatData && tensor.floatData.length > 0) return Float32Array.from(tensor.floatData);
+  const raw = tensor.rawData;
+  if (!raw || raw.length % 4 !== 0) return null;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Float32Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
 
 /** Decodes a model's bytes and returns its header. Throws protobufjs's error for bytes that are not a model. */
 export function readModelHeader(bytes: Uint8Array): ModelHeader {

@@ -3,7 +3,7 @@
 // from the photo passes through (cuts); and, for any part of the graph, how far its outputs reach into its
 // inputs, so that a tile of that part can be given enough surrounding pixels to come out exactly as the whole.
 // A graph with an operator whose geometry is not known here is not staged (analyseGraph returns null).
-import { floatValueInfo, makeNode, onnx, type AttributeProto, type NodeProto, type TensorProto } from './proto.js';
+import { floatValueInfo, floatValues, makeNode, onnx, toNumber, type AttributeProto, type NodeProto, type TensorProto } from './proto.js';
 
 type ModelProto = Parameters<typeof onnx.ModelProto.encode>[0];
 
@@ -71,8 +71,6 @@ export const normAffineNames = (k: number): [string, string] => [`darkroom_norm_
 const UNARY = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Identity', 'Elu', 'Selu', 'HardSigmoid', 'Softplus', 'Abs', 'Neg', 'Clip', 'Dropout', 'PRelu', 'BatchNormalization']);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
-const toNumber = (v: number | { toNumber(): number } | null | undefined): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
-
 function attr(node: NodeProto, name: string): AttributeProto | undefined {
   return node.attribute?.find((a) => a.name === name);
 }
@@ -131,15 +129,6 @@ function int64Values(tensor: TensorProto | undefined): number[] | undefined {
   if (!raw || raw.length % 8 !== 0) return undefined;
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   return Array.from({ length: raw.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
-}
-
-function floatValues(tensor: TensorProto | undefined): Float32Array | null {
-  if (!tensor || tensor.dataType !== onnx.TensorProto.DataType.FLOAT) return null;
-  if (tensor.floatData && tensor.floatData.length > 0) return Float32Array.from(tensor.floatData);
-  const raw = tensor.rawData;
-  if (!raw || raw.length % 4 !== 0) return null;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Float32Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
 /** True when a constant could broadcast against an image tensor without varying across its pixels. */
