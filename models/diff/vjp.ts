@@ -304,8 +304,6 @@ function convInputGrad(g: Graph, xShape: Shape, w: Sym, dy: Sym, s: readonly num
   const [, , h, wd] = xShape;
   const flippedPads = [kh - 1 - p[0], kw - 1 - p[1], kh - 1 - p[2], kw - 1 - p[3]];
   const unstrided = s[0] === 1 && s[1] === 1 && flippedPads.every((q) => q >= 0);
-  // Not at m = c, though 20% faster there (the standard generator's blocks): in CUT's generator graph, ONNX Runtime's
-  // extended optimizations then gave gradients off by a few elements per kernel (seen against tfjs; right at 'basic').
   if (unstrided && m < c) {
     const swapped = g.transpose(w, [1, 0, 2, 3]);
     const flipped = g.slice(g.slice(swapped, 2, kh - 1, -1, -1), 3, kw - 1, -1, -1);
@@ -336,29 +334,10 @@ function convWeightGrad(g: Graph, x: Sym, wShape: Shape, dy: Sym, s: readonly nu
     const dw = g.matmulTransB(g.reshape(xp, [c, n * hp * wp]), cols); // [C, (i, j, M)]
     return g.transpose(g.reshape(dw, [c, kh, kw, m]), [3, 0, 1, 2]);
   }
-  // Fewer copies: kw column windows of x over all its rows, and kh copies of dy shifted down by i rows, side by side.
-  if ((kw * c + kh * m) * hp < kh * kw * c * oh) return rowShiftedConvWeightGrad(g, xp, dyt, wShape);
   const windows = shifts.map(([i, j]) => g.window(xp, { axes: [2, 3], starts: [i, j], steps: [1, 1], sizes: [oh, ow] }));
   const cols = g.reshape(g.concat(windows, 0), [kh * kw * c, n * oh * ow]);
   const dw = g.matmulTransB(g.reshape(dyt, [m, n * oh * ow]), cols); // [M, (i, j, C)]
   return g.transpose(g.reshape(dw, [m, kh, kw, c]), [0, 3, 1, 2]);
-}
-
-/**
- * dW[m, c, i, j] = Σ dy[m, r, col] · x[c, r + i, col + j] over batch, rows and columns, taken over x's rows: the
- * column windows x[c, :, col + j] (kw copies of x) against dy padded with i rows above and kh − 1 − i below (kh
- * copies of dy) give every tap in one product [kh·M, kw·C]. It copies (kw·C + kh·M)·Hp·O values where the k²
- * windows copy k²·C·O² (standard generator's blocks at 256 px: 2.8× fewer), for Hp/O more multiplications.
- */
-function rowShiftedConvWeightGrad(g: Graph, xp: Sym, dyt: Sym, wShape: Shape): Sym {
-  const [m, c, kh, kw] = wShape;
-  const [, n, hp] = xp.shape;
-  const ow = dyt.shape[3];
-  const columns = Array.from({ length: kw }, (_, j) => g.window(xp, { axes: [3], starts: [j], steps: [1], sizes: [ow] }));
-  const shifted = Array.from({ length: kh }, (_, i) => g.pad(dyt, [0, 0, i, 0, 0, 0, kh - 1 - i, 0], 'constant'));
-  const positions = n * hp * ow;
-  const dw = g.matmulTransB(g.reshape(g.concat(shifted, 0), [kh * m, positions]), g.reshape(g.concat(columns, 0), [kw * c, positions])); // [(i, M), (j, C)]
-  return g.transpose(g.reshape(dw, [kh, m, kw, c]), [1, 3, 0, 2]);
 }
 
 /**
