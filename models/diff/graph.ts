@@ -47,18 +47,21 @@ const convOut = (size: number, k: number, stride: number, padBegin: number, padE
 
 export class Graph {
   readonly nodes: GraphNode[] = [];
+  private readonly byOutput = new Map<number, GraphNode>();
   private next = 0;
   private readonly inputNames = new Set<string>();
 
   private add(op: string, inputs: Sym[], shape: Shape, attrs: Attrs = {}, extra: Partial<GraphNode> = {}): Sym {
     if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${op}: invalid output shape [${shape}]`);
     const output = { id: this.next++, shape: [...shape] };
-    this.nodes.push({ op, inputs, attrs, output, ...extra });
+    const node = { op, inputs, attrs, output, ...extra };
+    this.nodes.push(node);
+    this.byOutput.set(output.id, node);
     return output;
   }
 
   producer(s: Sym): GraphNode {
-    const node = this.nodes.find((n) => n.output.id === s.id);
+    const node = this.byOutput.get(s.id);
     if (!node) throw new Error(`value ${s.id} is not in this graph`);
     return node;
   }
@@ -123,8 +126,18 @@ export class Graph {
   mean = (x: Sym, axes: readonly number[] | null = null, keepdims = false) => this.reduce('reduceMean', x, axes, keepdims);
   sum = (x: Sym, axes: readonly number[] | null = null, keepdims = false) => this.reduce('reduceSum', x, axes, keepdims);
 
+  /**
+   * A transpose of a transpose is one transpose of the first's input (so a weight's layout change and the
+   * gradient's change back cancel, and a kernel swapped after its layout change is one copy, not two).
+   */
   transpose(x: Sym, perm: readonly number[]): Sym {
-    return this.add('transpose', [x], perm.map((p) => x.shape[p]), { perm });
+    const inner = this.byOutput.get(x.id)!;
+    if (inner.op === 'transpose') {
+      const first = inner.attrs.perm as number[];
+      return this.transpose(inner.inputs[0], perm.map((p) => first[p]));
+    }
+    if (perm.every((p, i) => p === i)) return x;
+    return this.add('transpose', [x], perm.map((p) => x.shape[p]), { perm: [...perm] });
   }
   reshape(x: Sym, shape: Shape): Sym {
     if (sizeOf(shape) !== sizeOf(x.shape)) throw new Error(`reshape [${x.shape}] → [${shape}]: sizes differ`);
@@ -146,6 +159,13 @@ export class Graph {
     const shape = [...x.shape];
     shape[axis] = step === 1 ? end - start : start - end;
     if (step === 1 && start === 0 && end === x.shape[axis]) return x;
+    const inner = this.byOutput.get(x.id)!;
+    // Reversing an axis of a transpose reverses the input's axis it came from: a flipped kernel is then flipped
+    // along its outer axes (tfjs layout), whole rows at a time, instead of element by element.
+    if (step === -1 && start === x.shape[axis] - 1 && end === -1 && inner.op === 'transpose') {
+      const perm = inner.attrs.perm as number[];
+      return this.transpose(this.slice(inner.inputs[0], perm[axis], start, end, step), perm);
+    }
     return this.add('slice', [x], shape, { axis, start, end, step });
   }
   /** x[start:end:step] along several axes at once (steps ≥ 1). No gradient rule: the backward passes use it. */
