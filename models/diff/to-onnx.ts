@@ -96,14 +96,13 @@ function initializerCache(initializers: TensorProto[]): Constants {
 }
 
 export function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
-  const byId = new Map(g.nodes.map((n) => [n.output.id, n]));
   const live = new Set<number>();
-  const stack = roots.map((r) => r.id);
+  const stack = [...roots];
   while (stack.length) {
-    const id = stack.pop()!;
-    if (live.has(id)) continue;
-    live.add(id);
-    for (const x of byId.get(id)!.inputs) stack.push(x.id);
+    const s = stack.pop()!;
+    if (live.has(s.id)) continue;
+    live.add(s.id);
+    stack.push(...g.producer(s).inputs);
   }
   return g.nodes.filter((n) => live.has(n.output.id));
 }
@@ -112,7 +111,7 @@ export function liveNodes(g: Graph, roots: readonly Sym[]): GraphNode[] {
  * The input's axes in runs that stay together and in order through `perm` (size-1 axes dropped): their sizes, and
  * the permutation of the runs. A tfjs kernel [kh, kw, in, out] to ONNX's [out, in, kh, kw] is [9·… runs] (2, 1, 0).
  */
-export function mergedTranspose(shape: readonly number[], perm: readonly number[]): { sizes: number[]; perm: number[] } {
+function mergedTranspose(shape: readonly number[], perm: readonly number[]): { sizes: number[]; perm: number[] } {
   const kept = perm.filter((axis) => shape[axis] !== 1);
   const inputOrder = [...kept].sort((x, y) => x - y);
   const runs: number[][] = [];

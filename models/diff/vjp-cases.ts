@@ -97,7 +97,7 @@ function blurUpCase(): OpCase {
 export const CASES: OpCase[] = [
   convCase('conv 3×3, weight gradient from x, input gradient transposed', 4, 6, 3, 1, 0, 9),
   convCase('conv 3×3 with fewer output channels: weight gradient from dy, input gradient by a flipped conv', 6, 2, 3, 1, 1, 8),
-  convCase('conv 3×3 with equal channels (a residual block): weight gradient from column windows and shifted dy', 6, 6, 3, 1, 1, 8),
+  convCase('conv 3×3 with equal channels (a residual block): input gradient by a flipped conv', 6, 6, 3, 1, 1, 8),
   convCase('conv 4×4 stride 2 pad 1 (PatchGAN)', 3, 5, 4, 2, 1, 10),
   convCase('conv 3×3 stride 2 pad 1 on an odd size', 3, 4, 3, 2, 1, 9),
   convCase('conv 7×7 stem', 3, 4, 7, 1, 0, 12),
